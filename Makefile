@@ -1,0 +1,61 @@
+# Courier: `make demo` plays the sample data through the sandbox; `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+# sam build needs the runtime's interpreter (python3.13) on PATH; pyenv keeps it out of PATH unless selected.
+PY313_DIR := $(shell if python3.13 -V >/dev/null 2>&1; then dirname "$$(command -v python3.13)"; else ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n1; fi)
+
+.PHONY: help venv sam-cli lint typecheck template build pytest test demo clean
+
+help:
+	@echo "make demo   - play the sample data through the local sandbox (moto + emulators)"
+	@echo "make test   - ruff, mypy, template checks, sam build, pytest"
+
+$(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -m pip check >/dev/null
+	$(BIN)/python -c "import aws_lambda_powertools, moto, pytest_socket, cfnlint"
+	touch $@
+
+venv: $(BIN)/.installed
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(SAM) --version
+	touch $@
+
+sam-cli: $(SAM_VENV)/.installed
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+template: venv sam-cli
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint
+
+build: sam-cli
+	@test -n "$(PY313_DIR)" || { echo "sam build needs python3.13 (the Lambda runtime) on PATH"; exit 1; }
+	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build
+
+pytest: venv
+	$(BIN)/pytest
+
+test: lint typecheck template build pytest
+
+demo: venv
+	$(BIN)/python -m sandbox.demo
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Courier's shared layer: doors → records → validate → batch → send → outcomes → report."""

@@ -1,0 +1,1 @@
+"""Batching, sending and accounting, the same for every door and destination."""

@@ -1,0 +1,48 @@
+"""Where each record ends: delivered, rejected with a reason, or still to retry."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status(enum.Enum):
+    DELIVERED = "delivered"
+    REJECTED = "rejected"  # the destination refused the records: retrying cannot help
+    RETRY = "retry"  # not delivered now (outage, throttling, bad key): the message goes back to SQS
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: Status
+    reason: str = ""
+    requests: int = 1
+    retries: int = 0
+
+
+@dataclass
+class Tally:
+    """The counts a report shows; read = delivered + rejected + pending always holds."""
+
+    read: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    pending: int = 0
+    requests: int = 0
+    retries: int = 0
+    retry_reason: str = ""
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
+    first_rejections: list[dict[str, Any]] = field(default_factory=list)
+    ignored_fields: list[str] = field(default_factory=list)
+
+    def reject(self, index: int, errors: list[str]) -> None:
+        self.rejected += 1
+        for error in errors:
+            reason = error.split(":", 1)[0] if ": " in error else error
+            self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + 1
+        if len(self.first_rejections) < 20:
+            self.first_rejections.append({"index": index, "errors": errors})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,41 @@
+"""A destination endpoint declared in one place: its name, route, field rules, batch limits and sender."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from courier.delivery.outcomes import SendResult
+from courier.settings import Settings
+
+Record = Mapping[str, Any]
+# A prepared record: the fields to send as text (None when refused) and the reasons it was refused.
+Prepared = tuple[dict[str, str] | None, list[str]]
+Preparer = Callable[[Record], Prepared]
+
+
+class Batch(Protocol):
+    key: str
+    rows: int
+    indexes: list[int]
+
+    def body(self) -> bytes: ...
+
+    def records(self) -> list[dict[str, str]]: ...
+
+
+class Sender(Protocol):
+    def send(self, batch: Batch, deadline: float) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str  # the function's name: its S3 prefix, its queue, its folder under rejected/ and reports/
+    route: str  # the HTTPS route on the stack's REST API
+    fields: frozenset[str]  # every field a record may carry; others are ignored and reported
+    make_preparer: Callable[[Settings, float], Preparer]  # (settings, now) → per-record validation
+    batch_key: str  # records with different values of this field never share a request
+    max_rows: int
+    max_chars: int
+    make_sender: Callable[[Settings], Sender]

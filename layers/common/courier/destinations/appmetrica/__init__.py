@@ -1,0 +1,1 @@
+"""AppMetrica Post API destinations."""

@@ -1,0 +1,65 @@
+"""The Post API client: one CSV body per request, the key in the query string, answers read into outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+
+from courier.delivery.outcomes import SendResult, Status
+from courier.destinations import Batch, Sender
+from courier.http.retrying import RateLimiter, RetryPolicy, new_session, post_with_retries
+from courier.observability import logger, scrub
+from courier.settings import Settings, appmetrica_post_api_key
+
+CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8"}
+# 400: the body was refused (splitting isolates bad rows); 413/422 alike. Retrying cannot help.
+REFUSED = frozenset({400, 413, 422})
+
+
+class PostApiSender:
+    def __init__(
+        self,
+        settings: Settings,
+        path: str,
+        session: requests.Session | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._settings = settings
+        self._url = settings.appmetrica_api_url.rstrip("/") + path
+        self._session = session or new_session()
+        self._limiter = RateLimiter(settings.appmetrica_max_rps)
+        self._policy = policy or RetryPolicy(base_delay=settings.retry_base_seconds)
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        key = appmetrica_post_api_key(self._settings, batch.key)
+        attempts = post_with_retries(
+            self._session,
+            self._url,
+            params={"post_api_key": key},
+            body=batch.body(),
+            headers=CSV_HEADERS,
+            deadline=deadline,
+            limiter=self._limiter,
+            policy=self._policy,
+        )
+        response = attempts.response
+        counts = {"requests": attempts.requests, "retries": attempts.retries}
+        if response is None:
+            return SendResult(Status.RETRY, attempts.error, **counts)
+        if response.status_code == 200:
+            return SendResult(Status.DELIVERED, **counts)
+        detail = scrub(response.text[:300], key).strip()
+        reason = f"AppMetrica answered {response.status_code}: {detail}" if detail else f"AppMetrica answered {response.status_code}"
+        if response.status_code in REFUSED:
+            return SendResult(Status.REJECTED, reason, **counts)
+        if response.status_code in (401, 403):
+            logger.error("AppMetrica refused the Post API key; records stay queued until it is fixed", extra={"application_id": batch.key})
+        return SendResult(Status.RETRY, reason, **counts)
+
+
+def post_api_sender(path: str) -> Callable[[Settings], Sender]:
+    def make(settings: Settings) -> Sender:
+        return PostApiSender(settings, path)
+
+    return make

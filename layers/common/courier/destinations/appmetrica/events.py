@@ -1,0 +1,92 @@
+"""POST /logs/v1/import/events.csv: the fields of the seed, their rules, and the destination declaration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from courier.destinations import Destination, Prepared, Preparer, Record
+from courier.destinations.appmetrica import fields as f
+from courier.destinations.appmetrica.client import post_api_sender
+from courier.settings import Settings
+
+MAX_ROWS = 100_000  # the Post API's cap per request
+MAX_CHARS = 64 * 1024 * 1024  # far below the API's 1 GB body limit, so a batch stays small in Lambda memory
+
+COMMON_FIELDS: dict[str, Callable[[Any], str]] = {
+    "application_id": f.application_id,
+    "profile_id": f.text,
+    "appmetrica_device_id": f.device_id,
+    "session_type": f.one_of("foreground", "background"),
+    "ios_ifa": f.text,
+    "ios_ifv": f.text,
+    "google_aid": f.text,
+    "windows_aid": f.text,
+    "os_name": f.text,
+    "os_version": f.text,
+    "device_manufacturer": f.text,
+    "device_model": f.text,
+    "device_type": f.text,
+    "device_locale": f.text,
+    "app_version_name": f.text,
+    "app_package_name": f.text,
+    "connection_type": f.text,
+    "operator_name": f.text,
+    "mcc": f.whole_number,
+    "mnc": f.whole_number,
+    "device_ipv6": f.text,
+}
+_ID_FIELDS = frozenset(["profile_id", "appmetrica_device_id"])
+EVENT_FIELDS = frozenset([*COMMON_FIELDS, "event_name", "event_timestamp", "event_json"])
+
+
+def make_event_preparer(settings: Settings, now: float) -> Preparer:
+    conversions = {
+        **COMMON_FIELDS,
+        "event_name": f.text,
+        "event_json": f.json_object,
+        "event_timestamp": f.event_timestamp(now),
+    }
+    default_application_id = settings.appmetrica_application_id
+
+    def prepare(record: Record) -> Prepared:
+        out: dict[str, str] = {}
+        errors: list[str] = []
+        failed: set[str] = set()
+        for name, value in record.items():
+            convert = conversions.get(name)
+            if convert is None or value is None or value == "":
+                continue
+            try:
+                out[name] = convert(value)
+            except ValueError as error:
+                errors.append(f"{name}: {error}")
+                failed.add(name)
+        if "application_id" not in out and "application_id" not in failed:
+            if default_application_id:
+                out = {"application_id": default_application_id, **out}
+            else:
+                errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
+        has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
+        if has_profile and has_device:
+            errors.append("profile_id: send exactly one of profile_id and appmetrica_device_id, not both")
+        elif not (has_profile or has_device or failed & _ID_FIELDS):
+            errors.append("profile_id: one of profile_id and appmetrica_device_id is required")
+        for required in ("event_name", "event_timestamp"):
+            if required not in out and required not in failed:
+                errors.append(f"{required}: is required")
+        return (None, errors) if errors else (out, errors)
+
+    return prepare
+
+
+APPMETRICA_EVENTS = Destination(
+    name="appmetrica_events",
+    route="/appmetrica/events",
+    fields=EVENT_FIELDS,
+    make_preparer=make_event_preparer,
+    batch_key="application_id",
+    max_rows=MAX_ROWS,
+    max_chars=MAX_CHARS,
+    make_sender=post_api_sender("/logs/v1/import/events.csv"),
+)

@@ -1,0 +1,118 @@
+"""Field conversions shared by the Post API methods: each takes a JSON or CSV value and returns the text to send.
+
+A conversion raises ValueError with a reason that never repeats the value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+UINT64_MAX = 2**64 - 1
+WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
+FUTURE_TOLERANCE_SECONDS = 24 * 3600
+MILLISECONDS_FLOOR = 100_000_000_000  # 13 digits: year 5138 in seconds, 1973 in milliseconds
+
+
+def text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be text, not {type(value).__name__}")
+    return str(value)
+
+
+def _whole_number(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError("must be a whole number")
+
+
+def whole_number(value: Any) -> str:
+    number = _whole_number(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return value if isinstance(value, str) and value.isdigit() else str(number)
+
+
+def application_id(value: Any) -> str:
+    number = _whole_number(value)
+    if number <= 0:
+        raise ValueError("must be a positive number (the id from the app's settings in AppMetrica)")
+    return str(number)
+
+
+def device_id(value: Any) -> str:
+    """appmetrica_device_id is a uint64 that overflows int64: kept as decimal text."""
+    number = _whole_number(value)
+    if not 0 < number <= UINT64_MAX:
+        raise ValueError("must be an unsigned 64-bit number")
+    return str(number)
+
+
+def json_object(value: Any) -> str:
+    """An object (JSON) or JSON text of an object (CSV); JSON text is forwarded as written."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise ValueError("is not valid JSON") from None
+        if isinstance(parsed, dict):
+            return value
+    raise ValueError("must be a JSON object")
+
+
+def one_of(*allowed: str) -> Any:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of: {', '.join(allowed)}")
+        return str(value)
+
+    return check
+
+
+def _iso_seconds(value: str) -> int:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be Unix seconds or an ISO-8601 time such as 2026-11-22T10:00:00Z") from None
+    if moment.tzinfo is None:  # a time without an offset is read as UTC, as the README says
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_timestamp(now: float) -> Any:
+    """Unix seconds inside the Post API window; ISO-8601 converted; milliseconds refused."""
+    oldest, latest = now - WINDOW_SECONDS, now + FUTURE_TOLERANCE_SECONDS
+
+    def check(value: Any) -> str:
+        if isinstance(value, str):
+            stripped = value.strip()
+            seconds = int(stripped) if stripped.isdigit() else _iso_seconds(stripped)
+        else:
+            seconds = _whole_number(value)
+        if seconds >= MILLISECONDS_FLOOR:
+            raise ValueError("looks like milliseconds; the Post API takes Unix seconds (divide by 1000)")
+        if seconds < oldest:
+            raise ValueError(
+                f"is older than the Post API's 14-day window (oldest accepted now: {_utc(oldest)}); "
+                "AppMetrica would drop it silently"
+            )
+        if seconds > latest:
+            raise ValueError(f"is in the future (latest accepted now: {_utc(latest)})")
+        return value if isinstance(value, str) and value.isdigit() else str(seconds)
+
+    return check

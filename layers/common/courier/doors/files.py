@@ -1,0 +1,97 @@
+"""Door 1: a file dropped in the data bucket, announced through the function's queue."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from courier.delivery.outcomes import Tally
+from courier.delivery.pipeline import Delivery
+from courier.delivery.reports import RejectedRows, put_report
+from courier.destinations import Destination
+from courier.doors.services import Services
+from courier.observability import logger, metrics
+from courier.sources.files import UnreadableFileError, open_rows
+
+
+class RetryLaterError(RuntimeError):
+    """Some records could not be delivered now; the SQS message must come back."""
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    bucket: str
+    key: str
+    version_id: str = ""
+    etag: str = ""
+    sequencer: str = ""
+
+
+def process_file(
+    file: DroppedFile, destination: Destination, services: Services, deadline: float
+) -> dict[str, Any]:
+    """Streams one file to the destination and writes reports/<key>.json (and rejected/<key>.csv)."""
+    from aws_lambda_powertools.utilities.streaming import S3Object
+
+    started = time.monotonic()
+    settings = services.settings
+    out_bucket = settings.data_bucket or file.bucket
+    stream = S3Object(
+        bucket=file.bucket, key=file.key, version_id=file.version_id or None, boto3_client=services.s3
+    )
+    problem = ""
+    delivery: Delivery | None = None
+    rejected: RejectedRows | None = None
+    try:
+        opened = open_rows(stream, file.key)
+        rejected = RejectedRows(opened.columns)
+        delivery = Delivery(
+            destination,
+            destination.make_preparer(settings, time.time()),
+            services.sender,
+            deadline,
+            rejected.add,
+        )
+        if opened.columns is not None:
+            delivery.ignore_unknown(opened.columns)
+        delivery.feed(opened.rows, check_fields=opened.columns is None)
+        if not delivery.must_retry:
+            delivery.finish()
+    except UnreadableFileError as error:
+        problem = str(error)
+        if delivery is not None and not delivery.must_retry:
+            delivery.finish()  # what was read before the break is still delivered
+    tally = delivery.tally if delivery is not None else Tally()
+    report = _report(file, destination, tally, problem, time.monotonic() - started)
+    rejected_key = f"rejected/{file.key}.csv"
+    report["rejected_file"] = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
+    report["report_file"] = put_report(services.s3, out_bucket, f"reports/{file.key}.json", report)
+    logger.info(
+        "file processed",
+        extra={k: report[k] for k in ("source", "status", "read", "delivered", "rejected", "pending", "requests")},
+    )
+    metrics.add_metric(name="RecordsDelivered", unit="Count", value=tally.delivered)
+    metrics.add_metric(name="RecordsRejected", unit="Count", value=tally.rejected)
+    if tally.pending:
+        raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
+    return report
+
+
+def _report(
+    file: DroppedFile, destination: Destination, tally: Tally, problem: str, seconds: float
+) -> dict[str, Any]:
+    if tally.pending:
+        status = "retrying"
+    elif problem:
+        status = "failed"
+    else:
+        status = "complete"
+    return {
+        "source": f"s3://{file.bucket}/{file.key}",
+        "function": destination.name,
+        "status": status,
+        "problem": problem,
+        **tally.as_dict(),
+        "duration_ms": round(seconds * 1000),
+    }

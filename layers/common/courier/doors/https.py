@@ -1,0 +1,132 @@
+"""Door 3: POST /<destination>/<endpoint> through API Gateway (REST, API key required)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from courier.delivery.pipeline import Delivery
+from courier.delivery.reports import RejectedRows, door_key
+from courier.destinations import Destination
+from courier.doors.services import Services, deadline_of
+from courier.observability import logger
+from courier.sources.api_bodies import BadBodyError, body_rows
+
+MESSAGE_CHARS = 200_000  # records per SQS message are packed under this, well inside SQS's limit
+
+
+def handle_https_request(event: dict[str, Any], context: Any, destination: Destination, services: Services) -> Any:
+    app = APIGatewayRestResolver()
+
+    @app.post(destination.route)
+    def ingest() -> Response:
+        request = app.current_event
+        request_id = request.request_context.request_id or getattr(context, "aws_request_id", "local")
+        try:
+            body = _body_text(request.body, request.is_base64_encoded, services.settings.max_body_bytes)
+            content_type = request.headers.get("content-type") or request.headers.get("Content-Type") or ""
+            rows = body_rows(body, content_type)
+        except BadBodyError as error:
+            status = 413 if isinstance(error, BodyTooLargeError) else 400
+            return _answer(status, {"error": str(error), "request_id": request_id})
+        if len(rows) > services.settings.max_records_per_request:
+            limit = services.settings.max_records_per_request
+            return _answer(413, {"error": f"at most {limit} records per request", "request_id": request_id})
+        sync = (request.query_string_parameters or {}).get("mode") == "sync"
+        return _ingest(rows, sync, request_id, destination, services, deadline_of(context))
+
+    return app.resolve(event, context)
+
+
+class BodyTooLargeError(BadBodyError):
+    pass
+
+
+def _body_text(body: str | None, is_base64: bool, limit: int) -> str:
+    raw = body or ""
+    if is_base64:
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except binascii.Error:
+            raise BadBodyError("the body is not valid base64") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > limit:
+        raise BodyTooLargeError(f"the body is larger than {limit} bytes; send a file to the bucket instead")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBodyError("the body is not valid UTF-8") from None
+
+
+def _ingest(
+    rows: list[tuple[int, Any, str]],
+    sync: bool,
+    request_id: str,
+    destination: Destination,
+    services: Services,
+    deadline: float,
+) -> Response:
+    settings = services.settings
+    prepare = destination.make_preparer(settings, time.time())
+    rejected_rows = RejectedRows()
+    refused: list[dict[str, Any]] = []
+    accepted: list[tuple[int, dict[str, str]]] = []
+
+    def reject(index: int, record: Any, errors: list[str]) -> None:
+        refused.append({"index": index, "errors": errors})
+        rejected_rows.add(index, record, errors)
+
+    for index, record, parse_error in rows:
+        fields, errors = prepare(record) if not parse_error else (None, [parse_error])
+        if fields is None:
+            reject(index, record, errors)
+        else:
+            accepted.append((index, fields))
+    answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
+    status = 400 if not accepted else 202
+    if accepted and sync:
+        delivery = Delivery(destination, prepare, services.sender, deadline, reject)
+        delivery.feed((index, fields, "") for index, fields in accepted)
+        tally = delivery.finish()
+        left = set(delivery.pending_indexes)
+        pending = [fields for index, fields in accepted if index in left]
+        _enqueue(pending, services)
+        answer.update(delivered=tally.delivered, queued=len(pending))
+        refused.sort(key=lambda item: item["index"])
+        status = 202 if pending else (200 if tally.delivered else 400)
+    elif accepted:
+        _enqueue([fields for _, fields in accepted], services)
+    if settings.data_bucket:
+        rejected_rows.upload(services.s3, settings.data_bucket, door_key("https", destination.name, request_id))
+    logger.info("request processed", extra={"request_id": request_id, "status": status, "accepted": len(accepted),
+                                            "rejected": len(refused), "sync": sync})
+    return _answer(status, answer)
+
+
+def _enqueue(records: list[dict[str, str]], services: Services) -> None:
+    """Puts accepted records on the function's queue, packed into messages of bounded size."""
+    if not records:
+        return
+    queue_url = services.settings.ingest_queue_url
+    if not queue_url:
+        raise RuntimeError("INGEST_QUEUE_URL is not set: the HTTPS door has nowhere to queue records")
+    chunk: list[str] = []
+    size = 0
+    for record in records:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        if chunk and size + len(text) > MESSAGE_CHARS:
+            services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
+            chunk, size = [], 0
+        chunk.append(text)
+        size += len(text) + 1
+    services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))

@@ -1,0 +1,1 @@
+"""HTTP delivery shared by every destination: one pooled session, bounded retries, a request-rate cap."""

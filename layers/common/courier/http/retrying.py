@@ -1,0 +1,98 @@
+"""POST with retries for network errors, 420/429 (Retry-After honoured) and 5xx, within the invocation's time."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
+CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class RateLimiter:
+    """Spaces requests at least 1/rate seconds apart (AppMetrica allows 30 requests per second per IP)."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = 1.0 / per_second
+        self._next = 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self._interval
+            return start - now
+
+
+@dataclass
+class Attempts:
+    """What a POST came to: the last response (None after a network error), requests made, and why it stopped."""
+
+    response: requests.Response | None
+    requests: int
+    retries: int
+    error: str = ""
+
+
+@dataclass
+class RetryPolicy:
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    max_attempts: int = 6
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+    def delay(self, attempt: int, response: requests.Response | None) -> float:
+        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
+        if retry_after.strip().isdigit():
+            return float(retry_after.strip())
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # full jitter
+
+
+def post_with_retries(
+    session: requests.Session,
+    url: str,
+    *,
+    params: dict[str, str],
+    body: bytes,
+    headers: dict[str, str],
+    deadline: float,
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+) -> Attempts:
+    """Retries only what can succeed later, and never sleeps past `deadline` (epoch seconds)."""
+    made = 0
+    while True:
+        policy.sleep(limiter.wait_time())
+        made += 1
+        response: requests.Response | None = None
+        error = ""
+        try:
+            response = session.post(
+                url, params=params, data=body, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+            )
+        except requests.RequestException as exc:
+            error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
+        if response is not None and response.status_code not in RETRYABLE_STATUSES:
+            return Attempts(response, made, made - 1)
+        if made >= policy.max_attempts:
+            return Attempts(response, made, made - 1, error)
+        pause = policy.delay(made - 1, response)
+        if policy.clock() + pause + CONNECT_TIMEOUT >= deadline:
+            return Attempts(response, made, made - 1, error)
+        policy.sleep(pause)

@@ -1,0 +1,59 @@
+"""Configuration: environment variables read once into a pydantic model; secrets through Powertools Parameters."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Every variable of the contract (architecture §A5); README's configuration table mirrors it."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+
+    appmetrica_api_url: str = Field("https://api.appmetrica.yandex.com", alias="APPMETRICA_API_URL")
+    appmetrica_post_api_key: str = Field("", alias="APPMETRICA_POST_API_KEY", repr=False)
+    appmetrica_post_api_key_secret: str = Field("", alias="APPMETRICA_POST_API_KEY_SECRET")
+    appmetrica_application_id: str = Field("", alias="APPMETRICA_APPLICATION_ID")
+    appmetrica_max_rps: float = Field(30.0, alias="APPMETRICA_MAX_RPS", gt=0)
+    ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
+    data_bucket: str = Field("", alias="DATA_BUCKET")
+    idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    retry_base_seconds: float = Field(0.5, alias="COURIER_RETRY_BASE_SECONDS", ge=0)
+    max_body_bytes: int = Field(6 * 1024 * 1024, alias="COURIER_MAX_BODY_BYTES", gt=0)
+    max_records_per_request: int = Field(10_000, alias="COURIER_MAX_RECORDS_PER_REQUEST", gt=0)
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))
+
+
+class MissingSecretError(RuntimeError):
+    """A key or token is configured nowhere; the message names the variable, never a value."""
+
+
+def _read_secret(name: str) -> str:
+    from aws_lambda_powertools.utilities import parameters  # imported only where a secret is used
+
+    if name.startswith("ssm:"):
+        return str(parameters.get_parameter(name[4:], decrypt=True, max_age=300))
+    return str(parameters.get_secret(name, max_age=300))
+
+
+def appmetrica_post_api_key(settings: Settings, application_id: str) -> str:
+    """The Post API key for an application: a plain key, or a JSON map {application_id: key} in the secret."""
+    raw = settings.appmetrica_post_api_key or (
+        _read_secret(settings.appmetrica_post_api_key_secret) if settings.appmetrica_post_api_key_secret else ""
+    )
+    if not raw:
+        raise MissingSecretError("no Post API key: set APPMETRICA_POST_API_KEY or APPMETRICA_POST_API_KEY_SECRET")
+    if raw.lstrip().startswith("{"):
+        keys = json.loads(raw)
+        if application_id not in keys:
+            raise MissingSecretError(f"the Post API key map has no key for application {application_id}")
+        return str(keys[application_id])
+    return raw

@@ -1,0 +1,126 @@
+"""What Lambda and API Gateway do around a handler, done in-process: SQS polling with partial batch responses and
+REST proxy events. It adds no behaviour of its own; everything Courier does happens in the handlers."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "courier-local"
+    timeout_seconds: float = 300.0
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:courier-local"
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(max(self.timeout_seconds - (time.monotonic() - self.started), 0) * 1000)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping builds from received messages."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": m.get("Attributes", {}).get("SentTimestamp", "0"),
+                },
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+@dataclass
+class PollResult:
+    received: int
+    failed: list[str]
+
+
+def poll_once(sqs: Any, queue_url: str, handler: Handler, context_timeout: float = 300.0) -> PollResult:
+    """One receive → invoke → delete round, as the event source mapping does with ReportBatchItemFailures:
+    messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount)."""
+    received = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+    ).get("Messages", [])
+    if not received:
+        return PollResult(0, [])
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    try:
+        response = handler(sqs_event(received, arn), LambdaContext(timeout_seconds=context_timeout))
+        failed = [item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])]
+    except Exception:  # an invocation error fails the whole batch, as in Lambda
+        failed = [m["MessageId"] for m in received]
+    done = [m for m in received if m["MessageId"] not in failed]
+    for start in range(0, len(done), 10):
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+        )
+    for message in received:
+        if message["MessageId"] in failed:  # visible again at once, instead of after the visibility timeout
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return PollResult(len(received), failed)
+
+
+def drain(sqs: Any, queue_url: str, handler: Handler, max_rounds: int = 50) -> list[PollResult]:
+    """Polls until the queue is empty (or max_rounds, for messages that keep failing)."""
+    results = []
+    for _ in range(max_rounds):
+        result = poll_once(sqs, queue_url, handler)
+        if not result.received:
+            break
+        results.append(result)
+    return results
+
+
+def api_gateway_event(
+    path: str,
+    body: str | bytes,
+    *,
+    content_type: str = "application/json",
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+) -> dict[str, Any]:
+    """A REST API (v1) proxy event, as API Gateway sends after checking the API key."""
+    is_binary = isinstance(body, bytes)
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": content_type, **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/v1{path}",
+            "stage": "v1",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"apiKey": "local", "sourceIp": "127.0.0.1"},
+        },
+        "body": base64.b64encode(body).decode() if isinstance(body, bytes) else body,
+        "isBase64Encoded": is_binary,
+    }

@@ -1,0 +1,83 @@
+"""Fixtures: fake AWS credentials, moto with the stack the template declares, and the AppMetrica emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from courier.doors.services import reset_services
+from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.stack import Stack, create_stack
+
+POST_API_KEY = "test-post-api-key-0123456789ABCDEFGHIJKLMN"
+APPLICATION_ID = "1111"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "APPMETRICA_POST_API_KEY_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CourierTest")
+    monkeypatch.setenv("COURIER_RETRY_BASE_SECONDS", "0.01")
+    reset_services()
+    yield
+    reset_services()
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[AppMetricaEmulator]:
+    emulator = AppMetricaEmulator(keys={POST_API_KEY: {APPLICATION_ID, "2222"}}).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def appmetrica(_emulator_server: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch) -> AppMetricaEmulator:
+    """The AppMetrica emulator over real HTTP on 127.0.0.1, emptied for each test; the function is pointed at it."""
+    _emulator_server.reset()
+    monkeypatch.setenv("APPMETRICA_API_URL", _emulator_server.url)
+    monkeypatch.setenv("APPMETRICA_POST_API_KEY", POST_API_KEY)
+    monkeypatch.setenv("APPMETRICA_APPLICATION_ID", APPLICATION_ID)
+    return _emulator_server
+
+
+@dataclass
+class Aws:
+    s3: Any
+    sqs: Any
+    stack: Stack
+
+    def queue_url(self, function: str) -> str:
+        return self.stack.functions[function].queue_url
+
+    def dlq_url(self, function: str) -> str:
+        return self.stack.functions[function].dlq_url
+
+    def object_text(self, key: str) -> str:
+        body: bytes = self.s3.get_object(Bucket=self.stack.bucket, Key=key)["Body"].read()
+        return body.decode("utf-8")
+
+    def keys(self, prefix: str) -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """moto with the bucket, queues, dead-letter queues and notifications that template.yaml declares."""
+    with mock_aws():
+        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        stack = create_stack(s3, sqs)
+        monkeypatch.setenv("DATA_BUCKET", stack.bucket)
+        monkeypatch.setenv("INGEST_QUEUE_URL", stack.functions["appmetrica_events"].queue_url)
+        reset_services()
+        yield Aws(s3, sqs, stack)

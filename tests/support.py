@@ -1,0 +1,27 @@
+"""Shared test data: the seed's events sample with its timestamps moved into the Post API window."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_SAMPLE = ROOT / "events" / "appmetrica_events" / "seed_sample.csv"
+SEED_TIMESTAMPS = ("1234567890", "1234567891")
+
+
+def recent(seconds_ago: int = 3600) -> int:
+    return int(time.time()) - seconds_ago
+
+
+def seed_sample_text(first: int, second: int) -> str:
+    """The seed's sample body, byte for byte, with its two 2009 timestamps replaced."""
+    text = SEED_SAMPLE.read_text(encoding="utf-8")
+    old_first, old_second = SEED_TIMESTAMPS
+    return text.replace("," + old_first + "\n", f",{first}\n").replace("," + old_second + "\n", f",{second}\n")
+
+
+def csv_records(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
