@@ -28,9 +28,10 @@ OPTIONAL_INTS = ("mcc", "mnc")
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
+    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.error_type, self.message = status, error_type, message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -123,7 +124,7 @@ class AppMetricaEmulator:
                 record["status"] = refusal.status
                 envelope = {"errors": [{"error_type": refusal.error_type, "message": refusal.message}],
                             "code": refusal.status, "message": refusal.message}
-                return refusal.status, {}, envelope
+                return refusal.status, refusal.headers, envelope
 
     def _throttle(self) -> None:
         now = time.monotonic()
@@ -131,7 +132,7 @@ class AppMetricaEmulator:
         while recent and now - recent[0] >= 1.0:
             recent.popleft()
         if len(recent) >= self.state.rate_limit:
-            raise Refusal(self.state.rate_status, "quota", "too many requests: 30 per second per IP")
+            raise Refusal(self.state.rate_status, "quota", "too many requests: 30 per second per IP", {"Retry-After": "1"})
         recent.append(now)
 
     def _accept_events(self, path: str, query: dict[str, str], body: bytes) -> int:
@@ -211,6 +212,7 @@ def _check_event(row: dict[str, str], number: int) -> None:
 def _handler_for(emulator: AppMetricaEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # one write per answer: split writes meet delayed ACKs and cost 40 ms a request
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the query holds the key)
             return

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
-
-import ijson
+from typing import IO, Any
 
 from courier.delivery.pipeline import SourceRow
 
 FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
-BOM = b"\xef\xbb\xbf"
+CHUNK_BYTES = 1 << 16
+MAX_RECORD_CHARS = 16 * 1024 * 1024  # one JSON record larger than this is refused rather than buffered
 csv.field_size_limit(16 * 1024 * 1024)  # one cell may hold a large event_json; the default 128 KiB is too small
-_READ_ERRORS = (UnicodeDecodeError, OSError, EOFError, csv.Error, ijson.JSONError)
+_READ_ERRORS = (UnicodeDecodeError, OSError, EOFError, csv.Error)
 
 
 class UnreadableFileError(ValueError):
@@ -58,8 +58,9 @@ def open_rows(stream: IO[bytes], key: str) -> OpenedFile:
 def _unreadable(error: BaseException, where: str) -> UnreadableFileError:
     if isinstance(error, UnicodeDecodeError):
         return UnreadableFileError(f"the file is not valid UTF-8 after {where}")
-    if isinstance(error, csv.Error | ijson.JSONError):
-        return UnreadableFileError(f"the file cannot be parsed after {where}: {error}")
+    if isinstance(error, csv.Error | ValueError):
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return UnreadableFileError(f"the file cannot be parsed after {where}: {detail}")
     return UnreadableFileError(f"the file cannot be decompressed after {where}: {error}")
 
 
@@ -98,30 +99,72 @@ def _json_line_rows(text: IO[str]) -> Iterator[SourceRow]:
         raise _unreadable(error, f"line {index}") from None
 
 
-class _Prefixed:
-    """A stream with its first bytes already read (to look past a BOM and check the array opens)."""
+class _JsonArrayReader:
+    """Objects of one top-level JSON array, decoded as the bytes arrive (the stdlib decoder, so any integer size)."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._decode = codecs.getincrementaldecoder("utf-8-sig")().decode
+        self._decoder = json.JSONDecoder()
+        self._buffer, self._pos, self._eof = "", 0, False
 
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            return head
-        return self._rest.read(size)
+    def _fill(self) -> bool:
+        chunk = self._raw.read(CHUNK_BYTES)
+        self._eof = not chunk
+        self._buffer = self._buffer[self._pos :] + self._decode(chunk, final=self._eof)
+        self._pos = 0
+        return not self._eof
+
+    def _next_char(self) -> str:
+        """The next character that is not white space, without consuming it; '' at the end of the file."""
+        while True:
+            while self._pos < len(self._buffer) and self._buffer[self._pos] in " \t\r\n":
+                self._pos += 1
+            if self._pos < len(self._buffer) or not self._fill():
+                return self._buffer[self._pos : self._pos + 1]
+
+    def items(self) -> Iterator[Any]:
+        if self._next_char() != "[":
+            raise UnreadableFileError("a .json file must hold one array of objects (use .jsonl for one per line)")
+        self._pos += 1
+        if self._next_char() == "]":
+            return
+        while True:
+            self._next_char()
+            yield self._value()
+            separator = self._next_char()
+            self._pos += 1
+            if separator == "]":
+                return
+            if separator != ",":
+                raise ValueError("expected ',' or ']' between records")
+
+    def _value(self) -> Any:
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buffer, self._pos)
+            except json.JSONDecodeError:
+                if self._eof or len(self._buffer) - self._pos > MAX_RECORD_CHARS:
+                    raise
+                self._fill()
+                continue
+            if end == len(self._buffer) and not self._eof:  # a number may go on in the next chunk
+                self._fill()
+                continue
+            self._pos = end
+            return value
 
 
 def _json_array_rows(raw: IO[bytes]) -> Iterator[SourceRow]:
     index = 0
     try:
-        head = raw.read(4096).removeprefix(BOM)
-        if head.lstrip()[:1] != b"[":
-            raise UnreadableFileError("a .json file must hold one array of objects (use .jsonl for one per line)")
-        for record in ijson.items(_Prefixed(head, raw), "item", use_float=True):
+        for record in _JsonArrayReader(raw).items():
             index += 1
             if isinstance(record, dict):
                 yield index, record, ""
             else:
                 yield index, record, f"record: must be a JSON object, not {type(record).__name__}"
-    except _READ_ERRORS as error:
+    except (*_READ_ERRORS, ValueError) as error:
+        if isinstance(error, UnreadableFileError):
+            raise
         raise _unreadable(error, f"record {index}") from None

@@ -1,0 +1,153 @@
+"""The shared flow: rows → prepare → batches → sender → outcomes, with a recording sender in place of HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import time
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from courier.delivery.outcomes import SendResult, Status
+from courier.delivery.pipeline import as_rows, deliver
+from courier.destinations import Batch
+from courier.destinations.appmetrica.events import APPMETRICA_EVENTS, make_event_preparer
+from courier.settings import Settings
+from courier.sources.files import open_rows
+from tests.support import recent
+
+
+@dataclass
+class RecordingSender:
+    """Answers from a script (default: delivered) and remembers what each batch held."""
+
+    script: list[SendResult] = field(default_factory=list)
+    batches: list[list[int]] = field(default_factory=list)
+    on_send: Any = None
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        self.batches.append(list(batch.indexes))
+        if self.on_send:
+            self.on_send()
+        return self.script.pop(0) if self.script else SendResult(Status.DELIVERED)
+
+
+def events(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
+    ts = recent()
+    for n in range(start, start + count):
+        yield {"application_id": "1111", "profile_id": f"user-{n}", "event_name": "open", "event_timestamp": ts}
+
+
+def run(records: Any, sender: RecordingSender, rejected: list[Any] | None = None) -> Any:
+    sink = rejected if rejected is not None else []
+    return deliver(
+        APPMETRICA_EVENTS,
+        make_event_preparer(Settings(), time.time()),
+        sender,
+        as_rows(records),
+        time.time() + 60,
+        lambda index, record, errors: sink.append((index, errors)),
+    )
+
+
+def test_rows_are_split_into_requests_of_at_most_100000() -> None:
+    sender = RecordingSender()
+    tally = run(events(120_000), sender)
+    assert [len(batch) for batch in sender.batches] == [100_000, 20_000]
+    assert (tally.read, tally.delivered, tally.rejected, tally.pending, tally.requests) == (120_000, 120_000, 0, 0, 2)
+
+
+class CountingStream(io.RawIOBase):
+    """A file that reports how far it has been read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.position = 0
+        self.size = len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._data.readinto(buffer)
+        self.position += count
+        return count
+
+
+def test_a_file_is_streamed_the_first_request_leaves_before_the_file_is_read() -> None:
+    # Given a gzipped CSV of 120,000 events read through a stream that reports its position
+    ts = recent()
+    text = "profile_id,event_name,event_timestamp\n" + "".join(f"u{n},open,{ts}\n" for n in range(120_000))
+    stream = CountingStream(gzip.compress(text.encode()))
+    positions: list[int] = []
+    sender = RecordingSender(on_send=lambda: positions.append(stream.position))
+    opened = open_rows(io.BufferedReader(stream), "appmetrica_events/big.csv.gz")
+    # When it is delivered
+    tally = deliver(APPMETRICA_EVENTS, make_event_preparer(Settings(APPMETRICA_APPLICATION_ID="1111"), time.time()),
+                    sender, opened.rows, time.time() + 60, lambda *_: None)
+    # Then the first request went out when only part of the file had been read
+    assert tally.delivered == 120_000
+    assert positions[0] < stream.size * 0.95
+    assert positions[-1] == stream.size
+
+
+class CountingSender:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        self.rows += batch.rows
+        return SendResult(Status.DELIVERED)
+
+
+def peak_bytes(count: int) -> int:
+    destination = replace(APPMETRICA_EVENTS, max_rows=10_000)
+    sender = CountingSender()
+    tracemalloc.start()
+    deliver(destination, make_event_preparer(Settings(), time.time()), sender, as_rows(events(count)),
+            time.time() + 60, lambda *_: None)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert sender.rows == count
+    return peak
+
+
+def test_memory_does_not_grow_with_the_number_of_rows() -> None:
+    # Given the same flow over 40,000 and 160,000 rows, in requests of 10,000 rows
+    small, large = peak_bytes(40_000), peak_bytes(160_000)
+    # Then the peak is set by one request's batch, not by the whole input
+    assert large < small * 1.3
+
+
+def test_a_refused_batch_rejects_its_records_with_the_destinations_reason() -> None:
+    sender = RecordingSender(script=[SendResult(Status.REJECTED, "AppMetrica answered 400: bad row")])
+    rejected: list[Any] = []
+    tally = run(events(3), sender, rejected)
+    assert rejected == [(i, ["destination: AppMetrica answered 400: bad row"]) for i in range(3)]
+    assert (tally.read, tally.delivered, tally.rejected) == (3, 0, 3)
+
+
+def test_invalid_records_are_rejected_and_the_rest_delivered() -> None:
+    records = [*events(2), {"profile_id": "x"}, "not an object", *events(1)]
+    rejected: list[Any] = []
+    sender = RecordingSender()
+    tally = run(records, sender, rejected)
+    assert sender.batches == [[0, 1, 4]]
+    assert [index for index, _ in rejected] == [2, 3]
+    assert rejected[1][1] == ["record: must be a JSON object, not str"]
+    assert (tally.read, tally.delivered, tally.rejected, tally.pending) == (5, 3, 2, 0)
+
+
+def test_a_batch_to_retry_stops_the_flow_and_counts_pending() -> None:
+    # Given a destination that is down for the second request
+    sender = RecordingSender(script=[SendResult(Status.DELIVERED), SendResult(Status.RETRY, "503")])
+    tally = deliver(APPMETRICA_EVENTS, make_event_preparer(Settings(), time.time()), sender,
+                    as_rows(list(events(250_000))), time.time() + 60, lambda *_: None)
+    # Then nothing more is sent, and every row read is accounted for
+    assert len(sender.batches) == 2
+    assert tally.delivered == 100_000
+    assert tally.pending == 100_000
+    assert tally.read == tally.delivered + tally.rejected + tally.pending
+    assert tally.retry_reason == "503"
