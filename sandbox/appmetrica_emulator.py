@@ -27,7 +27,7 @@ EVENT_PATHS = {"/logs/v1/import/events", "/logs/v1/import/events.csv"}
 OPTIONAL_INTS = ("mcc", "mnc")
 
 
-class Refusal(Exception):
+class RefusalError(Exception):
     def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.error_type, self.message = status, error_type, message
@@ -113,17 +113,20 @@ class AppMetricaEmulator:
                 if self.state.failures:
                     failure = self.state.failures.popleft()
                     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                    raise _Scripted(failure, headers)
+                    raise _ScriptedError(failure, headers)
                 rows = self._accept_events(path, query, body)
                 record["rows"] = rows
                 return 200, {}, {"status": "ok", "rows": rows}
-            except _Scripted as scripted:
+            except _ScriptedError as scripted:
                 record["status"] = scripted.failure.status
                 return scripted.failure.status, scripted.headers, {"message": scripted.failure.body or "scripted"}
-            except Refusal as refusal:
+            except RefusalError as refusal:
                 record["status"] = refusal.status
-                envelope = {"errors": [{"error_type": refusal.error_type, "message": refusal.message}],
-                            "code": refusal.status, "message": refusal.message}
+                envelope = {
+                    "errors": [{"error_type": refusal.error_type, "message": refusal.message}],
+                    "code": refusal.status,
+                    "message": refusal.message,
+                }
                 return refusal.status, refusal.headers, envelope
 
     def _throttle(self) -> None:
@@ -132,25 +135,27 @@ class AppMetricaEmulator:
         while recent and now - recent[0] >= 1.0:
             recent.popleft()
         if len(recent) >= self.state.rate_limit:
-            raise Refusal(self.state.rate_status, "quota", "too many requests: 30 per second per IP", {"Retry-After": "1"})
+            raise RefusalError(
+                self.state.rate_status, "quota", "too many requests: 30 per second per IP", {"Retry-After": "1"}
+            )
         recent.append(now)
 
     def _accept_events(self, path: str, query: dict[str, str], body: bytes) -> int:
         if path not in EVENT_PATHS:
-            raise Refusal(404, "not_found", f"no such method: {path}")
+            raise RefusalError(404, "not_found", f"no such method: {path}")
         key = query.get("post_api_key", "")
         if key not in self.state.keys:
-            raise Refusal(403, "access_denied", "missing or invalid post_api_key")
+            raise RefusalError(403, "access_denied", "missing or invalid post_api_key")
         defaults = {k: v for k, v in query.items() if k != "post_api_key"}
         rows = _csv_rows(body, defaults) if path.endswith(".csv") else [defaults]
         if len(rows) > MAX_ROWS:
-            raise Refusal(400, "invalid_parameter", f"more than {MAX_ROWS} rows in one request")
+            raise RefusalError(400, "invalid_parameter", f"more than {MAX_ROWS} rows in one request")
         now = time.time()
         kept: list[tuple[str, dict[str, str]]] = []
         for number, row in enumerate(rows, start=1):
             _check_event(row, number)
             if row["application_id"] not in self.state.keys[key]:
-                raise Refusal(403, "access_denied", f"row {number}: the key does not own application_id")
+                raise RefusalError(403, "access_denied", f"row {number}: the key does not own application_id")
             timestamp = int(row["event_timestamp"])
             if timestamp < now - WINDOW_SECONDS:
                 self.state.dropped.append({"row": row, "reason": "older than 14 days"})
@@ -163,7 +168,7 @@ class AppMetricaEmulator:
         return len(rows)
 
 
-class _Scripted(Exception):
+class _ScriptedError(Exception):
     def __init__(self, failure: ScriptedFailure, headers: dict[str, str]) -> None:
         self.failure, self.headers = failure, headers
 
@@ -172,25 +177,25 @@ def _csv_rows(body: bytes, defaults: dict[str, str]) -> list[dict[str, str]]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise Refusal(400, "invalid_parameter", "the body is not UTF-8") from None
+        raise RefusalError(400, "invalid_parameter", "the body is not UTF-8") from None
     if text.startswith("\ufeff"):
-        raise Refusal(400, "invalid_parameter", "the body starts with a byte order mark")
+        raise RefusalError(400, "invalid_parameter", "the body starts with a byte order mark")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
     for row in reader:
         if None in row or None in row.values():
-            raise Refusal(400, "invalid_parameter", f"row {reader.line_num}: cell count differs from the header")
+            raise RefusalError(400, "invalid_parameter", f"row {reader.line_num}: cell count differs from the header")
         rows.append({**defaults, **{k: v for k, v in row.items() if v != ""}})
     return rows
 
 
 def _check_event(row: dict[str, str], number: int) -> None:
-    def refuse(message: str) -> Refusal:
-        return Refusal(400, "invalid_parameter", f"row {number}: {message}")
+    def refuse(message: str) -> RefusalError:
+        return RefusalError(400, "invalid_parameter", f"row {number}: {message}")
 
     for name in ("application_id", "event_name", "event_timestamp"):
         if not row.get(name):
-            raise Refusal(400, "missing_parameter", f"row {number}: {name} is required")
+            raise RefusalError(400, "missing_parameter", f"row {number}: {name} is required")
     for name in ("application_id", "event_timestamp", *OPTIONAL_INTS):
         if name in row and not row[name].isdigit():
             raise refuse(f"{name} must be an integer")
@@ -231,13 +236,13 @@ def _handler_for(emulator: AppMetricaEmulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if urlsplit(self.path).path == "/_emulator/state":
                 self._reply(200, {}, emulator.snapshot())
             else:
                 self._reply(405, {}, {"message": "POST only"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             parts = urlsplit(self.path)
             body = self._body()
             if parts.path == "/_emulator/fail":

@@ -73,11 +73,15 @@ def poll_once(sqs: Any, queue_url: str, handler: Handler, context_timeout: float
     for start in range(0, len(done), 10):
         sqs.delete_message_batch(
             QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ],
         )
     for message in received:
         if message["MessageId"] in failed:  # visible again at once, instead of after the visibility timeout
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
     return PollResult(len(received), failed)
 
 

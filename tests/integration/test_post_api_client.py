@@ -22,8 +22,13 @@ PATH = "/logs/v1/import/events.csv"
 
 def one_event_batch(**extra: str) -> CsvBatch:
     batch = CsvBatch(APPLICATION_ID)
-    fields = {"application_id": APPLICATION_ID, "profile_id": "u1", "event_name": "open",
-              "event_timestamp": str(recent()), **extra}
+    fields = {
+        "application_id": APPLICATION_ID,
+        "profile_id": "u1",
+        "event_name": "open",
+        "event_timestamp": str(recent()),
+        **extra,
+    }
     batch.add(fields, 0)
     return batch
 

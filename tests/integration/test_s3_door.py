@@ -98,13 +98,24 @@ def test_json_lines_and_json_arrays_are_delivered(aws: Aws, appmetrica: AppMetri
     ts = recent()
     lines = [json.dumps({"profile_id": f"l{n}", "event_name": "open", "event_timestamp": ts}) for n in range(3)]
     drop(aws, "appmetrica_events/a.jsonl", "\n".join(lines).encode())
-    array = [{"appmetrica_device_id": 12345678901234567890, "event_name": "x", "event_timestamp": ts,
-              "event_json": {"level": 3}, "unknown_field": 1}]
+    array = [
+        {
+            "appmetrica_device_id": 12345678901234567890,
+            "event_name": "x",
+            "event_timestamp": ts,
+            "event_json": {"level": 3},
+            "unknown_field": 1,
+        }
+    ]
     drop(aws, "appmetrica_events/b.json", json.dumps(array).encode())
     run_queue(aws)
     received = appmetrica.events(APPLICATION_ID)
     assert sorted(row.get("profile_id", row.get("appmetrica_device_id", "")) for row in received) == [
-        "12345678901234567890", "l0", "l1", "l2"]
+        "12345678901234567890",
+        "l0",
+        "l1",
+        "l2",
+    ]
     device_row = next(row for row in received if "appmetrica_device_id" in row)
     assert device_row["event_json"] == '{"level":3}'
     assert report(aws, "appmetrica_events/b.json")["ignored_fields"] == ["unknown_field"]

@@ -20,8 +20,13 @@ def preparer(default_application_id: str = "") -> Preparer:
 
 
 def event(**fields: Any) -> dict[str, Any]:
-    return {"application_id": "1111", "profile_id": "user-1", "event_name": "purchase",
-            "event_timestamp": HOUR_AGO, **fields}
+    return {
+        "application_id": "1111",
+        "profile_id": "user-1",
+        "event_name": "purchase",
+        "event_timestamp": HOUR_AGO,
+        **fields,
+    }
 
 
 def test_valid_json_event_becomes_csv_text_fields() -> None:
@@ -43,8 +48,13 @@ def test_valid_json_event_becomes_csv_text_fields() -> None:
 
 
 def test_csv_text_is_forwarded_unchanged() -> None:
-    record = {"application_id": "1111", "appmetrica_device_id": "18446744073709551615", "event_name": "open",
-              "event_timestamp": str(HOUR_AGO), "event_json": '{"a": [1, 2]}'}
+    record = {
+        "application_id": "1111",
+        "appmetrica_device_id": "18446744073709551615",
+        "event_name": "open",
+        "event_timestamp": str(HOUR_AGO),
+        "event_json": '{"a": [1, 2]}',
+    }
     fields, errors = preparer()(record)
     assert errors == []
     assert fields == record
@@ -125,7 +135,7 @@ def test_application_id_defaults_from_configuration_and_comes_first() -> None:
     fields, errors = preparer("4242")({"profile_id": "u", "event_name": "x", "event_timestamp": HOUR_AGO})
     assert errors == []
     assert fields is not None
-    assert list(fields)[0] == "application_id"
+    assert next(iter(fields)) == "application_id"
     assert fields["application_id"] == "4242"
 
 
@@ -142,8 +152,11 @@ def test_application_id_is_required_without_a_default() -> None:
         ("event_json", "{not json", "event_json: is not valid JSON"),
         ("mcc", "25O", "mcc: must be a whole number"),
         ("appmetrica_device_id", str(2**64), "appmetrica_device_id: must be an unsigned 64-bit number"),
-        ("application_id", "0", "application_id: must be a positive number (the id from the app's settings in "
-                                "AppMetrica)"),
+        (
+            "application_id",
+            "0",
+            "application_id: must be a positive number (the id from the app's settings in AppMetrica)",
+        ),
         ("profile_id", {"nested": 1}, "profile_id: must be text, not dict"),
     ],
 )

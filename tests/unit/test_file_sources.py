@@ -51,8 +51,11 @@ def test_json_lines_with_a_broken_line() -> None:
 def test_json_array_with_bom_is_streamed_item_by_item() -> None:
     data = b'\xef\xbb\xbf [{"a": 1.5, "b": {"c": true}}, 7, {"a": 2}]'
     _, rows = rows_of(data, "x.json")
-    assert rows == [(1, {"a": 1.5, "b": {"c": True}}, ""), (2, 7, "record: must be a JSON object, not int"),
-                    (3, {"a": 2}, "")]
+    assert rows == [
+        (1, {"a": 1.5, "b": {"c": True}}, ""),
+        (2, 7, "record: must be a JSON object, not int"),
+        (3, {"a": 2}, ""),
+    ]
 
 
 def test_a_json_file_that_is_not_an_array_is_refused() -> None:

@@ -85,8 +85,14 @@ def test_a_file_is_streamed_the_first_request_leaves_before_the_file_is_read() -
     sender = RecordingSender(on_send=lambda: positions.append(stream.position))
     opened = open_rows(io.BufferedReader(stream), "appmetrica_events/big.csv.gz")
     # When it is delivered
-    tally = deliver(APPMETRICA_EVENTS, make_event_preparer(Settings(APPMETRICA_APPLICATION_ID="1111"), time.time()),
-                    sender, opened.rows, time.time() + 60, lambda *_: None)
+    tally = deliver(
+        APPMETRICA_EVENTS,
+        make_event_preparer(Settings(APPMETRICA_APPLICATION_ID="1111"), time.time()),
+        sender,
+        opened.rows,
+        time.time() + 60,
+        lambda *_: None,
+    )
     # Then the first request went out when only part of the file had been read
     assert tally.delivered == 120_000
     assert positions[0] < stream.size * 0.95
@@ -106,8 +112,14 @@ def peak_bytes(count: int) -> int:
     destination = replace(APPMETRICA_EVENTS, max_rows=10_000)
     sender = CountingSender()
     tracemalloc.start()
-    deliver(destination, make_event_preparer(Settings(), time.time()), sender, as_rows(events(count)),
-            time.time() + 60, lambda *_: None)
+    deliver(
+        destination,
+        make_event_preparer(Settings(), time.time()),
+        sender,
+        as_rows(events(count)),
+        time.time() + 60,
+        lambda *_: None,
+    )
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert sender.rows == count
@@ -143,8 +155,14 @@ def test_invalid_records_are_rejected_and_the_rest_delivered() -> None:
 def test_a_batch_to_retry_stops_the_flow_and_counts_pending() -> None:
     # Given a destination that is down for the second request
     sender = RecordingSender(script=[SendResult(Status.DELIVERED), SendResult(Status.RETRY, "503")])
-    tally = deliver(APPMETRICA_EVENTS, make_event_preparer(Settings(), time.time()), sender,
-                    as_rows(list(events(250_000))), time.time() + 60, lambda *_: None)
+    tally = deliver(
+        APPMETRICA_EVENTS,
+        make_event_preparer(Settings(), time.time()),
+        sender,
+        as_rows(list(events(250_000))),
+        time.time() + 60,
+        lambda *_: None,
+    )
     # Then nothing more is sent, and every row read is accounted for
     assert len(sender.batches) == 2
     assert tally.delivered == 100_000

@@ -17,7 +17,7 @@ class RejectedRows:
 
     def __init__(self, columns: list[str] | None = None) -> None:
         self._columns = columns
-        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115  (lives with the object)
         self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="", write_through=True)
         self._writer = csv.writer(self._text, lineterminator="\n")
         self._writer.writerow([*(columns or ["record"]), "error"])

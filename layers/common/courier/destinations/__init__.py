@@ -17,8 +17,10 @@ Preparer = Callable[[Record], Prepared]
 
 class Batch(Protocol):
     key: str
-    rows: int
     indexes: list[int]
+
+    @property
+    def rows(self) -> int: ...
 
     def body(self) -> bytes: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from courier.destinations import Destination
 from courier.doors.services import services_for
@@ -21,14 +21,16 @@ def _dispatch(event: dict[str, Any], context: Any, destination: Destination) -> 
     if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
         from courier.doors.sqs import handle_sqs_batch
 
-        return handle_sqs_batch(event, context, destination, services)
+        metrics.add_metric(name="SqsMessages", unit="Count", value=len(records))
+        return cast(dict[str, Any], handle_sqs_batch(event, context, destination, services))
     if "httpMethod" in event and "requestContext" in event:
         from courier.doors.https import handle_https_request
 
-        return handle_https_request(event, context, destination, services)
+        metrics.add_metric(name="HttpsRequests", unit="Count", value=1)
+        return cast(dict[str, Any], handle_https_request(event, context, destination, services))
     raise UnknownTriggerError("unrecognised trigger: expected an SQS batch or an API Gateway REST request")
 
 
 def handle(event: dict[str, Any], context: Any, destination: Destination) -> dict[str, Any]:
     logger.append_keys(function=destination.name)
-    return _dispatch(event, context, destination)
+    return cast(dict[str, Any], _dispatch(event, context, destination))

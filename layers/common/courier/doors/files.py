@@ -28,18 +28,14 @@ class DroppedFile:
     sequencer: str = ""
 
 
-def process_file(
-    file: DroppedFile, destination: Destination, services: Services, deadline: float
-) -> dict[str, Any]:
+def process_file(file: DroppedFile, destination: Destination, services: Services, deadline: float) -> dict[str, Any]:
     """Streams one file to the destination and writes reports/<key>.json (and rejected/<key>.csv)."""
     from aws_lambda_powertools.utilities.streaming import S3Object
 
     started = time.monotonic()
     settings = services.settings
     out_bucket = settings.data_bucket or file.bucket
-    stream = S3Object(
-        bucket=file.bucket, key=file.key, version_id=file.version_id or None, boto3_client=services.s3
-    )
+    stream = S3Object(bucket=file.bucket, key=file.key, version_id=file.version_id or None, boto3_client=services.s3)
     problem = ""
     delivery: Delivery | None = None
     rejected: RejectedRows | None = None
@@ -78,9 +74,7 @@ def process_file(
     return report
 
 
-def _report(
-    file: DroppedFile, destination: Destination, tally: Tally, problem: str, seconds: float
-) -> dict[str, Any]:
+def _report(file: DroppedFile, destination: Destination, tally: Tally, problem: str, seconds: float) -> dict[str, Any]:
     if tally.pending:
         status = "retrying"
     elif problem:

@@ -24,11 +24,11 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
     app = APIGatewayRestResolver()
 
     @app.post(destination.route)
-    def ingest() -> Response:
+    def ingest() -> Response[str]:
         request = app.current_event
         request_id = request.request_context.request_id or getattr(context, "aws_request_id", "local")
         try:
-            body = _body_text(request.body, request.is_base64_encoded, services.settings.max_body_bytes)
+            body = _body_text(request.body, bool(request.is_base64_encoded), services.settings.max_body_bytes)
             content_type = request.headers.get("content-type") or request.headers.get("Content-Type") or ""
             rows = body_rows(body, content_type)
         except BadBodyError as error:
@@ -71,7 +71,7 @@ def _ingest(
     destination: Destination,
     services: Services,
     deadline: float,
-) -> Response:
+) -> Response[str]:
     settings = services.settings
     prepare = destination.make_preparer(settings, time.time())
     rejected_rows = RejectedRows()
@@ -104,8 +104,16 @@ def _ingest(
         _enqueue([fields for _, fields in accepted], services)
     if settings.data_bucket:
         rejected_rows.upload(services.s3, settings.data_bucket, door_key("https", destination.name, request_id))
-    logger.info("request processed", extra={"request_id": request_id, "status": status, "accepted": len(accepted),
-                                            "rejected": len(refused), "sync": sync})
+    logger.info(
+        "request processed",
+        extra={
+            "request_id": request_id,
+            "status": status,
+            "accepted": len(accepted),
+            "rejected": len(refused),
+            "sync": sync,
+        },
+    )
     return _answer(status, answer)
 
 
@@ -128,5 +136,5 @@ def _enqueue(records: list[dict[str, str]], services: Services) -> None:
     services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response:
+def _answer(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import requests
 
+from courier.delivery.outcomes import SendResult, Status
+
 RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
 
@@ -47,6 +49,9 @@ class Attempts:
     requests: int
     retries: int
     error: str = ""
+
+    def result(self, status: Status, reason: str = "") -> SendResult:
+        return SendResult(status, reason, requests=self.requests, retries=self.retries)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from courier.delivery.pipeline import SourceRow
 
@@ -40,7 +40,7 @@ def file_format(key: str) -> str:
 
 def open_rows(stream: IO[bytes], key: str) -> OpenedFile:
     fmt = file_format(key)
-    raw: IO[bytes] = gzip.GzipFile(fileobj=stream, mode="rb") if key.lower().endswith(".gz") else stream
+    raw = cast(IO[bytes], gzip.GzipFile(fileobj=stream, mode="rb")) if key.lower().endswith(".gz") else stream
     if fmt == ".json":
         return OpenedFile(None, _json_array_rows(raw))
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # utf-8-sig drops a BOM if there is one

@@ -44,18 +44,24 @@ class PostApiSender:
             policy=self._policy,
         )
         response = attempts.response
-        counts = {"requests": attempts.requests, "retries": attempts.retries}
         if response is None:
-            return SendResult(Status.RETRY, attempts.error, **counts)
+            return attempts.result(Status.RETRY, attempts.error)
         if response.status_code == 200:
-            return SendResult(Status.DELIVERED, **counts)
+            return attempts.result(Status.DELIVERED)
         detail = scrub(response.text[:300], key).strip()
-        reason = f"AppMetrica answered {response.status_code}: {detail}" if detail else f"AppMetrica answered {response.status_code}"
+        reason = (
+            f"AppMetrica answered {response.status_code}: {detail}"
+            if detail
+            else f"AppMetrica answered {response.status_code}"
+        )
         if response.status_code in REFUSED:
-            return SendResult(Status.REJECTED, reason, **counts)
+            return attempts.result(Status.REJECTED, reason)
         if response.status_code in (401, 403):
-            logger.error("AppMetrica refused the Post API key; records stay queued until it is fixed", extra={"application_id": batch.key})
-        return SendResult(Status.RETRY, reason, **counts)
+            logger.error(
+                "AppMetrica refused the Post API key; records stay queued until it is fixed",
+                extra={"application_id": batch.key},
+            )
+        return attempts.result(Status.RETRY, reason)
 
 
 def post_api_sender(path: str) -> Callable[[Settings], Sender]:

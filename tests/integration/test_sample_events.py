@@ -1,0 +1,58 @@
+"""The sample trigger events in events/ (for `sam local invoke -e`) run through the handler's doors.
+
+Their timestamps are fixed, so whether a record is delivered or refused as stale depends on the day: the tests
+check that every record is accounted for, whichever way it went."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from functions.appmetrica_events.app import lambda_handler
+from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.lambda_runtime import LambdaContext
+from tests.conftest import APPLICATION_ID, Aws
+from tests.support import csv_records
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "appmetrica_events"
+
+
+def sample(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def rejected_rows(aws: Aws, prefix: str) -> list[dict[str, str]]:
+    return [row for key in aws.keys(prefix) for row in csv_records(aws.object_text(key))]
+
+
+def test_the_sqs_sample_accounts_for_its_three_records(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    response = lambda_handler(sample("sqs_records.json"), LambdaContext())
+    assert response == {"batchItemFailures": []}
+    delivered = len(appmetrica.events(APPLICATION_ID))
+    assert delivered + len(rejected_rows(aws, "rejected/sqs/")) == 3
+
+
+def test_the_s3_sample_reads_the_file_its_notification_names(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    # Given the sample data file at the (URL-decoded) key the sample notification names
+    key = "appmetrica_events/2026-11-22 export.csv"
+    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=(EVENTS / "sample_events.csv").read_bytes())
+    # When the sample event is handled
+    response = lambda_handler(sample("s3_notification_via_sqs.json"), LambdaContext())
+    # Then the file was read whole and every row is delivered or rejected
+    assert response == {"batchItemFailures": []}
+    report = json.loads(aws.object_text(f"reports/{key}.json"))
+    assert report["read"] == 3
+    assert report["delivered"] + report["rejected"] == 3
+    assert len(appmetrica.events(APPLICATION_ID)) == report["delivered"]
+
+
+def test_the_api_sample_answers_with_per_record_outcomes(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    response = lambda_handler(sample("api_gateway_post.json"), LambdaContext())
+    answer = json.loads(response["body"])
+    assert answer["accepted"] + len(answer["rejected"]) == 2
+    assert {"index": 1, "errors": ["profile_id: one of profile_id and appmetrica_device_id is required"]} in answer[
+        "rejected"
+    ]
+    assert response["statusCode"] == (202 if answer["accepted"] else 400)

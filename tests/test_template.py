@@ -1,0 +1,123 @@
+"""template.yaml: the wiring the contract promises, checked on the template itself (cfn-lint and
+`sam validate --lint` run in `make template`; `sam build` in `make build`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+
+from sandbox.stack import TEMPLATE, function_wirings, load_template
+
+ROOT = TEMPLATE.parent
+ENV_CONTRACT = {
+    "APPMETRICA_API_URL",
+    "APPMETRICA_APPLICATION_ID",
+    "APPMETRICA_POST_API_KEY_SECRET",
+    "INGEST_QUEUE_URL",
+    "DATA_BUCKET",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=["us-east-1"]))
+    assert [str(match) for match in matches] == []
+
+
+def test_functions_run_python_313_on_arm64_with_the_shared_layer(template: dict[str, Any]) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    layer = template["Resources"]["CommonLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["ContentUri"] == "layers/common/"
+    assert globals_["Layers"] == [{"Ref": "CommonLayer"}]
+
+
+def test_layer_requirements_are_pinned_and_leave_boto3_to_the_runtime() -> None:
+    lines = [line.split("#")[0].strip() for line in (ROOT / "layers/common/requirements.txt").read_text().splitlines()]
+    requirements = [line for line in lines if line]
+    assert requirements
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[0-9][\w.]*", line) for line in requirements)
+    assert not any(line.lower().startswith(("boto3", "botocore")) for line in requirements)
+
+
+def test_each_function_folder_has_a_handler(template: dict[str, Any]) -> None:
+    for resource in functions(template).values():
+        props = resource["Properties"]
+        assert props["Handler"] == "app.lambda_handler"
+        assert "def lambda_handler(" in (ROOT / props["CodeUri"] / "app.py").read_text()
+
+
+def test_queues_outlast_six_function_timeouts_and_redrive_to_a_14_day_dlq(template: dict[str, Any]) -> None:
+    max_timeout = template["Parameters"]["FunctionTimeoutSeconds"]["MaxValue"]
+    resources = template["Resources"]
+    wirings = function_wirings(template)
+    assert wirings
+    for wiring in wirings.values():
+        assert wiring.visibility_timeout >= 6 * max_timeout
+        assert wiring.max_receive_count == 5
+        assert resources[wiring.dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_sqs_events_report_batch_item_failures_with_bounded_concurrency(template: dict[str, Any]) -> None:
+    for resource in functions(template).values():
+        [sqs] = [e["Properties"] for e in resource["Properties"]["Events"].values() if e["Type"] == "SQS"]
+        assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert sqs["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "MaximumConcurrency"}
+
+
+def test_https_routes_require_an_api_key_and_a_throttled_usage_plan(template: dict[str, Any]) -> None:
+    api = template["Resources"]["IngestApi"]["Properties"]
+    assert api["Auth"]["ApiKeyRequired"] is True
+    assert api["Auth"]["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    assert set(api["Auth"]["UsagePlan"]["Throttle"]) == {"RateLimit", "BurstLimit"}
+    routes = {}
+    for resource in functions(template).values():
+        for event in resource["Properties"]["Events"].values():
+            if event["Type"] == "Api":
+                assert event["Properties"]["Auth"]["ApiKeyRequired"] is True
+                assert event["Properties"]["Method"] == "post"
+                routes[event["Properties"]["Path"]] = event["Properties"]["RestApiId"]
+    assert routes == {"/appmetrica/events": {"Ref": "IngestApi"}}
+
+
+def test_the_bucket_announces_each_prefix_to_its_functions_queue_only(template: dict[str, Any]) -> None:
+    wirings = function_wirings(template)
+    assert wirings["appmetrica_events"].prefixes == ["appmetrica_events/"]
+    policy = template["Resources"]["AppMetricaEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    bucket_name = template["Resources"]["DataBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+    assert policy["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert policy["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":s3:::{bucket_name}")
+    assert template["Resources"]["DataBucket"]["DependsOn"] == ["AppMetricaEventsQueuePolicy"]
+
+
+def test_functions_get_the_contracts_environment(template: dict[str, Any]) -> None:
+    shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    for resource in functions(template).values():
+        own = set(resource["Properties"]["Environment"]["Variables"])
+        assert own | shared >= ENV_CONTRACT
+        assert "APPMETRICA_POST_API_KEY" not in own  # keys come from Secrets Manager in AWS
+
+
+def test_outputs_name_the_bucket_queues_and_api(template: dict[str, Any]) -> None:
+    assert {"DataBucketName", "AppMetricaEventsQueueUrl", "AppMetricaEventsDeadLetterQueueUrl", "ApiUrl"} <= set(
+        template["Outputs"]
+    )
+
+
+def test_sample_events_exist_for_every_door() -> None:
+    names = {path.name for path in Path(ROOT / "events").rglob("*.json")}
+    assert {"s3_notification_via_sqs.json", "sqs_records.json", "api_gateway_post.json"} <= names
