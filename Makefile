@@ -55,7 +55,7 @@ pytest: venv
 test: lint typecheck template build pytest
 
 demo: venv
-	$(BIN)/python -m sandbox.demo
+	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox.demo
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

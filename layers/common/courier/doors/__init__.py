@@ -16,6 +16,7 @@ class UnknownTriggerError(ValueError):
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def _dispatch(event: dict[str, Any], context: Any, destination: Destination) -> dict[str, Any]:
+    logger.append_keys(function=destination.name)
     services = services_for(destination)
     records = event.get("Records")
     if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
@@ -32,5 +33,4 @@ def _dispatch(event: dict[str, Any], context: Any, destination: Destination) -> 
 
 
 def handle(event: dict[str, Any], context: Any, destination: Destination) -> dict[str, Any]:
-    logger.append_keys(function=destination.name)
     return cast(dict[str, Any], _dispatch(event, context, destination))

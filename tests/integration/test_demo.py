@@ -1,0 +1,15 @@
+"""`make demo` plays the sample data through every door and accounts for every record."""
+
+from __future__ import annotations
+
+from sandbox.demo import Row, run
+
+
+def test_the_demo_delivers_and_explains_every_sample_record() -> None:
+    rows = run()
+    assert [(row.door, row.delivered, row.rejected, row.retrying) for row in rows] == [
+        ("S3 file", 2, 1, 0),
+        ("SQS message", 1, 1, 0),
+        ("HTTPS (202)", 1, 1, 0),
+    ]
+    assert all(isinstance(row, Row) and row.report.startswith("s3://courier-sandbox-data/") for row in rows)
