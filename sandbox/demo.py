@@ -116,10 +116,6 @@ def run() -> list[Row]:
                 ]
                 sqs.send_message(QueueUrl=wiring.queue_url, MessageBody=json.dumps(records))
                 results = drain(sqs, wiring.queue_url, lambda_handler)
-                rejected_keys = [
-                    o["Key"]
-                    for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix="rejected/sqs/").get("Contents", [])
-                ]
                 rows.append(
                     Row(
                         "appmetrica_events",
@@ -127,7 +123,7 @@ def run() -> list[Row]:
                         delivered() - before,
                         len(records) - (delivered() - before),
                         sum(len(r.failed) for r in results),
-                        ", ".join(f"s3://{stack.bucket}/{k}" for k in rejected_keys),
+                        rejected_files(s3, stack.bucket, "rejected/sqs/"),
                     )
                 )
 
@@ -145,10 +141,6 @@ def run() -> list[Row]:
                 response = lambda_handler(api_gateway_event("/appmetrica/events", json.dumps(body)), LambdaContext())
                 answer = json.loads(response["body"])
                 drain(sqs, wiring.queue_url, lambda_handler)
-                rejected_keys = [
-                    o["Key"]
-                    for o in s3.list_objects_v2(Bucket=stack.bucket, Prefix="rejected/https/").get("Contents", [])
-                ]
                 rows.append(
                     Row(
                         "appmetrica_events",
@@ -156,7 +148,7 @@ def run() -> list[Row]:
                         delivered() - before,
                         len(answer["rejected"]),
                         0,
-                        ", ".join(f"s3://{stack.bucket}/{k}" for k in rejected_keys),
+                        rejected_files(s3, stack.bucket, "rejected/https/"),
                     )
                 )
                 save_bucket(s3, stack.bucket)
@@ -164,6 +156,11 @@ def run() -> list[Row]:
     finally:
         emulator.stop()
     return rows
+
+
+def rejected_files(s3: Any, bucket: str, prefix: str) -> str:
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return ", ".join(f"s3://{bucket}/{item['Key']}" for item in listing)
 
 
 def save_bucket(s3: Any, bucket: str) -> None:

@@ -19,9 +19,9 @@ from tests.support import recent
 
 @pytest.fixture(autouse=True)
 def _fresh_parameter_cache() -> Iterator[None]:
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     yield
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def test_a_plain_key_is_read_from_the_secret(aws: Aws) -> None:
