@@ -147,3 +147,11 @@ def test_an_outage_keeps_the_message_until_the_destination_is_back(aws: Aws, app
     assert second.failed == []
     assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["u1"]
     assert report(aws, "appmetrica_events/outage.csv")["status"] == "complete"
+
+
+def test_an_object_gone_before_it_was_read_is_reported_not_retried(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    drop(aws, "appmetrica_events/gone.csv", b"profile_id,event_name,event_timestamp\n")
+    aws.s3.delete_object(Bucket=aws.stack.bucket, Key="appmetrica_events/gone.csv")
+    results = drain(aws.sqs, aws.queue_url(FUNCTION), lambda_handler)
+    assert all(result.failed == [] for result in results)
+    assert report(aws, "appmetrica_events/gone.csv")["problem"].startswith("the object no longer exists")

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from courier.delivery.outcomes import Tally
 from courier.delivery.pipeline import Delivery
 from courier.delivery.reports import RejectedRows, put_report
@@ -13,6 +15,8 @@ from courier.destinations import Destination
 from courier.doors.services import Services
 from courier.observability import logger, metrics
 from courier.sources.files import UnreadableFileError, open_rows
+
+MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 
 
 class RetryLaterError(RuntimeError):
@@ -58,6 +62,10 @@ def process_file(file: DroppedFile, destination: Destination, services: Services
         problem = str(error)
         if delivery is not None and not delivery.must_retry:
             delivery.finish()  # what was read before the break is still delivered
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES:
+            raise  # S3 itself failed: the message comes back
+        problem = "the object no longer exists (deleted or overwritten before it was read)"
     tally = delivery.tally if delivery is not None else Tally()
     report = _report(file, destination, tally, problem, time.monotonic() - started)
     rejected_key = f"rejected/{file.key}.csv"
