@@ -3,7 +3,8 @@
 It is written from the spec, not from Courier's code, so it catches what Courier gets wrong:
 403 for an unknown key or an application the key does not own; 400 for missing fields, both or neither of
 profile_id / appmetrica_device_id, a bad session_type, event_json that is not a JSON object, more than 100,000
-rows; 429 past 30 requests per second; events older than 14 days are accepted but dropped, as the real API does.
+rows; profiles whose attributes are not a JSON object of scalars or whose appmetrica_1pd_* values are not SHA-256
+hex; 429 past 30 requests per second; events older than 14 days are accepted but dropped, as the real API does.
 Tests script failures with `fail_next`; people use GET /_emulator/state and POST /_emulator/fail.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -24,6 +26,9 @@ MAX_ROWS = 100_000
 WINDOW_SECONDS = 14 * 24 * 3600
 SESSION_TYPES = {"foreground", "background"}
 EVENT_PATHS = {"/logs/v1/import/events", "/logs/v1/import/events.csv"}
+PROFILE_PATHS = {"/logs/v1/import/profiles", "/logs/v1/import/profiles.csv"}
+HASHED_1PD = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 OPTIONAL_INTS = ("mcc", "mnc")
 
 
@@ -47,6 +52,7 @@ class AppMetricaState:
     rate_limit: int = 30
     rate_status: int = 429
     events: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    profiles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # rows, attributes parsed
     dropped: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: deque[ScriptedFailure] = field(default_factory=deque)
@@ -78,6 +84,10 @@ class AppMetricaEmulator:
         with self._lock:
             return list(self.state.events.get(application_id, []))
 
+    def profiles(self, application_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.state.profiles.get(application_id, []))
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -90,6 +100,7 @@ class AppMetricaEmulator:
     def reset(self) -> None:
         with self._lock:
             self.state.events.clear()
+            self.state.profiles.clear()
             self.state.dropped.clear()
             self.state.requests.clear()
             self.state.failures.clear()
@@ -99,6 +110,7 @@ class AppMetricaEmulator:
         with self._lock:
             return {
                 "events": {app: len(rows) for app, rows in self.state.events.items()},
+                "profiles": {app: len(rows) for app, rows in self.state.profiles.items()},
                 "dropped": list(self.state.dropped),
                 "requests": list(self.state.requests),
             }
@@ -114,7 +126,7 @@ class AppMetricaEmulator:
                     failure = self.state.failures.popleft()
                     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     raise _ScriptedError(failure, headers)
-                rows = self._accept_events(path, query, body)
+                rows = self._accept(path, query, body)
                 record["rows"] = rows
                 return 200, {}, {"status": "ok", "rows": rows}
             except _ScriptedError as scripted:
@@ -140,8 +152,8 @@ class AppMetricaEmulator:
             )
         recent.append(now)
 
-    def _accept_events(self, path: str, query: dict[str, str], body: bytes) -> int:
-        if path not in EVENT_PATHS:
+    def _accept(self, path: str, query: dict[str, str], body: bytes) -> int:
+        if path not in EVENT_PATHS | PROFILE_PATHS:
             raise RefusalError(404, "not_found", f"no such method: {path}")
         key = query.get("post_api_key", "")
         if key not in self.state.keys:
@@ -150,21 +162,29 @@ class AppMetricaEmulator:
         rows = _csv_rows(body, defaults) if path.endswith(".csv") else [defaults]
         if len(rows) > MAX_ROWS:
             raise RefusalError(400, "invalid_parameter", f"more than {MAX_ROWS} rows in one request")
-        now = time.time()
-        kept: list[tuple[str, dict[str, str]]] = []
         for number, row in enumerate(rows, start=1):
-            _check_event(row, number)
+            if not row.get("application_id", "").isdigit():
+                raise RefusalError(400, "missing_parameter", f"row {number}: application_id must be an integer")
             if row["application_id"] not in self.state.keys[key]:
                 raise RefusalError(403, "access_denied", f"row {number}: the key does not own application_id")
+        if path in PROFILE_PATHS:
+            profiles = [_check_profile(row, number) for number, row in enumerate(rows, start=1)]
+            for row in profiles:
+                self.state.profiles.setdefault(row["application_id"], []).append(row)
+            return len(rows)
+        now = time.time()
+        kept: list[dict[str, str]] = []
+        for number, row in enumerate(rows, start=1):
+            _check_event(row, number)
             timestamp = int(row["event_timestamp"])
             if timestamp < now - WINDOW_SECONDS:
                 self.state.dropped.append({"row": row, "reason": "older than 14 days"})
             elif timestamp > now + 24 * 3600:
                 self.state.dropped.append({"row": row, "reason": "in the future"})
             else:
-                kept.append((row["application_id"], row))
-        for application_id, row in kept:
-            self.state.events.setdefault(application_id, []).append(row)
+                kept.append(row)
+        for row in kept:
+            self.state.events.setdefault(row["application_id"], []).append(row)
         return len(rows)
 
 
@@ -193,10 +213,10 @@ def _check_event(row: dict[str, str], number: int) -> None:
     def refuse(message: str) -> RefusalError:
         return RefusalError(400, "invalid_parameter", f"row {number}: {message}")
 
-    for name in ("application_id", "event_name", "event_timestamp"):
+    for name in ("event_name", "event_timestamp"):
         if not row.get(name):
             raise RefusalError(400, "missing_parameter", f"row {number}: {name} is required")
-    for name in ("application_id", "event_timestamp", *OPTIONAL_INTS):
+    for name in ("event_timestamp", *OPTIONAL_INTS):
         if name in row and not row[name].isdigit():
             raise refuse(f"{name} must be an integer")
     if ("profile_id" in row) == ("appmetrica_device_id" in row):
@@ -212,6 +232,31 @@ def _check_event(row: dict[str, str], number: int) -> None:
             raise refuse("event_json is not JSON") from None
         if not isinstance(parsed, dict):
             raise refuse("event_json must be a JSON object")
+
+
+def _check_profile(row: dict[str, str], number: int) -> dict[str, Any]:
+    def refuse(message: str) -> RefusalError:
+        return RefusalError(400, "invalid_parameter", f"row {number}: {message}")
+
+    if not row.get("profile_id"):
+        raise RefusalError(400, "missing_parameter", f"row {number}: profile_id is required")
+    if "appmetrica_device_id" in row:
+        raise refuse("the profiles method takes profile_id only")
+    try:
+        attributes = json.loads(row.get("attributes", ""))
+    except ValueError:
+        raise refuse("attributes must be JSON") from None
+    if not isinstance(attributes, dict) or not attributes:
+        raise refuse("attributes must be a non-empty JSON object")
+    for name, value in attributes.items():
+        if isinstance(value, dict | list) or value is None:
+            raise refuse(f"attribute {name}: values must be strings, numbers or booleans")
+        if name.startswith("appmetrica"):
+            if not HASHED_1PD.fullmatch(name):
+                raise refuse(f"attribute {name}: reserved name")
+            if not (isinstance(value, str) and SHA256_HEX.fullmatch(value)):
+                raise refuse(f"attribute {name}: must be 64 lowercase hex characters")
+    return {"application_id": row["application_id"], "profile_id": row["profile_id"], "attributes": attributes}
 
 
 def _handler_for(emulator: AppMetricaEmulator) -> type[BaseHTTPRequestHandler]:

@@ -55,6 +55,12 @@ class Aws:
     s3: Any
     sqs: Any
     stack: Stack
+    monkeypatch: pytest.MonkeyPatch
+
+    def serve(self, function: str) -> None:
+        """Configures the process as the given function's Lambda (its own queue for the HTTPS door)."""
+        self.monkeypatch.setenv("INGEST_QUEUE_URL", self.queue_url(function))
+        reset_services()
 
     def queue_url(self, function: str) -> str:
         return self.stack.functions[function].queue_url
@@ -78,6 +84,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         stack = create_stack(s3, sqs)
         monkeypatch.setenv("DATA_BUCKET", stack.bucket)
-        monkeypatch.setenv("INGEST_QUEUE_URL", stack.functions["appmetrica_events"].queue_url)
-        reset_services()
-        yield Aws(s3, sqs, stack)
+        aws = Aws(s3, sqs, stack, monkeypatch)
+        aws.serve("appmetrica_events")
+        yield aws

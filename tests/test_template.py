@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,17 +90,21 @@ def test_https_routes_require_an_api_key_and_a_throttled_usage_plan(template: di
                 assert event["Properties"]["Auth"]["ApiKeyRequired"] is True
                 assert event["Properties"]["Method"] == "post"
                 routes[event["Properties"]["Path"]] = event["Properties"]["RestApiId"]
-    assert routes == {"/appmetrica/events": {"Ref": "IngestApi"}}
+    assert routes == {"/appmetrica/events": {"Ref": "IngestApi"}, "/appmetrica/profiles": {"Ref": "IngestApi"}}
 
 
 def test_the_bucket_announces_each_prefix_to_its_functions_queue_only(template: dict[str, Any]) -> None:
     wirings = function_wirings(template)
-    assert wirings["appmetrica_events"].prefixes == ["appmetrica_events/"]
-    policy = template["Resources"]["AppMetricaEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert {name: wiring.prefixes for name, wiring in wirings.items()} == {name: [f"{name}/"] for name in wirings}
+    policy = template["Resources"]["DataBucketQueuePolicy"]["Properties"]
+    statement = policy["PolicyDocument"]["Statement"][0]
     bucket_name = template["Resources"]["DataBucket"]["Properties"]["BucketName"]["Fn::Sub"]
-    assert policy["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert policy["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":s3:::{bucket_name}")
-    assert template["Resources"]["DataBucket"]["DependsOn"] == ["AppMetricaEventsQueuePolicy"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":s3:::{bucket_name}")
+    assert policy["Queues"] == [{"Ref": w.queue_id} for w in wirings.values()]
+    assert statement["Resource"] == [{"Fn::GetAtt": [w.queue_id, "Arn"]} for w in wirings.values()]
+    assert template["Resources"]["DataBucket"]["DependsOn"] == ["DataBucketQueuePolicy"]
 
 
 def test_functions_get_the_contracts_environment(template: dict[str, Any]) -> None:
@@ -113,11 +116,13 @@ def test_functions_get_the_contracts_environment(template: dict[str, Any]) -> No
 
 
 def test_outputs_name_the_bucket_queues_and_api(template: dict[str, Any]) -> None:
-    assert {"DataBucketName", "AppMetricaEventsQueueUrl", "AppMetricaEventsDeadLetterQueueUrl", "ApiUrl"} <= set(
-        template["Outputs"]
-    )
+    queues = {
+        f"AppMetrica{kind}{queue}Url" for kind in ("Events", "Profiles") for queue in ("Queue", "DeadLetterQueue")
+    }
+    assert {"DataBucketName", "ApiUrl", *queues} <= set(template["Outputs"])
 
 
-def test_sample_events_exist_for_every_door() -> None:
-    names = {path.name for path in Path(ROOT / "events").rglob("*.json")}
-    assert {"s3_notification_via_sqs.json", "sqs_records.json", "api_gateway_post.json"} <= names
+def test_sample_events_exist_for_every_function_and_door(template: dict[str, Any]) -> None:
+    for name in function_wirings(template):
+        names = {path.name for path in (ROOT / "events" / name).glob("*.json")}
+        assert {"s3_notification_via_sqs.json", "sqs_records.json", "api_gateway_post.json"} <= names, name

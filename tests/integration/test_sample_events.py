@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from functions.appmetrica_events.app import lambda_handler
+from functions.appmetrica_profiles.app import lambda_handler as profiles_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext
 from tests.conftest import APPLICATION_ID, Aws
 from tests.support import csv_records
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "appmetrica_events"
+PROFILES = EVENTS.parent / "appmetrica_profiles"
 
 
-def sample(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+def sample(name: str, folder: Path = EVENTS) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((folder / name).read_text(encoding="utf-8"))
     return loaded
 
 
@@ -56,3 +58,22 @@ def test_the_api_sample_answers_with_per_record_outcomes(aws: Aws, appmetrica: A
         "rejected"
     ]
     assert response["statusCode"] == (202 if answer["accepted"] else 400)
+
+
+def test_the_profile_samples_deliver_through_each_door(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    # Given the profiles function and the sample file its sample notification names
+    aws.serve("appmetrica_profiles")
+    key = "appmetrica_profiles/crm export.csv"
+    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=(PROFILES / "sample_profiles.csv").read_bytes())
+    # When each sample event is handled
+    from_s3 = profiles_handler(sample("s3_notification_via_sqs.json", PROFILES), LambdaContext())
+    from_sqs = profiles_handler(sample("sqs_records.json", PROFILES), LambdaContext())
+    from_api = profiles_handler(sample("api_gateway_post.json", PROFILES), LambdaContext())
+    # Then every profile of the file and the messages arrives (profiles have no time window)
+    assert from_s3 == from_sqs == {"batchItemFailures": []}
+    delivered = {row["profile_id"] for row in appmetrica.profiles(APPLICATION_ID)}
+    assert delivered == {"crm-1001", "crm-1002", "crm-1003"}
+    assert json.loads(aws.object_text(f"reports/{key}.json"))["delivered"] == 3
+    # And the HTTPS sample is answered with one accepted and one refused record
+    answer = json.loads(from_api["body"])
+    assert (from_api["statusCode"], answer["accepted"], [r["index"] for r in answer["rejected"]]) == (202, 1, [1])

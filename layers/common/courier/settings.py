@@ -18,6 +18,7 @@ class Settings(BaseModel):
     appmetrica_post_api_key: str = Field("", alias="APPMETRICA_POST_API_KEY", repr=False)
     appmetrica_post_api_key_secret: str = Field("", alias="APPMETRICA_POST_API_KEY_SECRET")
     appmetrica_application_id: str = Field("", alias="APPMETRICA_APPLICATION_ID")
+    appmetrica_telegram_strip_at: bool = Field(False, alias="APPMETRICA_TELEGRAM_STRIP_AT")
     appmetrica_max_rps: float = Field(30.0, alias="APPMETRICA_MAX_RPS", gt=0)
     ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
     data_bucket: str = Field("", alias="DATA_BUCKET")

@@ -35,6 +35,7 @@ class Tally:
     rejected_reasons: dict[str, int] = field(default_factory=dict)
     first_rejections: list[dict[str, Any]] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
+    dropped_values: dict[str, int] = field(default_factory=dict)  # values left out of records that were sent
 
     def reject(self, index: int, errors: list[str]) -> None:
         self.rejected += 1
@@ -43,6 +44,10 @@ class Tally:
             self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + 1
         if len(self.first_rejections) < 20:
             self.first_rejections.append({"index": index, "errors": errors})
+
+    def drop_values(self, reasons: list[str]) -> None:
+        for reason in reasons:
+            self.dropped_values[reason] = self.dropped_values.get(reason, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

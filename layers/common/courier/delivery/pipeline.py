@@ -33,6 +33,7 @@ class Delivery:
         self._deadline = deadline
         self._on_reject = on_reject
         self._batcher = Batcher(destination.batch_key, destination.max_rows, destination.max_chars)
+        self._seen: set[str] = set()
         self._ignored: set[str] = set()
         self.pending_indexes: list[int] = []  # rows of batches left to retry
 
@@ -41,7 +42,11 @@ class Delivery:
         return self.tally.pending > 0
 
     def ignore_unknown(self, names: Iterable[str]) -> None:
-        unknown = set(names) - self.destination.fields - self._ignored
+        new = set(names) - self._seen  # each name is classified once per file or message
+        if not new:
+            return
+        self._seen |= new
+        unknown = {name for name in new if not self.destination.knows(name)}
         if unknown:
             self._ignored |= unknown
             self.tally.ignored_fields = sorted(self._ignored)
@@ -63,6 +68,8 @@ class Delivery:
             if fields is None:
                 self.reject(index, record, errors)
                 continue
+            if errors:
+                tally.drop_values(errors)
             full = self._batcher.add(fields, index)
             if full is not None:
                 self._send(full)

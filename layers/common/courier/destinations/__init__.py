@@ -10,7 +10,8 @@ from courier.delivery.outcomes import SendResult
 from courier.settings import Settings
 
 Record = Mapping[str, Any]
-# A prepared record: the fields to send as text (None when refused) and the reasons it was refused.
+# A prepared record: the fields to send as text, or None when refused; then the reasons it was refused, or for a
+# record sent, the values dropped from it (an invalid phone among valid ones). Reasons never quote a value.
 Prepared = tuple[dict[str, str] | None, list[str]]
 Preparer = Callable[[Record], Prepared]
 
@@ -41,3 +42,7 @@ class Destination:
     max_rows: int
     max_chars: int
     make_sender: Callable[[Settings], Sender]
+    field_prefixes: tuple[str, ...] = ()  # families of fields, such as flat `attributes.<name>` columns
+
+    def knows(self, name: str) -> bool:
+        return name in self.fields or name.startswith(self.field_prefixes)

@@ -82,13 +82,18 @@ def _ingest(
         refused.append({"index": index, "errors": errors})
         rejected_rows.add(index, record, errors)
 
+    dropped: list[dict[str, Any]] = []
     for index, record, parse_error in rows:
         fields, errors = prepare(record) if not parse_error else (None, [parse_error])
         if fields is None:
             reject(index, record, errors)
-        else:
-            accepted.append((index, fields))
+            continue
+        accepted.append((index, fields))
+        if errors:
+            dropped.append({"index": index, "dropped": errors})
     answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
+    if dropped:
+        answer["dropped_values"] = dropped
     status = 400 if not accepted else 202
     if accepted and sync:
         delivery = Delivery(destination, prepare, services.sender, deadline, reject)

@@ -62,11 +62,7 @@ def make_event_preparer(settings: Settings, now: float) -> Preparer:
             except ValueError as error:
                 errors.append(f"{name}: {error}")
                 failed.add(name)
-        if "application_id" not in out and "application_id" not in failed:
-            if default_application_id:
-                out = {"application_id": default_application_id, **out}
-            else:
-                errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
+        out = f.with_application_id(out, failed, default_application_id, errors)
         has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
         if has_profile and has_device:
             errors.append("profile_id: send exactly one of profile_id and appmetrica_device_id, not both")

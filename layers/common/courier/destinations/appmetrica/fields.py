@@ -116,3 +116,13 @@ def event_timestamp(now: float) -> Any:
         return value if isinstance(value, str) and value.isdigit() else str(seconds)
 
     return check
+
+
+def with_application_id(out: dict[str, str], failed: set[str], default: str, errors: list[str]) -> dict[str, str]:
+    """Puts the configured application id first when the record has none (and did not fail to give one)."""
+    if "application_id" in out or "application_id" in failed:
+        return out
+    if default:
+        return {"application_id": default, **out}
+    errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
+    return out

@@ -1,0 +1,10 @@
+"""appmetrica_profiles: profile attributes (first-party data hashed) to POST /logs/v1/import/profiles.csv."""
+
+from typing import Any
+
+from courier.destinations.appmetrica.profiles import APPMETRICA_PROFILES
+from courier.doors import handle
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event, context, APPMETRICA_PROFILES)

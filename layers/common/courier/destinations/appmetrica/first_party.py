@@ -1,0 +1,142 @@
+"""First-party data (phone, e-mail, Telegram login): normalised as the AppMetrica SDKs do, then SHA-256 hashed.
+
+The rules restate ../shared/specs/appmetrica-post-api.md §7.3 (the Android SDK, whose test corpus both SDKs share).
+Each normaliser returns the text to hash, or None for a value that is not valid; it never says why with the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+# --- phone --------------------------------------------------------------------------------------------------------
+_PHONE_CHARS = frozenset("0123456789()-+ \t\n\x0b\f\r")  # Java's \s is ASCII-only
+
+
+def normalise_phone(raw: str) -> str | None:
+    if not raw or not set(raw) <= _PHONE_CHARS:
+        return None
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if not 10 <= len(digits) <= 13 or digits[0] == "0":
+        return None
+    plus = raw[0] == "+"  # the raw first character: " +4930123456" is treated as a bare number
+    if len(digits) == 10 and not plus:
+        return "7" + digits  # a bare 10-digit number is Russian
+    if len(digits) == 11 and digits[0] == "8":
+        return None if plus else "7" + digits[1:]  # Russian trunk prefix 8 → 7; "+8…" is invalid
+    if len(digits) >= 12 and plus and digits[0] == "7":
+        return None  # too long for +7
+    return digits
+
+
+# --- e-mail -------------------------------------------------------------------------------------------------------
+_LOCAL_PART = re.compile(r"[a-zA-Z0-9'!#$%&*+,\-./=?^_`{|}~]+")  # the SDK's class: '+-/' is a range, so ',' passes
+_YANDEX_TLDS = (
+    "ru",
+    "by",
+    "kz",
+    "az",
+    "kg",
+    "lv",
+    "md",
+    "tj",
+    "tm",
+    "uz",
+    "ee",
+    "fr",
+    "lt",
+    "com",
+    "co.il",
+    "com.ge",
+    "com.am",
+    "com.tr",
+    "com.ru",
+)
+
+
+def _quoted_part_ok(part: str) -> bool:
+    inner, index = part[1:-1], 0
+    while index < len(inner):
+        ch = inner[index]
+        if ch == "\\":
+            index += 1
+            if index >= len(inner) or not 32 <= ord(inner[index]) <= 126:
+                return False
+        elif ch == '"' or not 32 <= ord(ch) <= 126:
+            return False
+        index += 1
+    return True
+
+
+def _local_ok(local: str) -> bool:
+    if not 1 <= len(local) <= 64:
+        return False
+    for part in local.split("."):
+        if not part:
+            return False
+        if len(part) > 2 and part[0] == '"' and part[-1] == '"':
+            return _quoted_part_ok(part)  # the Android SDK returns here: later parts are not checked
+        if not _LOCAL_PART.fullmatch(part):
+            return False
+    return True
+
+
+def _label_ok(label: str) -> bool:
+    def letter_or_digit(ch: str) -> bool:
+        return ch.isalpha() or ch in "0123456789"
+
+    return (
+        1 <= len(label) <= 63
+        and letter_or_digit(label[0])
+        and letter_or_digit(label[-1])
+        and all(letter_or_digit(ch) or ch == "-" for ch in label)
+    )
+
+
+def _domain_ok(domain: str) -> bool:
+    labels = domain.split(".")
+    return (
+        len(domain) <= 255
+        and len(labels) >= 2
+        and all(_label_ok(label) for label in labels)
+        and len(labels[-1]) >= 2
+        and not labels[-1].isdigit()
+    )
+
+
+def _is_yandex(domain: str) -> bool:
+    if domain == "ya.ru":
+        return True
+    return any(domain == f"yandex.{tld}" or domain.endswith(f".yandex.{tld}") for tld in _YANDEX_TLDS)
+
+
+def normalise_email(raw: str) -> str | None:
+    value = raw.strip().lstrip("+").lower()
+    local, at, domain = value.rpartition("@")
+    if not at or not _local_ok(local) or not _domain_ok(domain):
+        return None
+    domain = domain.replace("googlemail.com", "gmail.com")
+    if _is_yandex(domain):
+        domain = "yandex.ru"
+    if domain == "yandex.ru":
+        local = local.replace(".", "-")
+    elif domain == "gmail.com":
+        local = local.replace(".", "")
+    local = local.split("+", 1)[0]
+    address = f"{local}@{domain}"
+    return address if 5 <= len(address) <= 100 else None
+
+
+# --- Telegram ----------------------------------------------------------------------------------------------------
+def normalise_telegram(raw: str, strip_at: bool = False) -> str | None:
+    """Trimmed and lowercased (Telegram logins are case-insensitive; the iOS SDK does the same); '@' kept."""
+    value = raw.strip().lower()
+    if strip_at:
+        value = value.removeprefix("@")
+    return value or None
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,258 @@
+"""POST /logs/v1/import/profiles.csv: profile attributes, with first-party data hashed before it leaves."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from courier.destinations import Destination, Prepared, Preparer, Record
+from courier.destinations.appmetrica import fields as f
+from courier.destinations.appmetrica.client import post_api_sender
+from courier.destinations.appmetrica.events import MAX_CHARS, MAX_ROWS
+from courier.destinations.appmetrica.first_party import (
+    SHA256_HEX,
+    normalise_email,
+    normalise_phone,
+    normalise_telegram,
+    sha256_hex,
+)
+from courier.settings import Settings
+
+FLAT_PREFIX = "attributes."
+MAX_ATTRIBUTES = 100  # custom attributes per app (spec §6)
+MAX_NAME = 200
+MAX_TEXT = 200  # string values and profile_id (the SDK's limits)
+HASHED_NAME = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256")
+TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+class FirstParty:
+    """One kind of first-party data: the raw field, how to normalise it, where its hashes go and how many."""
+
+    def __init__(self, field: str, normalise: Callable[[str], str | None], names: list[str], what: str) -> None:
+        self.field, self.normalise, self.names, self.what = field, normalise, names, what
+
+    def hashes(self, value: Any, notes: list[str]) -> list[str]:
+        """Hashes of the valid values, deduplicated in order, at most len(names); notes say what was dropped."""
+        values = value if isinstance(value, list) else str(value).split(";")
+        hashes: list[str] = []
+        for raw in values:
+            if not isinstance(raw, str):
+                notes.append(f"{self.field}: a value that is not text was dropped")
+                continue
+            if not raw.strip():
+                continue
+            stripped = raw.strip()
+            if SHA256_HEX.fullmatch(stripped):  # already hashed upstream
+                hashed = stripped
+            else:
+                normalised = self.normalise(raw)
+                if normalised is None:
+                    notes.append(f"{self.field}: a value that is not {self.what} was dropped")
+                    continue
+                hashed = sha256_hex(normalised)
+            if hashed not in hashes:
+                hashes.append(hashed)
+        if len(hashes) > len(self.names):
+            notes.append(f"{self.field}: only the first {len(self.names)} distinct values are sent")
+        return hashes[: len(self.names)]
+
+
+def first_party_kinds(settings: Settings) -> list[FirstParty]:
+    strip_at = settings.appmetrica_telegram_strip_at
+    return [
+        FirstParty("phone", normalise_phone, [f"appmetrica_1pd_phone_sha256_{i}" for i in range(10)], "a phone number"),
+        FirstParty("email", normalise_email, [f"appmetrica_1pd_email_sha256_{i}" for i in range(10)], "an e-mail"),
+        FirstParty(
+            "telegram",
+            lambda raw: normalise_telegram(raw, strip_at),
+            ["appmetrica_1pd_telegram_sha256"],
+            "a Telegram login",
+        ),
+    ]
+
+
+def attribute_problem(name: str, value: Any) -> str:
+    """Why an attribute cannot be sent ('' when it can). Never quotes the value."""
+    if not name or len(name) > MAX_NAME:
+        return f"attributes: a name must have 1 to {MAX_NAME} characters"
+    if name.startswith("appmetrica"):
+        if not HASHED_NAME.fullmatch(name):
+            return f"attributes.{name}: names starting with 'appmetrica' are reserved"
+        if not (isinstance(value, str) and SHA256_HEX.fullmatch(value)):
+            return f"attributes.{name}: must be a SHA-256 hash (64 lowercase hex characters)"
+        return ""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        return "" if math.isfinite(value) else f"attributes.{name}: must be a finite number"
+    if isinstance(value, str):
+        return "" if len(value) <= MAX_TEXT else f"attributes.{name}: text longer than {MAX_TEXT} characters"
+    kind = "null" if value is None else type(value).__name__
+    return f"attributes.{name}: must be a string, number or boolean, not {kind}"
+
+
+def _as_number(value: Any) -> int | float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if NUMBER.fullmatch(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ValueError("must be true or false")
+
+
+def _as_string(value: Any) -> Any:
+    return value if isinstance(value, str) else f.text(value)
+
+
+COLUMN_TYPES: dict[str, Callable[[Any], Any]] = {
+    "string": _as_string,
+    "number": _as_number,
+    "counter": _as_number,  # a counter's value is the change to apply, a number
+    "bool": _as_bool,
+}
+
+
+def flat_column(column: str) -> tuple[str, Callable[[Any], Any]]:
+    """`attributes.<name>[:type]` → (name, conversion); ValueError names what is wrong with the header."""
+    name, _, kind = column[len(FLAT_PREFIX) :].partition(":")
+    convert = COLUMN_TYPES.get(kind or "string")
+    if convert is None:
+        raise ValueError(f"unknown type '{kind}' (use string, number, bool or counter)")
+    if not name:
+        raise ValueError("the attribute has no name")
+    return name, convert
+
+
+def make_profile_preparer(settings: Settings, now: float) -> Preparer:
+    default_application_id = settings.appmetrica_application_id
+    kinds = first_party_kinds(settings)
+    columns: dict[str, tuple[str, Callable[[Any], Any]] | str] = {}  # each flat header parsed once
+
+    def column(key: str) -> tuple[str, Callable[[Any], Any]] | str:
+        if key not in columns:
+            try:
+                columns[key] = flat_column(key)
+            except ValueError as error:
+                columns[key] = f"{key}: {error}"
+        return columns[key]
+
+    def prepare(record: Record) -> Prepared:
+        errors: list[str] = []
+        notes: list[str] = []
+        failed: set[str] = set()
+        out: dict[str, str] = {}
+        identity: tuple[tuple[str, Callable[[Any], str]], ...] = (
+            ("application_id", f.application_id),
+            ("profile_id", f.text),
+        )
+        for name, convert in identity:
+            value = record.get(name)
+            if value is None or value == "":
+                continue
+            try:
+                out[name] = convert(value)
+            except ValueError as error:
+                errors.append(f"{name}: {error}")
+                failed.add(name)
+        out = f.with_application_id(out, failed, default_application_id, errors)
+        if "profile_id" not in out and "profile_id" not in failed:
+            errors.append("profile_id: is required (the profiles method matches profiles by profile_id)")
+        elif len(out.get("profile_id", "")) > MAX_TEXT:
+            errors.append(f"profile_id: longer than {MAX_TEXT} characters")
+        if record.get("appmetrica_device_id") not in (None, ""):
+            errors.append("appmetrica_device_id: the profiles method takes profile_id only")
+
+        attributes, text = _given_attributes(record.get("attributes"), errors)
+        for key, value in record.items():
+            if not key.startswith(FLAT_PREFIX) or value is None or value == "":
+                continue
+            parsed = column(key)
+            if isinstance(parsed, str):
+                errors.append(parsed)
+                continue
+            name, convert = parsed
+            try:
+                attributes[name] = convert(value)
+            except ValueError as error:
+                errors.append(f"{key}: {error}")
+            text = None
+        for kind in kinds:
+            value = record.get(kind.field)
+            if value is None or value == "" or value == []:
+                continue
+            if any(name in attributes for name in kind.names):
+                errors.append(f"{kind.field}: send it raw or already hashed in attributes, not both")
+                continue
+            for name, hashed in zip(kind.names, kind.hashes(value, notes), strict=False):
+                attributes[name] = hashed
+                text = None
+        errors.extend(problem for name, value in attributes.items() if (problem := attribute_problem(name, value)))
+        if len(attributes) > MAX_ATTRIBUTES:
+            errors.append(f"attributes: more than {MAX_ATTRIBUTES} attributes")
+        if not attributes and not errors:
+            errors.append("attributes: nothing to send")
+        if errors:
+            return None, errors + notes
+        out["attributes"] = (
+            text if text is not None else json.dumps(attributes, ensure_ascii=False, separators=(",", ":"))
+        )
+        return out, notes
+
+    return prepare
+
+
+def _compact_json(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], str | None]:
+    """The `attributes` field as a dict, and its JSON text when it came as text (to forward it unchanged)."""
+    if value is None or value == "":
+        return {}, None
+    if isinstance(value, dict):
+        return dict(value), None
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            errors.append("attributes: is not valid JSON")
+            return {}, None
+        if isinstance(parsed, dict):
+            return parsed, value
+    errors.append("attributes: must be a JSON object of attribute names and values")
+    return {}, None
+
+
+APPMETRICA_PROFILES = Destination(
+    name="appmetrica_profiles",
+    route="/appmetrica/profiles",
+    fields=frozenset(
+        ["application_id", "profile_id", "appmetrica_device_id", "attributes", "phone", "email", "telegram"]
+    ),
+    make_preparer=make_profile_preparer,
+    batch_key="application_id",
+    max_rows=MAX_ROWS,
+    max_chars=MAX_CHARS,
+    make_sender=post_api_sender("/logs/v1/import/profiles.csv"),
+    field_prefixes=(FLAT_PREFIX,),
+)
