@@ -7,9 +7,12 @@ from sandbox.demo import Row, run
 
 def test_the_demo_delivers_and_explains_every_sample_record() -> None:
     rows = run()
-    assert [(row.door, row.delivered, row.rejected, row.retrying) for row in rows] == [
-        ("S3 file", 2, 1, 0),
-        ("SQS message", 1, 1, 0),
-        ("HTTPS (202)", 1, 1, 0),
+    assert [(row.function, row.door, row.delivered, row.rejected, row.retrying) for row in rows] == [
+        ("appmetrica_events", "S3 file", 2, 1, 0),
+        ("appmetrica_events", "SQS message", 1, 1, 0),
+        ("appmetrica_events", "HTTPS (202)", 1, 1, 0),
+        ("appmetrica_profiles", "S3 file", 3, 0, 0),
+        ("appmetrica_profiles", "SQS message", 1, 1, 0),
+        ("appmetrica_profiles", "HTTPS (202)", 1, 1, 0),
     ]
     assert all(isinstance(row, Row) and row.report.startswith("s3://courier-sandbox-data/") for row in rows)

@@ -40,7 +40,7 @@ class Tally:
     def reject(self, index: int, errors: list[str]) -> None:
         self.rejected += 1
         for error in errors:
-            reason = error.split(":", 1)[0] if ": " in error else error
+            reason = error.split(": ", 1)[0]
             self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + 1
         if len(self.first_rejections) < 20:
             self.first_rejections.append({"index": index, "errors": errors})

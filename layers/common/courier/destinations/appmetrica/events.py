@@ -50,18 +50,7 @@ def make_event_preparer(settings: Settings, now: float) -> Preparer:
     default_application_id = settings.appmetrica_application_id
 
     def prepare(record: Record) -> Prepared:
-        out: dict[str, str] = {}
-        errors: list[str] = []
-        failed: set[str] = set()
-        for name, value in record.items():
-            convert = conversions.get(name)
-            if convert is None or value is None or value == "":
-                continue
-            try:
-                out[name] = convert(value)
-            except ValueError as error:
-                errors.append(f"{name}: {error}")
-                failed.add(name)
+        out, errors, failed = f.convert_fields(record, conversions)
         out = f.with_application_id(out, failed, default_application_id, errors)
         has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
         if has_profile and has_device:

@@ -6,6 +6,7 @@ A conversion raises ValueError with a reason that never repeats the value (it ma
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,6 +117,26 @@ def event_timestamp(now: float) -> Any:
         return value if isinstance(value, str) and value.isdigit() else str(seconds)
 
     return check
+
+
+def convert_fields(
+    record: Mapping[str, Any], conversions: Mapping[str, Callable[[Any], str]]
+) -> tuple[dict[str, str], list[str], set[str]]:
+    """The record's fields that `conversions` knows, converted in the record's order (empty values count as
+    absent), the reasons for those that failed, and their names."""
+    out: dict[str, str] = {}
+    errors: list[str] = []
+    failed: set[str] = set()
+    for name, value in record.items():
+        convert = conversions.get(name)
+        if convert is None or value is None or value == "":
+            continue
+        try:
+            out[name] = convert(value)
+        except ValueError as error:
+            errors.append(f"{name}: {error}")
+            failed.add(name)
+    return out, errors, failed
 
 
 def with_application_id(out: dict[str, str], failed: set[str], default: str, errors: list[str]) -> dict[str, str]:

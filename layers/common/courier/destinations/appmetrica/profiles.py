@@ -124,6 +124,7 @@ def _as_string(value: Any) -> Any:
     return value if isinstance(value, str) else f.text(value)
 
 
+IDENTITY_FIELDS: dict[str, Callable[[Any], str]] = {"application_id": f.application_id, "profile_id": f.text}
 COLUMN_TYPES: dict[str, Callable[[Any], Any]] = {
     "string": _as_string,
     "number": _as_number,
@@ -157,23 +158,8 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
         return columns[key]
 
     def prepare(record: Record) -> Prepared:
-        errors: list[str] = []
         notes: list[str] = []
-        failed: set[str] = set()
-        out: dict[str, str] = {}
-        identity: tuple[tuple[str, Callable[[Any], str]], ...] = (
-            ("application_id", f.application_id),
-            ("profile_id", f.text),
-        )
-        for name, convert in identity:
-            value = record.get(name)
-            if value is None or value == "":
-                continue
-            try:
-                out[name] = convert(value)
-            except ValueError as error:
-                errors.append(f"{name}: {error}")
-                failed.add(name)
+        out, errors, failed = f.convert_fields(record, IDENTITY_FIELDS)
         out = f.with_application_id(out, failed, default_application_id, errors)
         if "profile_id" not in out and "profile_id" not in failed:
             errors.append("profile_id: is required (the profiles method matches profiles by profile_id)")
