@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from courier.delivery.csv_batch import Batcher, CsvBatch
+from courier.delivery.batching import Batcher
+from courier.delivery.csv_batch import CsvBatch
+from courier.destinations.appmetrica.client import by_application
 from courier.destinations.appmetrica.events import make_event_preparer
 from courier.settings import Settings
 from tests.support import csv_records, recent, seed_sample_text
@@ -54,7 +56,7 @@ def test_columns_are_the_union_of_the_batch_in_first_seen_order() -> None:
 
 
 def test_batcher_closes_a_batch_at_the_row_cap() -> None:
-    batcher = Batcher("application_id", max_rows=3, max_chars=10**9)
+    batcher = Batcher(by_application, CsvBatch, max_rows=3, max_chars=10**9)
     full = [batcher.add({"application_id": "1", "n": str(i)}, i) for i in range(7)]
     closed = [batch for batch in full if batch is not None]
     assert [batch.rows for batch in closed] == [3, 3]
@@ -64,14 +66,14 @@ def test_batcher_closes_a_batch_at_the_row_cap() -> None:
 
 
 def test_batcher_closes_a_batch_at_the_size_cap() -> None:
-    batcher = Batcher("application_id", max_rows=1000, max_chars=40)
+    batcher = Batcher(by_application, CsvBatch, max_rows=1000, max_chars=40)
     closed = [batcher.add({"application_id": "1", "v": "x" * 10}, i) for i in range(5)]
     sizes = [batch.rows for batch in closed if batch is not None]
     assert sizes == [4]  # 13 chars a line: the fourth line passes 40 and closes the batch
 
 
 def test_one_request_per_application_id() -> None:
-    batcher = Batcher("application_id", max_rows=100, max_chars=10**9)
+    batcher = Batcher(by_application, CsvBatch, max_rows=100, max_chars=10**9)
     for i, app in enumerate(["1", "2", "1", "2", "1"]):
         assert batcher.add({"application_id": app, "n": str(i)}, i) is None
     batches = {batch.key: batch for batch in batcher.drain()}

@@ -7,7 +7,7 @@ import io
 import time
 import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from courier.delivery.outcomes import SendResult, Status
@@ -26,6 +26,8 @@ class RecordingSender:
     script: list[SendResult] = field(default_factory=list)
     batches: list[list[int]] = field(default_factory=list)
     on_send: Any = None
+    max_rows: int = 100_000
+    max_chars: int = 10**9
 
     def send(self, batch: Batch, deadline: float) -> SendResult:
         self.batches.append(list(batch.indexes))
@@ -100,6 +102,8 @@ def test_a_file_is_streamed_the_first_request_leaves_before_the_file_is_read() -
 
 
 class CountingSender:
+    max_rows, max_chars = 10_000, 10**9
+
     def __init__(self) -> None:
         self.rows = 0
 
@@ -109,11 +113,10 @@ class CountingSender:
 
 
 def peak_bytes(count: int) -> int:
-    destination = replace(APPMETRICA_EVENTS, max_rows=10_000)
     sender = CountingSender()
     tracemalloc.start()
     deliver(
-        destination,
+        APPMETRICA_EVENTS,
         make_event_preparer(Settings(), time.time()),
         sender,
         as_rows(events(count)),

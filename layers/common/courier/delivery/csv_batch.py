@@ -59,28 +59,3 @@ class CsvBatch:
         """The rows back as field maps (only on the rare path where the destination refuses a batch)."""
         reader = csv.DictReader(io.StringIO(self.body().decode("utf-8"), newline=""))
         return [{k: v for k, v in row.items() if v != ""} for row in reader]
-
-
-class Batcher:
-    """Groups prepared records by the batch key and hands back each batch as soon as it is full."""
-
-    def __init__(self, key_field: str, max_rows: int, max_chars: int) -> None:
-        self._key_field = key_field
-        self._max_rows = max_rows
-        self._max_chars = max_chars
-        self._open: dict[str, CsvBatch] = {}
-
-    def add(self, fields: dict[str, str], index: int) -> CsvBatch | None:
-        key = fields.get(self._key_field, "")
-        batch = self._open.get(key)
-        if batch is None:
-            batch = self._open[key] = CsvBatch(key)
-        batch.add(fields, index)
-        if batch.rows >= self._max_rows or batch.chars >= self._max_chars:
-            del self._open[key]
-            return batch
-        return None
-
-    def drain(self) -> list[CsvBatch]:
-        batches, self._open = list(self._open.values()), {}
-        return batches

@@ -14,11 +14,21 @@ class Status(enum.Enum):
 
 
 @dataclass(frozen=True)
-class SendResult:
+class ItemResult:
+    """One record's outcome inside a batch the destination answered item by item."""
+
     status: Status
+    reason: str = ""
+    destination_id: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: Status  # the whole request's; when `items` is set, each record's own status counts instead
     reason: str = ""
     requests: int = 1
     retries: int = 0
+    items: tuple[ItemResult, ...] | None = None
 
 
 @dataclass

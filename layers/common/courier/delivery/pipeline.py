@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from courier.delivery.csv_batch import Batcher, CsvBatch
-from courier.delivery.outcomes import Status, Tally
-from courier.destinations import Destination, Preparer, Sender
+from courier.delivery.batching import Batcher
+from courier.delivery.outcomes import SendResult, Status, Tally
+from courier.destinations import Batch, Destination, Preparer, Sender
 
 # (index, record, parse error): where a source could not read a record, the error is set and the record is
 # whatever it has of the original (a partial row, a line of text) so the rejected file can show it.
 SourceRow = tuple[int, Any, str]
 OnReject = Callable[[int, Any, list[str]], None]
+OnDelivered = Callable[[int, str], None]  # (index, the destination's id for the record, when it gives one)
 
 
 class Delivery:
@@ -25,6 +26,7 @@ class Delivery:
         sender: Sender,
         deadline: float,
         on_reject: OnReject,
+        on_delivered: OnDelivered | None = None,
     ) -> None:
         self.destination = destination
         self.tally = Tally()
@@ -32,7 +34,8 @@ class Delivery:
         self._sender = sender
         self._deadline = deadline
         self._on_reject = on_reject
-        self._batcher = Batcher(destination.batch_key, destination.max_rows, destination.max_chars)
+        self._on_delivered = on_delivered
+        self._batcher = Batcher(destination.batch_key, destination.new_batch, sender.max_rows, sender.max_chars)
         self._seen: set[str] = set()
         self._ignored: set[str] = set()
         self.pending_indexes: list[int] = []  # rows of batches left to retry
@@ -81,24 +84,45 @@ class Delivery:
             self._send(batch)
         return self.tally
 
-    def _send(self, batch: CsvBatch) -> None:
+    def _send(self, batch: Batch) -> None:
         tally = self.tally
         if self.must_retry:
-            tally.pending += batch.rows
-            self.pending_indexes.extend(batch.indexes)
+            self._leave_pending(batch.indexes, "")
             return
         result = self._sender.send(batch, self._deadline)
         tally.requests += result.requests
         tally.retries += result.retries
-        if result.status is Status.DELIVERED:
-            tally.delivered += batch.rows
-        elif result.status is Status.REJECTED:
-            for index, record in zip(batch.indexes, batch.records(), strict=True):
-                self.reject(index, record, [f"destination: {result.reason}"])
+        if result.items is None:
+            self._settle(batch, list(range(batch.rows)), result)
+            return
+        for status in (Status.DELIVERED, Status.REJECTED, Status.RETRY):
+            positions = [pos for pos, item in enumerate(result.items) if item.status is status]
+            if positions:
+                self._settle(batch, positions, result)
+
+    def _settle(self, batch: Batch, positions: list[int], result: SendResult) -> None:
+        """Counts the records at these positions of the batch, which share one status."""
+        items = result.items
+        status = items[positions[0]].status if items else result.status
+        indexes = [batch.indexes[pos] for pos in positions]
+        if status is Status.DELIVERED:
+            self.tally.delivered += len(positions)
+            if self._on_delivered is not None:
+                for pos, index in zip(positions, indexes, strict=True):
+                    self._on_delivered(index, items[pos].destination_id if items else "")
+        elif status is Status.REJECTED:
+            records = batch.records()
+            for pos, index in zip(positions, indexes, strict=True):
+                reason = items[pos].reason if items else result.reason
+                self.reject(index, records[pos], [f"destination: {reason}"])
         else:
-            tally.pending += batch.rows
-            tally.retry_reason = result.reason
-            self.pending_indexes.extend(batch.indexes)
+            self._leave_pending(indexes, items[positions[0]].reason if items else result.reason)
+
+    def _leave_pending(self, indexes: list[int], reason: str) -> None:
+        self.tally.pending += len(indexes)
+        self.pending_indexes.extend(indexes)
+        if reason:
+            self.tally.retry_reason = reason
 
 
 def deliver(

@@ -10,25 +10,33 @@ from courier.delivery.outcomes import SendResult
 from courier.settings import Settings
 
 Record = Mapping[str, Any]
-# A prepared record: the fields to send as text, or None when refused; then the reasons it was refused, or for a
-# record sent, the values dropped from it (an invalid phone among valid ones). Reasons never quote a value.
-Prepared = tuple[dict[str, str] | None, list[str]]
+# A prepared record: what to send (None when refused); then the reasons it was refused, or for a record sent,
+# the values dropped from it (an invalid phone among valid ones). Reasons never quote a value.
+Prepared = tuple[dict[str, Any] | None, list[str]]
 Preparer = Callable[[Record], Prepared]
 
 
 class Batch(Protocol):
+    """Prepared records bound for one request; `indexes` are their places in the source, in batch order."""
+
     key: str
     indexes: list[int]
+    chars: int
 
     @property
     def rows(self) -> int: ...
 
-    def body(self) -> bytes: ...
+    def add(self, fields: dict[str, Any], index: int) -> None: ...
 
-    def records(self) -> list[dict[str, str]]: ...
+    def records(self) -> list[dict[str, Any]]: ...
 
 
 class Sender(Protocol):
+    """Sends one batch as one request. Its caps say how large a batch the destination takes."""
+
+    max_rows: int
+    max_chars: int
+
     def send(self, batch: Batch, deadline: float) -> SendResult: ...
 
 
@@ -38,11 +46,11 @@ class Destination:
     route: str  # the HTTPS route on the stack's REST API
     fields: frozenset[str]  # every field a record may carry; others are ignored and reported
     make_preparer: Callable[[Settings, float], Preparer]  # (settings, now) → per-record validation
-    batch_key: str  # records with different values of this field never share a request
-    max_rows: int
-    max_chars: int
+    batch_key: Callable[[dict[str, Any]], str]  # records with different keys never share a request
+    new_batch: Callable[[str], Batch]
     make_sender: Callable[[Settings], Sender]
     field_prefixes: tuple[str, ...] = ()  # families of fields, such as flat `attributes.<name>` columns
+    result_id: str = ""  # what the destination calls the id it answers per record (shown by ?mode=sync)
 
     def knows(self, name: str) -> bool:
         return name in self.fields or name.startswith(self.field_prefixes)

@@ -96,9 +96,18 @@ def _ingest(
         answer["dropped_values"] = dropped
     status = 400 if not accepted else 202
     if accepted and sync:
-        delivery = Delivery(destination, prepare, services.sender, deadline, reject)
+        results: list[dict[str, Any]] = []
+        id_name = destination.result_id
+
+        def delivered(index: int, destination_id: str) -> None:
+            if id_name:
+                results.append({"index": index, id_name: destination_id})
+
+        delivery = Delivery(destination, prepare, services.sender, deadline, reject, delivered)
         delivery.feed((index, fields, "") for index, fields in accepted)
         tally = delivery.finish()
+        if id_name:
+            answer["results"] = sorted(results, key=lambda item: item["index"])
         left = set(delivery.pending_indexes)
         pending = [fields for index, fields in accepted if index in left]
         _enqueue(pending, services)

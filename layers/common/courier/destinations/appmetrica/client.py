@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import requests
 
+from courier.delivery.csv_batch import CsvBatch
 from courier.delivery.outcomes import SendResult, Status
 from courier.destinations import Batch, Sender
 from courier.http.retrying import RateLimiter, RetryPolicy, new_session, post_with_retries
@@ -17,7 +19,14 @@ CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8"}
 REFUSED = frozenset({400, 413, 422})
 
 
+MAX_ROWS = 100_000  # the Post API's cap per request
+MAX_CHARS = 64 * 1024 * 1024  # far below the API's 1 GB body limit, so a batch stays small in Lambda memory
+
+
 class PostApiSender:
+    max_rows = MAX_ROWS
+    max_chars = MAX_CHARS
+
     def __init__(
         self,
         settings: Settings,
@@ -37,7 +46,7 @@ class PostApiSender:
             self._session,
             self._url,
             params={"post_api_key": key},
-            body=batch.body(),
+            body=cast(CsvBatch, batch).body(),
             headers=CSV_HEADERS,
             deadline=deadline,
             limiter=self._limiter,
@@ -69,3 +78,8 @@ def post_api_sender(path: str) -> Callable[[Settings], Sender]:
         return PostApiSender(settings, path)
 
     return make
+
+
+def by_application(fields: dict[str, Any]) -> str:
+    """Post API requests carry one application's records (the key is per application)."""
+    return str(fields["application_id"])

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from courier.delivery.csv_batch import CsvBatch
 from courier.destinations import Destination, Prepared, Preparer, Record
 from courier.destinations.appmetrica import fields as f
-from courier.destinations.appmetrica.client import post_api_sender
+from courier.destinations.appmetrica.client import by_application, post_api_sender
 from courier.settings import Settings
-
-MAX_ROWS = 100_000  # the Post API's cap per request
-MAX_CHARS = 64 * 1024 * 1024  # far below the API's 1 GB body limit, so a batch stays small in Lambda memory
 
 COMMON_FIELDS: dict[str, Callable[[Any], str]] = {
     "application_id": f.application_id,
@@ -70,8 +68,7 @@ APPMETRICA_EVENTS = Destination(
     route="/appmetrica/events",
     fields=EVENT_FIELDS,
     make_preparer=make_event_preparer,
-    batch_key="application_id",
-    max_rows=MAX_ROWS,
-    max_chars=MAX_CHARS,
+    batch_key=by_application,
+    new_batch=CsvBatch,
     make_sender=post_api_sender("/logs/v1/import/events.csv"),
 )

@@ -8,10 +8,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from courier.delivery.csv_batch import CsvBatch
 from courier.destinations import Destination, Prepared, Preparer, Record
 from courier.destinations.appmetrica import fields as f
-from courier.destinations.appmetrica.client import post_api_sender
-from courier.destinations.appmetrica.events import MAX_CHARS, MAX_ROWS
+from courier.destinations.appmetrica.client import by_application, post_api_sender
 from courier.destinations.appmetrica.first_party import (
     SHA256_HEX,
     normalise_email,
@@ -236,9 +236,8 @@ APPMETRICA_PROFILES = Destination(
         ["application_id", "profile_id", "appmetrica_device_id", "attributes", "phone", "email", "telegram"]
     ),
     make_preparer=make_profile_preparer,
-    batch_key="application_id",
-    max_rows=MAX_ROWS,
-    max_chars=MAX_CHARS,
+    batch_key=by_application,
+    new_batch=CsvBatch,
     make_sender=post_api_sender("/logs/v1/import/profiles.csv"),
     field_prefixes=(FLAT_PREFIX,),
 )

@@ -1,0 +1,40 @@
+"""Grouping prepared records into requests: by the destination's batch key, up to its row and size caps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from courier.destinations import Batch
+
+
+class Batcher:
+    """Hands back each batch as soon as it is full; `drain` gives the rest at the end."""
+
+    def __init__(
+        self,
+        key_of: Callable[[dict[str, Any]], str],
+        new_batch: Callable[[str], Batch],
+        max_rows: int,
+        max_chars: int,
+    ) -> None:
+        self._key_of = key_of
+        self._new_batch = new_batch
+        self._max_rows = max_rows
+        self._max_chars = max_chars
+        self._open: dict[str, Batch] = {}
+
+    def add(self, fields: dict[str, Any], index: int) -> Batch | None:
+        key = self._key_of(fields)
+        batch = self._open.get(key)
+        if batch is None:
+            batch = self._open[key] = self._new_batch(key)
+        batch.add(fields, index)
+        if batch.rows >= self._max_rows or batch.chars >= self._max_chars:
+            del self._open[key]
+            return batch
+        return None
+
+    def drain(self) -> list[Batch]:
+        batches, self._open = list(self._open.values()), {}
+        return batches
