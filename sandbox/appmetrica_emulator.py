@@ -14,13 +14,10 @@ import csv
 import io
 import json
 import re
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.http_emulator import HttpEmulator, RefusalError, ScriptedFailure
 
 MAX_ROWS = 100_000
 WINDOW_SECONDS = 14 * 24 * 3600
@@ -32,145 +29,65 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 OPTIONAL_INTS = ("mcc", "mnc")
 
 
-class RefusalError(Exception):
-    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
-        self.headers = headers or {}
-
-
-@dataclass
-class ScriptedFailure:
-    status: int
-    retry_after: int | None = None
-    body: str = ""
-
-
-@dataclass
-class AppMetricaState:
-    keys: dict[str, set[str]]  # post_api_key → application ids it may write to
-    rate_limit: int = 30
-    rate_status: int = 429
-    events: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    profiles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # rows, attributes parsed
-    dropped: list[dict[str, Any]] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    failures: deque[ScriptedFailure] = field(default_factory=deque)
-    recent: deque[float] = field(default_factory=deque)
-
-
-class AppMetricaEmulator:
+class AppMetricaEmulator(HttpEmulator):
     def __init__(self, keys: dict[str, set[str]] | None = None, rate_limit: int = 30, port: int = 0) -> None:
-        self.state = AppMetricaState(keys=keys or {"sandbox-post-api-key": {"1111"}}, rate_limit=rate_limit)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(port, rate_limit)
+        self.keys = keys or {"sandbox-post-api-key": {"1111"}}  # post_api_key → application ids it may write to
+        self._events: dict[str, list[dict[str, str]]] = {}
+        self._profiles: dict[str, list[dict[str, Any]]] = {}  # rows, attributes parsed
+        self.dropped: list[dict[str, Any]] = []
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> AppMetricaEmulator:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    # --- what tests read and script -------------------------------------------------------------
     def events(self, application_id: str) -> list[dict[str, str]]:
-        with self._lock:
-            return list(self.state.events.get(application_id, []))
+        with self.lock:
+            return list(self._events.get(application_id, []))
 
     def profiles(self, application_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.state.profiles.get(application_id, []))
+        with self.lock:
+            return list(self._profiles.get(application_id, []))
 
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.state.requests)
+    def clear(self) -> None:
+        self._events.clear()
+        self._profiles.clear()
+        self.dropped.clear()
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None, body: str = "") -> None:
-        with self._lock:
-            self.state.failures.extend(ScriptedFailure(status, retry_after, body) for _ in range(times))
+    def state(self) -> dict[str, Any]:
+        return {
+            "events": {app: len(rows) for app, rows in self._events.items()},
+            "profiles": {app: len(rows) for app, rows in self._profiles.items()},
+            "dropped": list(self.dropped),
+        }
 
-    def reset(self) -> None:
-        with self._lock:
-            self.state.events.clear()
-            self.state.profiles.clear()
-            self.state.dropped.clear()
-            self.state.requests.clear()
-            self.state.failures.clear()
-            self.state.recent.clear()
+    def error_payload(self, status: int, message: str) -> Any:
+        return _refusal(status, message).payload
 
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "events": {app: len(rows) for app, rows in self.state.events.items()},
-                "profiles": {app: len(rows) for app, rows in self.state.profiles.items()},
-                "dropped": list(self.state.dropped),
-                "requests": list(self.state.requests),
-            }
+    def failure_payload(self, failure: ScriptedFailure) -> Any:
+        return {"message": failure.body or "scripted"}
 
-    # --- the API --------------------------------------------------------------------------------
-    def post(self, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-        with self._lock:
-            record = {"path": path, "rows": 0, "status": 200, "bytes": len(body)}
-            self.state.requests.append(record)
-            try:
-                self._throttle()
-                if self.state.failures:
-                    failure = self.state.failures.popleft()
-                    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                    raise _ScriptedError(failure, headers)
-                rows = self._accept(path, query, body)
-                record["rows"] = rows
-                return 200, {}, {"status": "ok", "rows": rows}
-            except _ScriptedError as scripted:
-                record["status"] = scripted.failure.status
-                return scripted.failure.status, scripted.headers, {"message": scripted.failure.body or "scripted"}
-            except RefusalError as refusal:
-                record["status"] = refusal.status
-                envelope = {
-                    "errors": [{"error_type": refusal.error_type, "message": refusal.message}],
-                    "code": refusal.status,
-                    "message": refusal.message,
-                }
-                return refusal.status, refusal.headers, envelope
-
-    def _throttle(self) -> None:
-        now = time.monotonic()
-        recent = self.state.recent
-        while recent and now - recent[0] >= 1.0:
-            recent.popleft()
-        if len(recent) >= self.state.rate_limit:
-            raise RefusalError(
-                self.state.rate_status, "quota", "too many requests: 30 per second per IP", {"Retry-After": "1"}
-            )
-        recent.append(now)
+    def handle(
+        self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any, int]:
+        rows = self._accept(path, query, body)
+        return 200, {}, {"status": "ok", "rows": rows}, rows
 
     def _accept(self, path: str, query: dict[str, str], body: bytes) -> int:
         if path not in EVENT_PATHS | PROFILE_PATHS:
-            raise RefusalError(404, "not_found", f"no such method: {path}")
+            raise _refusal(404, f"no such method: {path}")
         key = query.get("post_api_key", "")
-        if key not in self.state.keys:
-            raise RefusalError(403, "access_denied", "missing or invalid post_api_key")
+        if key not in self.keys:
+            raise _refusal(403, "missing or invalid post_api_key")
         defaults = {k: v for k, v in query.items() if k != "post_api_key"}
         rows = _csv_rows(body, defaults) if path.endswith(".csv") else [defaults]
         if len(rows) > MAX_ROWS:
-            raise RefusalError(400, "invalid_parameter", f"more than {MAX_ROWS} rows in one request")
+            raise _refusal(400, f"more than {MAX_ROWS} rows in one request")
         for number, row in enumerate(rows, start=1):
             if not row.get("application_id", "").isdigit():
-                raise RefusalError(400, "missing_parameter", f"row {number}: application_id must be an integer")
-            if row["application_id"] not in self.state.keys[key]:
-                raise RefusalError(403, "access_denied", f"row {number}: the key does not own application_id")
+                raise _refusal(400, f"row {number}: application_id must be an integer")
+            if row["application_id"] not in self.keys[key]:
+                raise _refusal(403, f"row {number}: the key does not own application_id")
         if path in PROFILE_PATHS:
             profiles = [_check_profile(row, number) for number, row in enumerate(rows, start=1)]
             for row in profiles:
-                self.state.profiles.setdefault(row["application_id"], []).append(row)
+                self._profiles.setdefault(row["application_id"], []).append(row)
             return len(rows)
         now = time.time()
         kept: list[dict[str, str]] = []
@@ -178,44 +95,39 @@ class AppMetricaEmulator:
             _check_event(row, number)
             timestamp = int(row["event_timestamp"])
             if timestamp < now - WINDOW_SECONDS:
-                self.state.dropped.append({"row": row, "reason": "older than 14 days"})
+                self.dropped.append({"row": row, "reason": "older than 14 days"})
             elif timestamp > now + 24 * 3600:
-                self.state.dropped.append({"row": row, "reason": "in the future"})
+                self.dropped.append({"row": row, "reason": "in the future"})
             else:
                 kept.append(row)
         for row in kept:
-            self.state.events.setdefault(row["application_id"], []).append(row)
+            self._events.setdefault(row["application_id"], []).append(row)
         return len(rows)
-
-
-class _ScriptedError(Exception):
-    def __init__(self, failure: ScriptedFailure, headers: dict[str, str]) -> None:
-        self.failure, self.headers = failure, headers
 
 
 def _csv_rows(body: bytes, defaults: dict[str, str]) -> list[dict[str, str]]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise RefusalError(400, "invalid_parameter", "the body is not UTF-8") from None
+        raise _refusal(400, "the body is not UTF-8") from None
     if text.startswith("\ufeff"):
-        raise RefusalError(400, "invalid_parameter", "the body starts with a byte order mark")
+        raise _refusal(400, "the body starts with a byte order mark")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
     for row in reader:
         if None in row or None in row.values():
-            raise RefusalError(400, "invalid_parameter", f"row {reader.line_num}: cell count differs from the header")
+            raise _refusal(400, f"row {reader.line_num}: cell count differs from the header")
         rows.append({**defaults, **{k: v for k, v in row.items() if v != ""}})
     return rows
 
 
 def _check_event(row: dict[str, str], number: int) -> None:
     def refuse(message: str) -> RefusalError:
-        return RefusalError(400, "invalid_parameter", f"row {number}: {message}")
+        return _refusal(400, f"row {number}: {message}")
 
     for name in ("event_name", "event_timestamp"):
         if not row.get(name):
-            raise RefusalError(400, "missing_parameter", f"row {number}: {name} is required")
+            raise refuse(f"{name} is required")
     for name in ("event_timestamp", *OPTIONAL_INTS):
         if name in row and not row[name].isdigit():
             raise refuse(f"{name} must be an integer")
@@ -236,10 +148,10 @@ def _check_event(row: dict[str, str], number: int) -> None:
 
 def _check_profile(row: dict[str, str], number: int) -> dict[str, Any]:
     def refuse(message: str) -> RefusalError:
-        return RefusalError(400, "invalid_parameter", f"row {number}: {message}")
+        return _refusal(400, f"row {number}: {message}")
 
     if not row.get("profile_id"):
-        raise RefusalError(400, "missing_parameter", f"row {number}: profile_id is required")
+        raise refuse("profile_id is required")
     if "appmetrica_device_id" in row:
         raise refuse("the profiles method takes profile_id only")
     try:
@@ -259,46 +171,9 @@ def _check_profile(row: dict[str, str], number: int) -> dict[str, Any]:
     return {"application_id": row["application_id"], "profile_id": row["profile_id"], "attributes": attributes}
 
 
-def _handler_for(emulator: AppMetricaEmulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = 1 << 16  # one write per answer: split writes meet delayed ACKs and cost 40 ms a request
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the query holds the key)
-            return
-
-        def _reply(self, status: int, headers: dict[str, str], payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def do_GET(self) -> None:
-            if urlsplit(self.path).path == "/_emulator/state":
-                self._reply(200, {}, emulator.snapshot())
-            else:
-                self._reply(405, {}, {"message": "POST only"})
-
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            body = self._body()
-            if parts.path == "/_emulator/fail":
-                spec = json.loads(body or b"{}")
-                emulator.fail_next(int(spec.get("status", 503)), int(spec.get("times", 1)), spec.get("retry_after"))
-                self._reply(200, {}, {"scripted": spec})
-            elif parts.path == "/_emulator/reset":
-                emulator.reset()
-                self._reply(200, {}, {"reset": True})
-            else:
-                status, headers, payload = emulator.post(parts.path, dict(parse_qsl(parts.query)), body)
-                self._reply(status, headers, payload)
-
-    return Handler
+def _refusal(status: int, message: str) -> RefusalError:
+    """The envelope other AppMetrica APIs use (the Post API documents no bodies; spec §9.1)."""
+    kind = {400: "invalid_parameter", 403: "access_denied", 404: "not_found", 429: "quota"}.get(status, "error")
+    return RefusalError(
+        status, {"errors": [{"error_type": kind, "message": message}], "code": status, "message": message}
+    )

@@ -128,7 +128,7 @@ def test_the_emulator_answers_429_past_30_requests_a_second(appmetrica: AppMetri
     sender = sender_for(appmetrica.url, rps=10_000, sleeps=time.sleep)
     results = [sender.send(one_event_batch(), time.time() + 30) for _ in range(40)]
     # Then the emulator throttled some with 429, and the client retried them to delivery
-    statuses = [request["status"] for request in appmetrica.requests]
+    statuses = [request.status for request in appmetrica.requests]
     assert 429 in statuses
     assert all(result.status is Status.DELIVERED for result in results)
     assert len(appmetrica.events(APPLICATION_ID)) == 40

@@ -37,7 +37,7 @@ def test_the_seed_sample_arrives_as_exactly_its_two_rows(aws: Aws, appmetrica: A
     run_queue(aws)
     # Then the emulator holds exactly the two rows, field for field, sent in one request
     assert appmetrica.events(APPLICATION_ID) == csv_records(text)
-    assert [request["rows"] for request in appmetrica.requests] == [2]
+    assert [request.rows for request in appmetrica.requests] == [2]
     assert report(aws, "appmetrica_events/seed.csv")["delivered"] == 2
     assert aws.keys("rejected/") == []
 
@@ -85,7 +85,7 @@ def test_a_large_file_arrives_whole_in_requests_of_at_most_100000_rows(
     body = "profile_id,event_name,event_timestamp\n" + "".join(f"u{n},open,{ts}\n" for n in range(120_000))
     drop(aws, "appmetrica_events/big.csv", body.encode())
     run_queue(aws)
-    rows_per_request = [request["rows"] for request in appmetrica.requests]
+    rows_per_request = [request.rows for request in appmetrica.requests]
     assert len(rows_per_request) >= 2
     assert max(rows_per_request) <= 100_000
     assert sum(rows_per_request) == 120_000

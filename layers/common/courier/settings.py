@@ -20,6 +20,13 @@ class Settings(BaseModel):
     appmetrica_application_id: str = Field("", alias="APPMETRICA_APPLICATION_ID")
     appmetrica_telegram_strip_at: bool = Field(False, alias="APPMETRICA_TELEGRAM_STRIP_AT")
     appmetrica_max_rps: float = Field(30.0, alias="APPMETRICA_MAX_RPS", gt=0)
+    altcraft_api_url: str = Field("https://ru.altkraft.com", alias="ALTCRAFT_API_URL")
+    altcraft_api_token: str = Field("", alias="ALTCRAFT_API_TOKEN", repr=False)
+    altcraft_api_token_secret: str = Field("", alias="ALTCRAFT_API_TOKEN_SECRET")
+    altcraft_db_id: str = Field("", alias="ALTCRAFT_DB_ID")
+    altcraft_matching: str = Field("email", alias="ALTCRAFT_MATCHING")
+    altcraft_batch_size: int = Field(1000, alias="ALTCRAFT_BATCH_SIZE", gt=0, le=10_000)
+    altcraft_max_rps: float = Field(10.0, alias="ALTCRAFT_MAX_RPS", gt=0)
     ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
     data_bucket: str = Field("", alias="DATA_BUCKET")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
@@ -45,16 +52,24 @@ def _read_secret(name: str) -> str:
     return str(parameters.get_secret(name, max_age=300))
 
 
+def _secret(plain: str, secret_name: str, variable: str) -> str:
+    """A local value, else the named secret's; the error names the variables, never a value."""
+    value = plain or (_read_secret(secret_name) if secret_name else "")
+    if not value:
+        raise MissingSecretError(f"set {variable} or {variable}_SECRET")
+    return value
+
+
 def appmetrica_post_api_key(settings: Settings, application_id: str) -> str:
     """The Post API key for an application: a plain key, or a JSON map {application_id: key} in the secret."""
-    raw = settings.appmetrica_post_api_key or (
-        _read_secret(settings.appmetrica_post_api_key_secret) if settings.appmetrica_post_api_key_secret else ""
-    )
-    if not raw:
-        raise MissingSecretError("no Post API key: set APPMETRICA_POST_API_KEY or APPMETRICA_POST_API_KEY_SECRET")
+    raw = _secret(settings.appmetrica_post_api_key, settings.appmetrica_post_api_key_secret, "APPMETRICA_POST_API_KEY")
     if raw.lstrip().startswith("{"):
         keys = json.loads(raw)
         if application_id not in keys:
             raise MissingSecretError(f"the Post API key map has no key for application {application_id}")
         return str(keys[application_id])
     return raw
+
+
+def altcraft_api_token(settings: Settings) -> str:
+    return _secret(settings.altcraft_api_token, settings.altcraft_api_token_secret, "ALTCRAFT_API_TOKEN")

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
+import urllib3
 
 from courier.delivery.outcomes import SendResult, Status
 
 RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
+# Answers that say the request was not processed, so even a non-idempotent one may be sent again.
+NOT_PROCESSED_STATUSES = frozenset({420, 429, 503})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
 
 
@@ -49,6 +52,7 @@ class Attempts:
     requests: int
     retries: int
     error: str = ""
+    ambiguous: bool = False  # sent, and no clear answer: the destination may have applied it
 
     def result(self, status: Status, reason: str = "") -> SendResult:
         return SendResult(status, reason, requests=self.requests, retries=self.retries)
@@ -79,8 +83,10 @@ def post_with_retries(
     deadline: float,
     limiter: RateLimiter,
     policy: RetryPolicy,
+    idempotent: bool = True,
 ) -> Attempts:
-    """Retries only what can succeed later, and never sleeps past `deadline` (epoch seconds)."""
+    """Retries only what can succeed later, and never sleeps past `deadline` (epoch seconds). A request that is
+    not idempotent is sent again only when it surely was not processed (no connection, 420/429/503)."""
     made = 0
     while True:
         policy.sleep(limiter.wait_time())
@@ -93,11 +99,25 @@ def post_with_retries(
             )
         except requests.RequestException as exc:
             error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
+            if not idempotent and not _never_sent(exc):
+                return Attempts(None, made, made - 1, error, ambiguous=True)
         if response is not None and response.status_code not in RETRYABLE_STATUSES:
             return Attempts(response, made, made - 1)
+        if response is not None and not idempotent and response.status_code not in NOT_PROCESSED_STATUSES:
+            return Attempts(response, made, made - 1, ambiguous=True)
         if made >= policy.max_attempts:
             return Attempts(response, made, made - 1, error)
         pause = policy.delay(made - 1, response)
         if policy.clock() + pause + CONNECT_TIMEOUT >= deadline:
             return Attempts(response, made, made - 1, error)
         policy.sleep(pause)
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server: the connection itself failed."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False

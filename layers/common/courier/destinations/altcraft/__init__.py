@@ -1,0 +1,1 @@
+"""Altcraft Platform API (v1.1) destinations: profile import and update."""

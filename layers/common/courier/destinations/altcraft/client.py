@@ -1,0 +1,149 @@
+"""The Altcraft client: one record to profiles/{import,update}, several to the `_batch` endpoint; every answer is
+read for `error` / `error_text` (not only the HTTP status), and batch `result[i]` maps back to record i."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+import requests
+
+from courier.delivery.outcomes import ItemResult, SendResult, Status
+from courier.destinations import Batch, Sender
+from courier.destinations.altcraft.batch import AltcraftBatch
+from courier.http.retrying import Attempts, RateLimiter, RetryPolicy, new_session, post_with_retries
+from courier.observability import logger, scrub
+from courier.settings import Settings, altcraft_api_token
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+MAX_CHARS = 9 * 1024 * 1024  # Altcraft advises at most 10 MB a request
+CONFIGURATION_FAULTS = {
+    401: "Altcraft wants a token: set ALTCRAFT_API_TOKEN or ALTCRAFT_API_TOKEN_SECRET",
+    402: "Altcraft's tariff limit is reached: raise the plan's limit",
+    403: "Altcraft refused the token: check ALTCRAFT_API_TOKEN(_SECRET) and the token's rights on the database",
+}
+AMBIGUOUS = (
+    "sent, but no clear answer came back ({detail}); the record has incr/add/delete functions, so it was not sent "
+    "again: check the profile in Altcraft before sending it once more"
+)
+
+
+class AltcraftSender:
+    max_chars = MAX_CHARS
+
+    def __init__(self, settings: Settings, update: bool, session: requests.Session | None = None) -> None:
+        self._settings = settings
+        base = settings.altcraft_api_url.rstrip("/") + "/api/v1.1/profiles/"
+        self._single_url = base + ("update" if update else "import")
+        self._batch_url = self._single_url + "_batch"
+        self._session = session or new_session()
+        self._limiter = RateLimiter(settings.altcraft_max_rps)
+        self._policy = RetryPolicy(base_delay=settings.retry_base_seconds)
+        self.max_rows = settings.altcraft_batch_size
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        altcraft = cast(AltcraftBatch, batch)
+        token = altcraft_api_token(self._settings)
+        if altcraft.single:
+            return self._send_each(altcraft, token, deadline)
+        careful = altcraft.non_idempotent
+        attempts = self._post(self._batch_url, altcraft.batch_body(token), deadline, not careful)
+        answer = _answer(attempts, token)
+        whole = _whole_request(attempts, answer, careful)
+        if whole is not None:
+            return attempts.result(whole.status, whole.reason)
+        results = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != altcraft.rows:
+            reason = "Altcraft's batch answer does not list one result per record"
+            status = Status.REJECTED if careful else Status.RETRY
+            return attempts.result(status, AMBIGUOUS.format(detail=reason) if careful else reason)
+        items = tuple(_item(result, token) for result in results)
+        return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
+
+    def _send_each(self, batch: AltcraftBatch, token: str, deadline: float) -> SendResult:
+        items: list[ItemResult] = []
+        made = retried = 0
+        for body in batch.bodies:
+            if items and items[-1].status is Status.RETRY:  # the destination is unavailable: keep the rest
+                items.append(items[-1])
+                continue
+            careful = batch.non_idempotent
+            payload = json.dumps({"token": token, **body}, ensure_ascii=False, separators=(",", ":")).encode()
+            attempts = self._post(self._single_url, payload, deadline, not careful)
+            made, retried = made + attempts.requests, retried + attempts.retries
+            answer = _answer(attempts, token)
+            whole = _whole_request(attempts, answer, careful)
+            items.append(whole if whole is not None else _item(answer, token))
+        return SendResult(Status.DELIVERED, requests=made, retries=retried, items=tuple(items))
+
+    def _post(self, url: str, body: bytes, deadline: float, idempotent: bool) -> Attempts:
+        return post_with_retries(
+            self._session,
+            url,
+            params={},
+            body=body,
+            headers=JSON_HEADERS,
+            deadline=deadline,
+            limiter=self._limiter,
+            policy=self._policy,
+            idempotent=idempotent,
+        )
+
+
+def _answer(attempts: Attempts, token: str) -> Any:
+    if attempts.response is None:
+        return None
+    try:
+        return attempts.response.json()
+    except ValueError:
+        return {"error_text": scrub(attempts.response.text[:300], token)}
+
+
+def _code(answer: Any, http_status: int) -> tuple[int, str]:
+    """Altcraft's own code (the body's `error`, else the HTTP status) and its text."""
+    body = answer if isinstance(answer, dict) else {}
+    code = body.get("error")
+    text = str(body.get("error_text") or "")[:300]
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = 0 if 200 <= http_status < 300 else http_status
+    if code == 0 and not 200 <= http_status < 300:
+        code = http_status
+    return code, text
+
+
+def _classify(code: int, text: str, token: str) -> ItemResult:
+    reason = scrub(f"Altcraft error {code}: {text}" if text else f"Altcraft error {code}", token)
+    if code in CONFIGURATION_FAULTS:
+        logger.error(CONFIGURATION_FAULTS[code] + "; the records stay queued until it is fixed", extra={"code": code})
+        return ItemResult(Status.RETRY, reason)
+    if code in (420, 429) or code >= 500:
+        return ItemResult(Status.RETRY, reason)
+    return ItemResult(Status.REJECTED, reason)
+
+
+def _whole_request(attempts: Attempts, answer: Any, careful: bool) -> ItemResult | None:
+    """The outcome of a request that failed as a whole; None when it succeeded (items to read)."""
+    response = attempts.response
+    if response is None or (attempts.ambiguous and careful):
+        detail = attempts.error or (f"HTTP {response.status_code}" if response is not None else "no answer")
+        if attempts.ambiguous and careful:
+            return ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=detail))
+        return ItemResult(Status.RETRY, detail)
+    code, text = _code(answer, response.status_code)
+    return None if code == 0 else _classify(code, text, "")
+
+
+def _item(result: Any, token: str) -> ItemResult:
+    code, text = _code(result, 200)
+    if code != 0:
+        return _classify(code, text, token)
+    profile_id = result.get("profile_id") if isinstance(result, dict) else None
+    return ItemResult(Status.DELIVERED, destination_id=str(profile_id or ""))
+
+
+def altcraft_sender(update: bool) -> Callable[[Settings], Sender]:
+    def make(settings: Settings) -> Sender:
+        return AltcraftSender(settings, update)
+
+    return make

@@ -1,0 +1,223 @@
+"""Altcraft's rules for a profile request (../shared/specs/altcraft-api.md §3–8): matching modes and their keys,
+standard fields, subscriptions per channel, update functions. Each check returns reasons that never quote a value."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+# matching mode → the request keys it needs (§4); email_phone* need at least one of the two
+MATCHING_KEYS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "email_profile": ("email",),
+    "email_sub": ("email",),
+    "phone": ("phone",),
+    "phone_sub": ("phone",),
+    "profile_id": ("profile_id",),
+    "push_sub": ("provider", "subscription_id"),
+    "custom": ("field_name", "field_value"),
+    "custom_sub": ("field_name", "field_value"),
+    "email_phone": ("email", "phone"),
+    "email_phone_sub": ("email", "phone"),
+}
+EITHER_KEY = frozenset({"email_phone", "email_phone_sub"})
+UPDATE_ONLY = frozenset({"profile_id"})
+KEY_FIELDS = ("email", "phone", "profile_id", "field_name", "field_value", "provider", "subscription_id")
+
+ACTIONS = frozenset({"set", "unset", "incr", "add", "delete", "upsert"})
+NOT_IDEMPOTENT = frozenset({"incr", "add", "delete"})  # applying twice changes the profile twice
+CHANNELS = frozenset({"email", "sms", "push", "telegram_bot", "whatsapp", "viber", "notify"})
+CC_DATA_CHANNELS = frozenset({"telegram_bot", "whatsapp", "viber", "notify"})
+STATUSES = {
+    "subscribed": 0,
+    "unsubscribed": 1,
+    "complained": 2,
+    "hardbounced": 3,
+    "unconfirmed": 4,
+    "suspended": 5,
+    "invalid": 6,
+}
+TEXT_FIELDS = frozenset(
+    {
+        "_fname",
+        "_lname",
+        "_regip",
+        "_ip",
+        "_regcity",
+        "_city",
+        "_regcountry",
+        "_country",
+        "_regurl",
+        "_region",
+        "_tz",
+        "_vendor",
+        "_browser",
+        "_os",
+    }
+)
+DATE_FIELDS = frozenset({"_bdate", "_regdate"})
+TEXT_OR_NUMBER_FIELDS = frozenset({"_sex", "_postal_code"})
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "db_id",
+        "_acid",
+        "_createtime",
+        "_md5",
+        "_emaildomain",
+        "_domaingroup",
+        "_xxh",
+        "_xxm",
+        "_lat",
+        "_lon",
+        "_is_test",
+        "_is_desktop",
+        "_confirm_exist",
+    }
+)
+READ_ONLY_PREFIXES = ("_deliv_", "_open_", "_click_")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{5,20}")
+
+
+def is_email(value: Any) -> bool:
+    return isinstance(value, str) and EMAIL.fullmatch(value.strip()) is not None
+
+
+def is_phone(value: Any) -> bool:
+    return isinstance(value, str) and PHONE.fullmatch(value.strip()) is not None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def key_problems(matching: str, keys: dict[str, Any], update: bool) -> list[str]:
+    """What is wrong with the matching mode and its key values."""
+    needed = MATCHING_KEYS.get(matching)
+    if needed is None:
+        return [f"matching: unknown mode (use one of: {', '.join(MATCHING_KEYS)})"]
+    if matching in UPDATE_ONLY and not update:
+        return ["matching: profile_id works with profile update only (an import cannot create a profile by id)"]
+    present = [name for name in needed if keys.get(name) not in (None, "")]
+    if matching in EITHER_KEY:
+        if not present:
+            return [f"matching: {matching} needs email or phone"]
+    elif len(present) < len(needed):
+        missing = [name for name in needed if name not in present]
+        return [f"{name}: is required for matching {matching}" for name in missing]
+    problems = []
+    if "email" in present and not is_email(keys["email"]):
+        problems.append("email: is not an e-mail address")
+    if "phone" in present and not is_phone(keys["phone"]):
+        problems.append("phone: is not a phone number (digits, optionally with a leading +)")
+    for name in ("profile_id", "field_name", "provider", "subscription_id"):
+        if name in present and not isinstance(keys[name], str):
+            problems.append(f"{name}: must be text")
+    if "field_value" in present and not (isinstance(keys["field_value"], str) or _is_number(keys["field_value"])):
+        problems.append("field_value: must be text or a number")
+    return problems
+
+
+def function_problems(field: str, spec: dict[str, Any]) -> list[str]:
+    """An update function {"action", "value", "submatch"} checked against the spec's rules (§6)."""
+    action = spec.get("action")
+    extra = set(spec) - {"action", "value", "submatch"}
+    if action not in ACTIONS:
+        return [f"data.{field}: unknown action (use one of: {', '.join(sorted(ACTIONS))})"]
+    if extra:
+        return [f"data.{field}: an update function takes action, value and submatch only"]
+    value = spec.get("value")
+    if action == "unset":
+        return [f"data.{field}: unset is not allowed on email"] if field == "email" else []
+    if "value" not in spec:
+        return [f"data.{field}: {action} needs a value"]
+    if action == "incr" and not _is_number(value):
+        return [f"data.{field}: incr needs a number (a negative one decrements)"]
+    if action in ("add", "delete") and not _is_text_list(value):
+        return [f"data.{field}: {action} needs an array of strings"]
+    if action == "upsert" and not (isinstance(spec.get("submatch"), str) and spec["submatch"]):
+        return [f"data.{field}: upsert needs submatch (the property to match on)"]
+    if action == "set" and field == "email" and not is_email(value):
+        return ["data.email: is not an e-mail address"]
+    return []
+
+
+def _date_ok(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def field_problems(field: str, value: Any) -> list[str]:
+    """A plain `data` value checked against the standard field's type."""
+    if field in READ_ONLY_FIELDS or field.startswith(READ_ONLY_PREFIXES):
+        return [f"data.{field}: is set by Altcraft and cannot be written"]
+    if value is None:
+        return [f'data.{field}: null is not a value (use {{"action": "unset"}} to remove a field)']
+    if field == "email" and not is_email(value):
+        return ["data.email: is not an e-mail address"]
+    if field == "phones" and not (_is_text_list(value) and all(is_phone(p) for p in value)):
+        return ["data.phones: must be an array of phone numbers"]
+    if field in TEXT_FIELDS and not isinstance(value, str):
+        return [f"data.{field}: must be text"]
+    if field in DATE_FIELDS and not _date_ok(value):
+        return [f"data.{field}: must be a date such as 1990-02-22 or 1990-02-22T21:00:00Z"]
+    if field in TEXT_OR_NUMBER_FIELDS and not (isinstance(value, str) or _is_number(value)):
+        return [f"data.{field}: must be text or a number"]
+    if field == "_status" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return ["data._status: must be a whole number"]
+    return []
+
+
+def subscription_problems(position: int, sub: Any, update: bool) -> list[str]:
+    """One element of data.subscriptions checked per channel (§7)."""
+    where = f"data.subscriptions[{position}]"
+    if not isinstance(sub, dict):
+        return [f"{where}: must be an object"]
+    channel = sub.get("channel")
+    if channel not in CHANNELS:
+        return [f"{where}.channel: must be one of: {', '.join(sorted(CHANNELS))}"]
+    problems = []
+    email_data = sub.get("email_data")
+    email = sub.get("email") or (email_data.get("email") if isinstance(email_data, dict) else None)
+    if channel == "email" and not is_email(email):
+        problems.append(f"{where}: an email subscription needs email")
+    if channel == "sms" and not is_phone(sub.get("phone")):
+        problems.append(f"{where}: an sms subscription needs phone")
+    if channel == "push" and not (isinstance(sub.get("provider"), str) and isinstance(sub.get("subscription_id"), str)):
+        problems.append(f"{where}: a push subscription needs provider and subscription_id")
+    if channel in CC_DATA_CHANNELS and not (isinstance(sub.get("cc_data"), dict) and sub["cc_data"]):
+        problems.append(f"{where}: a {channel} subscription needs cc_data")
+    if "resource_id" in sub and not (isinstance(sub["resource_id"], int) and sub["resource_id"] > 0):
+        problems.append(f"{where}.resource_id: must be a positive whole number")
+    if "status" in sub:
+        status = sub["status"]
+        lowest = -1 if update else 0  # update_batch: -1 leaves the status as it is
+        numeric = isinstance(status, int) and not isinstance(status, bool) and lowest <= status <= 6
+        if not (status in STATUSES or numeric):
+            problems.append(f"{where}.status: must be one of {', '.join(STATUSES)} or 0 to 6")
+    if "priority" in sub and not (isinstance(sub["priority"], int) and not isinstance(sub["priority"], bool)):
+        problems.append(f"{where}.priority: must be a whole number")
+    if "custom_fields" in sub and not isinstance(sub["custom_fields"], dict):
+        problems.append(f"{where}.custom_fields: must be an object")
+    if "cats" in sub and not _is_text_list(sub["cats"]):
+        problems.append(f"{where}.cats: must be an array of strings")
+    return problems
+
+
+def is_function(value: Any) -> bool:
+    return isinstance(value, dict) and "action" in value
+
+
+def uses_non_idempotent(data: dict[str, Any]) -> bool:
+    return any(is_function(value) and value.get("action") in NOT_IDEMPOTENT for value in data.values())

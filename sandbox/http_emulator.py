@@ -1,0 +1,176 @@
+"""What both destination emulators share: an HTTP server on 127.0.0.1, a log of requests, scripted failures,
+a requests-per-second limit, and control routes for people (GET /_emulator/state, POST /_emulator/fail, /reset)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+Answer = tuple[int, dict[str, str], Any]  # HTTP status, extra headers, JSON payload
+
+
+class RefusalError(Exception):
+    """An API error answer: the emulator's way of saying no, with the status and body the API would send."""
+
+    def __init__(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(str(payload))
+        self.status, self.payload, self.headers = status, payload, headers or {}
+
+
+@dataclass
+class ScriptedFailure:
+    status: int
+    retry_after: int | None = None
+    body: str = ""
+
+
+@dataclass
+class Request:
+    """What a test reads about one request: where it went, how many records it carried, how it was answered."""
+
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    status: int = 200
+    rows: int = 0
+
+
+class HttpEmulator:
+    """Subclasses implement `handle` (the API) and `clear` / `state` (their stores)."""
+
+    def __init__(self, port: int = 0, rate_limit: int | None = None, rate_status: int = 429) -> None:
+        self.rate_limit, self.rate_status = rate_limit, rate_status
+        self.lock = threading.RLock()
+        self._requests: list[Request] = []
+        self._failures: deque[ScriptedFailure] = deque()
+        self._recent: deque[float] = deque()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def requests(self) -> list[Request]:
+        with self.lock:
+            return list(self._requests)
+
+    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None, body: str = "") -> None:
+        with self.lock:
+            self._failures.extend(ScriptedFailure(status, retry_after, body) for _ in range(times))
+
+    def reset(self) -> None:
+        with self.lock:
+            self._requests.clear()
+            self._failures.clear()
+            self._recent.clear()
+            self.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            requests = [{"path": r.path, "status": r.status, "rows": r.rows} for r in self._requests]
+            return {**self.state(), "requests": requests}
+
+    def answer(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Answer:
+        with self.lock:
+            request = Request(path, body, headers)
+            self._requests.append(request)
+            try:
+                self._throttle()
+                if self._failures:
+                    failure = self._failures.popleft()
+                    extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                    raise RefusalError(failure.status, self.failure_payload(failure), extra)
+                status, extra, payload, request.rows = self.handle(path, query, headers, body)
+            except RefusalError as refusal:
+                status, extra, payload = refusal.status, refusal.headers, refusal.payload
+            request.status = status
+            return status, extra, payload
+
+    def _throttle(self) -> None:
+        if self.rate_limit is None:
+            return
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.rate_limit:
+            message = f"too many requests: {self.rate_limit} per second"
+            raise RefusalError(self.rate_status, self.error_payload(self.rate_status, message), {"Retry-After": "1"})
+        self._recent.append(now)
+
+    # --- for subclasses ---------------------------------------------------------------------------------------
+    def handle(
+        self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any, int]:
+        """(status, headers, payload, records carried) for an accepted request; raise RefusalError otherwise."""
+        raise NotImplementedError
+
+    def error_payload(self, status: int, message: str) -> Any:
+        return {"message": message}
+
+    def failure_payload(self, failure: ScriptedFailure) -> Any:
+        return self.error_payload(failure.status, failure.body or "scripted failure")
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _handler_for(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # one write per answer: split writes meet delayed ACKs and cost 40 ms a request
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (query strings hold keys)
+            return
+
+        def _reply(self, status: int, headers: dict[str, str], payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if urlsplit(self.path).path == "/_emulator/state":
+                self._reply(200, {}, emulator.snapshot())
+            else:
+                self._reply(405, {}, {"message": "POST only"})
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if parts.path == "/_emulator/fail":
+                spec = json.loads(body or b"{}")
+                emulator.fail_next(int(spec.get("status", 503)), int(spec.get("times", 1)), spec.get("retry_after"))
+                self._reply(200, {}, {"scripted": spec})
+            elif parts.path == "/_emulator/reset":
+                emulator.reset()
+                self._reply(200, {}, {"reset": True})
+            else:
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                self._reply(*emulator.answer(parts.path, dict(parse_qsl(parts.query)), headers, body))
+
+    return Handler
