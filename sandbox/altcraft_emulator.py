@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from sandbox.http_emulator import HttpEmulator, RefusalError, ScriptedFailure
@@ -191,32 +190,35 @@ def _subs(profile: dict[str, Any], channel: str) -> list[dict[str, Any]]:
     return [s for s in profile.get("subscriptions", []) if s.get("channel") == channel]
 
 
+def _sub_emails(profile: dict[str, Any]) -> set[Any]:
+    return {s.get("email") or (s.get("email_data") or {}).get("email") for s in _subs(profile, "email")}
+
+
+def _sub_phones(profile: dict[str, Any]) -> set[Any]:
+    return {s.get("phone") for s in _subs(profile, "sms")}
+
+
 def _matches(profile: dict[str, Any], matching: str, keys: dict[str, Any]) -> bool:
     email, phone = keys.get("email"), keys.get("phone")
-    sub_emails = {s.get("email") or (s.get("email_data") or {}).get("email") for s in _subs(profile, "email")}
-    sub_phones = {s.get("phone") for s in _subs(profile, "sms")}
-    checks: dict[str, Callable[[], bool]] = {
-        "email": lambda: profile.get("email") == email or email in sub_emails,
-        "email_profile": lambda: profile.get("email") == email,
-        "email_sub": lambda: email in sub_emails,
-        "phone": lambda: phone in profile.get("phones", []) or phone in sub_phones,
-        "phone_sub": lambda: phone in sub_phones,
-        "profile_id": lambda: profile["id"] == keys["profile_id"],
-        "push_sub": lambda: any(
+    by_email = email is not None and matching in ("email", "email_profile", "email_phone")
+    by_sub_email = email is not None and matching in ("email", "email_sub", "email_phone_sub")
+    by_phone = phone is not None and matching in ("phone", "email_phone")
+    by_sub_phone = phone is not None and matching in ("phone", "phone_sub", "email_phone_sub")
+    if matching == "profile_id":
+        return bool(profile["id"] == keys["profile_id"])
+    if matching == "push_sub":
+        return any(
             s.get("provider") == keys["provider"] and s.get("subscription_id") == keys["subscription_id"]
             for s in _subs(profile, "push")
-        ),
-        "custom": lambda: _custom(profile.get(keys["field_name"]), keys["field_value"]),
-        "custom_sub": lambda: _custom(profile.get(keys["field_name"]), keys["field_value"]),
-        "email_phone": lambda: (
-            (email is not None and profile.get("email") == email)
-            or (phone is not None and phone in profile.get("phones", []))
-        ),
-        "email_phone_sub": lambda: (
-            (email is not None and email in sub_emails) or (phone is not None and phone in sub_phones)
-        ),
-    }
-    return bool(checks[matching]())
+        )
+    if matching in ("custom", "custom_sub"):
+        return _custom(profile.get(keys["field_name"]), keys["field_value"])
+    return (
+        (by_email and profile.get("email") == email)
+        or (by_phone and phone in profile.get("phones", []))
+        or (by_sub_email and "subscriptions" in profile and email in _sub_emails(profile))
+        or (by_sub_phone and "subscriptions" in profile and phone in _sub_phones(profile))
+    )
 
 
 def _custom(stored: Any, wanted: Any) -> bool:

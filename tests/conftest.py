@@ -11,16 +11,19 @@ import pytest
 from moto import mock_aws
 
 from courier.doors.services import reset_services
+from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.stack import Stack, create_stack
 
 POST_API_KEY = "test-post-api-key-0123456789ABCDEFGHIJKLMN"
 APPLICATION_ID = "1111"
+ALTCRAFT_TOKEN = "test-altcraft-token-abcdef0123456789"
+ALTCRAFT_DB = 1
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "APPMETRICA_POST_API_KEY_SECRET"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "APPMETRICA_POST_API_KEY_SECRET", "ALTCRAFT_API_TOKEN_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -48,6 +51,23 @@ def appmetrica(_emulator_server: AppMetricaEmulator, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("APPMETRICA_POST_API_KEY", POST_API_KEY)
     monkeypatch.setenv("APPMETRICA_APPLICATION_ID", APPLICATION_ID)
     return _emulator_server
+
+
+@pytest.fixture(scope="session")
+def _altcraft_server() -> Iterator[AltcraftEmulator]:
+    emulator = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {ALTCRAFT_DB, 2}}).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def altcraft(_altcraft_server: AltcraftEmulator, monkeypatch: pytest.MonkeyPatch) -> AltcraftEmulator:
+    """The Altcraft emulator over real HTTP on 127.0.0.1, emptied for each test; the functions are pointed at it."""
+    _altcraft_server.reset()
+    monkeypatch.setenv("ALTCRAFT_API_URL", _altcraft_server.url)
+    monkeypatch.setenv("ALTCRAFT_API_TOKEN", ALTCRAFT_TOKEN)
+    monkeypatch.setenv("ALTCRAFT_DB_ID", str(ALTCRAFT_DB))
+    return _altcraft_server
 
 
 @dataclass

@@ -13,11 +13,14 @@ from sandbox.stack import TEMPLATE, function_wirings, load_template
 
 ROOT = TEMPLATE.parent
 ENV_CONTRACT = {
-    "APPMETRICA_API_URL",
-    "APPMETRICA_APPLICATION_ID",
-    "APPMETRICA_POST_API_KEY_SECRET",
-    "INGEST_QUEUE_URL",
-    "DATA_BUCKET",
+    "appmetrica": {"APPMETRICA_API_URL", "APPMETRICA_APPLICATION_ID", "APPMETRICA_POST_API_KEY_SECRET"},
+    "altcraft": {"ALTCRAFT_API_URL", "ALTCRAFT_API_TOKEN_SECRET", "ALTCRAFT_DB_ID", "ALTCRAFT_MATCHING"},
+}
+ROUTES = {
+    "appmetrica_events": "/appmetrica/events",
+    "appmetrica_profiles": "/appmetrica/profiles",
+    "altcraft_profile_import": "/altcraft/profiles/import",
+    "altcraft_profile_update": "/altcraft/profiles/update",
 }
 
 
@@ -90,7 +93,10 @@ def test_https_routes_require_an_api_key_and_a_throttled_usage_plan(template: di
                 assert event["Properties"]["Auth"]["ApiKeyRequired"] is True
                 assert event["Properties"]["Method"] == "post"
                 routes[event["Properties"]["Path"]] = event["Properties"]["RestApiId"]
-    assert routes == {"/appmetrica/events": {"Ref": "IngestApi"}, "/appmetrica/profiles": {"Ref": "IngestApi"}}
+    assert routes == {route: {"Ref": "IngestApi"} for route in ROUTES.values()}
+    assert {name: wiring.routes for name, wiring in function_wirings(template).items()} == {
+        name: [route] for name, route in ROUTES.items()
+    }
 
 
 def test_the_bucket_announces_each_prefix_to_its_functions_queue_only(template: dict[str, Any]) -> None:
@@ -111,8 +117,9 @@ def test_functions_get_the_contracts_environment(template: dict[str, Any]) -> No
     shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
     for resource in functions(template).values():
         own = set(resource["Properties"]["Environment"]["Variables"])
-        assert own | shared >= ENV_CONTRACT
-        assert "APPMETRICA_POST_API_KEY" not in own  # keys come from Secrets Manager in AWS
+        family = "altcraft" if resource["Properties"]["CodeUri"].startswith("functions/altcraft") else "appmetrica"
+        assert own | shared >= {"INGEST_QUEUE_URL", "DATA_BUCKET", *ENV_CONTRACT[family]}
+        assert not own & {"APPMETRICA_POST_API_KEY", "ALTCRAFT_API_TOKEN"}  # secrets come from Secrets Manager
 
 
 def test_outputs_name_the_bucket_queues_and_api(template: dict[str, Any]) -> None:

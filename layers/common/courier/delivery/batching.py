@@ -24,12 +24,12 @@ class Batcher:
         self._max_chars = max_chars
         self._open: dict[str, Batch] = {}
 
-    def add(self, fields: dict[str, Any], index: int) -> Batch | None:
+    def add(self, fields: dict[str, Any], index: int, original: Any = None) -> Batch | None:
         key = self._key_of(fields)
         batch = self._open.get(key)
         if batch is None:
             batch = self._open[key] = self._new_batch(key)
-        batch.add(fields, index)
+        batch.add(fields, index, original)
         if batch.rows >= self._max_rows or batch.chars >= self._max_chars:
             del self._open[key]
             return batch

@@ -31,7 +31,8 @@ class CsvBatch:
     def rows(self) -> int:
         return len(self._lines)
 
-    def add(self, fields: dict[str, str], index: int) -> None:
+    def add(self, fields: dict[str, str], index: int, original: object = None) -> None:
+        """Adds a row; the original is not kept (the sent row is what a rejected file shows)."""
         pos = self._pos
         for name in fields:
             if name not in pos:

@@ -73,7 +73,7 @@ class Delivery:
                 continue
             if errors:
                 tally.drop_values(errors)
-            full = self._batcher.add(fields, index)
+            full = self._batcher.add(fields, index, record)
             if full is not None:
                 self._send(full)
                 if self.must_retry:  # the destination is unavailable: stop reading, the message is retried

@@ -76,7 +76,7 @@ def _ingest(
     prepare = destination.make_preparer(settings, time.time())
     rejected_rows = RejectedRows()
     refused: list[dict[str, Any]] = []
-    accepted: list[tuple[int, dict[str, str]]] = []
+    accepted: list[tuple[int, Any, dict[str, Any]]] = []  # (index, record as sent to us, prepared)
 
     def reject(index: int, record: Any, errors: list[str]) -> None:
         refused.append({"index": index, "errors": errors})
@@ -88,7 +88,7 @@ def _ingest(
         if fields is None:
             reject(index, record, errors)
             continue
-        accepted.append((index, fields))
+        accepted.append((index, record, fields))
         if errors:
             dropped.append({"index": index, "dropped": errors})
     answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
@@ -104,18 +104,18 @@ def _ingest(
                 results.append({"index": index, id_name: destination_id})
 
         delivery = Delivery(destination, prepare, services.sender, deadline, reject, delivered)
-        delivery.feed((index, fields, "") for index, fields in accepted)
+        delivery.feed((index, record, "") for index, record, _ in accepted)
         tally = delivery.finish()
         if id_name:
             answer["results"] = sorted(results, key=lambda item: item["index"])
         left = set(delivery.pending_indexes)
-        pending = [fields for index, fields in accepted if index in left]
+        pending = [fields for index, _, fields in accepted if index in left]
         _enqueue(pending, services)
         answer.update(delivered=tally.delivered, queued=len(pending))
         refused.sort(key=lambda item: item["index"])
         status = 202 if pending else (200 if tally.delivered else 400)
     elif accepted:
-        _enqueue([fields for _, fields in accepted], services)
+        _enqueue([fields for _, _, fields in accepted], services)
     if settings.data_bucket:
         rejected_rows.upload(services.s3, settings.data_bucket, door_key("https", destination.name, request_id))
     logger.info(
@@ -131,7 +131,7 @@ def _ingest(
     return _answer(status, answer)
 
 
-def _enqueue(records: list[dict[str, str]], services: Services) -> None:
+def _enqueue(records: list[dict[str, Any]], services: Services) -> None:
     """Puts accepted records on the function's queue, packed into messages of bounded size."""
     if not records:
         return

@@ -48,11 +48,12 @@ def batch_item(body: dict[str, Any]) -> dict[str, Any]:
 class AltcraftBatch:
     """Prepared request bodies (without token); `items` are their batch forms, serialised once."""
 
-    __slots__ = ("bodies", "chars", "indexes", "items", "key")
+    __slots__ = ("bodies", "chars", "indexes", "items", "key", "originals")
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.bodies: list[dict[str, Any]] = []
+        self.originals: list[Any] = []  # at most a batch (≤ 10,000): a refused row goes to rejected/ as it came
         self.items: list[str] = []
         self.indexes: list[int] = []
         self.chars = 0
@@ -69,15 +70,16 @@ class AltcraftBatch:
     def non_idempotent(self) -> bool:
         return any(rules.uses_non_idempotent(body["data"]) for body in self.bodies)
 
-    def add(self, fields: dict[str, Any], index: int) -> None:
+    def add(self, fields: dict[str, Any], index: int, original: Any) -> None:
         item = json.dumps(batch_item(fields), ensure_ascii=False, separators=(",", ":"))
         self.bodies.append(fields)
+        self.originals.append(original)
         self.items.append(item)
         self.indexes.append(index)
         self.chars += len(item) + 1
 
-    def records(self) -> list[dict[str, Any]]:
-        return self.bodies
+    def records(self) -> list[Any]:
+        return self.originals
 
     def batch_body(self, token: str) -> bytes:
         """The `_batch` request: the batch-level parameters once, then the items."""
