@@ -13,7 +13,7 @@ import json
 import secrets
 from typing import Any
 
-from sandbox.http_emulator import HttpEmulator, RefusalError, ScriptedFailure
+from sandbox.http_emulator import Handled, HttpEmulator, RefusalError, ScriptedFailure
 
 PREFIX = "/api/v1.1/profiles/"
 METHODS = {
@@ -97,9 +97,7 @@ class AltcraftEmulator(HttpEmulator):
         return {"error": failure.status, "error_text": failure.body or "scripted failure"}
 
     # --- the API -----------------------------------------------------------------------------------------------
-    def handle(
-        self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], Any, int]:
+    def handle(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
         method = path.removeprefix(PREFIX).rstrip("/") if path.startswith(PREFIX) else ""
         if method not in METHODS:
             raise _fail(404, f"unknown method {path}")
@@ -117,7 +115,7 @@ class AltcraftEmulator(HttpEmulator):
         db = self._database(request, headers, query)
         if not batch:
             profile_id = self._apply(db, request, request, request.get("data"), update)
-            return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1
+            return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1
         items = request.get("data")
         if not isinstance(items, list):
             raise _fail(400, "data must be an array of profiles")
@@ -133,7 +131,8 @@ class AltcraftEmulator(HttpEmulator):
                 results.append({"error": 0, "error_text": OK, "profile_id": profile_id})
             except RefusalError as refusal:
                 results.append(refusal.payload)
-        return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items)
+        taken = sum(1 for result in results if result["error"] == 0)
+        return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items), taken
 
     def _database(self, request: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> int:
         bearer = headers.get("authorization", "")

@@ -17,7 +17,7 @@ import re
 import time
 from typing import Any
 
-from sandbox.http_emulator import HttpEmulator, RefusalError, ScriptedFailure
+from sandbox.http_emulator import Handled, HttpEmulator, RefusalError, ScriptedFailure
 
 MAX_ROWS = 100_000
 WINDOW_SECONDS = 14 * 24 * 3600
@@ -63,11 +63,9 @@ class AppMetricaEmulator(HttpEmulator):
     def failure_payload(self, failure: ScriptedFailure) -> Any:
         return {"message": failure.body or "scripted"}
 
-    def handle(
-        self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], Any, int]:
+    def handle(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
         rows = self._accept(path, query, body)
-        return 200, {}, {"status": "ok", "rows": rows}, rows
+        return 200, {}, {"status": "ok", "rows": rows}, rows, rows
 
     def _accept(self, path: str, query: dict[str, str], body: bytes) -> int:
         if path not in EVENT_PATHS | PROFILE_PATHS:

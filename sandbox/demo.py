@@ -20,8 +20,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 OUT = ROOT / "out" / "demo"
+ROUTES = {
+    "appmetrica_events": "/appmetrica/events",
+    "appmetrica_profiles": "/appmetrica/profiles",
+    "altcraft_profile_import": "/altcraft/profiles/import",
+    "altcraft_profile_update": "/altcraft/profiles/update",
+}
 SANDBOX_KEY = "sandbox-post-api-key"
 SANDBOX_APP = "1111"
+SANDBOX_TOKEN = "sandbox-altcraft-token"  # noqa: S105  (the emulator's, not a secret)
+SANDBOX_DB = 1
 
 
 @dataclass
@@ -91,6 +99,30 @@ def samples() -> dict[str, Samples]:
                 {"profile_id": "crm-3002", "attributes": {"appmetrica_reserved": 1}},
             ],
         ),
+        "altcraft_profile_import": Samples(
+            "sample_profiles.csv",
+            (EVENTS / "altcraft_profile_import" / "sample_profiles.csv").read_bytes(),
+            [
+                json.loads((EVENTS / "altcraft_profile_import" / "seed_import_record.json").read_text()),
+                {"matching": "phone", "data": {"_fname": "No phone"}},
+            ],
+            [
+                {"email": "web@example.com", "data": {"email": "web@example.com", "_fname": "Web"}},
+                {"matching": "profile_id", "profile_id": "5f4fa1a5ce9448665fef548e", "data": {"_fname": "x"}},
+            ],
+        ),
+        "altcraft_profile_update": Samples(
+            "sample_updates.csv",
+            (EVENTS / "altcraft_profile_update" / "sample_updates.csv").read_bytes(),
+            [
+                {"email": "anna@example.com", "data": {"loyalty": {"action": "incr", "value": 1}}},
+                {"email": "anna@example.com", "data": {"email": {"action": "unset"}}},
+            ],
+            [
+                {"email": "boris@example.com", "data": {"interests": {"action": "add", "value": ["travel"]}}},
+                {"email": "nobody@example.com", "data": {"_fname": "Nobody"}},
+            ],
+        ),
     }
 
 
@@ -108,9 +140,16 @@ def sandbox_env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def listing(s3: Any, bucket: str, prefix: str) -> str:
-    items = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    return ", ".join(f"s3://{bucket}/{item['Key']}" for item in items)
+def rejected_keys(s3: Any, bucket: str, function: str) -> set[str]:
+    keys: set[str] = set()
+    for door in ("sqs", "https"):
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"rejected/{door}/{function}/").get("Contents", [])
+        keys |= {item["Key"] for item in listing}
+    return keys
+
+
+def new_files(s3: Any, bucket: str, function: str, seen: set[str]) -> str:
+    return ", ".join(f"s3://{bucket}/{key}" for key in sorted(rejected_keys(s3, bucket, function) - seen))
 
 
 def play(
@@ -142,7 +181,7 @@ def play(
         )
     )
     # Door 2: a message on the function's queue
-    before = delivered()
+    before, seen = delivered(), rejected_keys(s3, bucket, function)
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(played.message))
     failed = sum(len(result.failed) for result in drain(sqs, queue_url, handler))
     sent = delivered() - before
@@ -153,23 +192,22 @@ def play(
             sent,
             len(played.message) - sent,
             failed,
-            listing(s3, bucket, f"rejected/sqs/{function}/"),
+            new_files(s3, bucket, function, seen),
         )
     )
-    # Door 3: an HTTPS call from a webhook
-    before = delivered()
-    route = "/" + function.replace("_", "/", 1)
-    response = handler(api_gateway_event(route, json.dumps(played.request)), LambdaContext())
-    answer = json.loads(response["body"])
-    drain(sqs, queue_url, handler)
+    # Door 3: an HTTPS call from a webhook; refusals come in the answer, or later from the destination
+    before, seen = delivered(), rejected_keys(s3, bucket, function)
+    response = handler(api_gateway_event(ROUTES[function], json.dumps(played.request)), LambdaContext())
+    failed = sum(len(result.failed) for result in drain(sqs, queue_url, handler))
+    sent = delivered() - before
     rows.append(
         Row(
             function,
             f"HTTPS ({response['statusCode']})",
-            delivered() - before,
-            len(answer["rejected"]),
-            0,
-            listing(s3, bucket, f"rejected/https/{function}/"),
+            sent,
+            len(played.request) - sent - failed,
+            failed,
+            new_files(s3, bucket, function, seen),
         )
     )
     return rows
@@ -180,13 +218,19 @@ def run() -> list[Row]:
     from moto import mock_aws
 
     from courier.doors.services import reset_services
+    from sandbox.altcraft_emulator import AltcraftEmulator
     from sandbox.appmetrica_emulator import AppMetricaEmulator
     from sandbox.stack import create_stack
 
-    emulator = AppMetricaEmulator(keys={SANDBOX_KEY: {SANDBOX_APP}}).start()
+    appmetrica = AppMetricaEmulator(keys={SANDBOX_KEY: {SANDBOX_APP}}).start()
+    altcraft = AltcraftEmulator(tokens={SANDBOX_TOKEN: {SANDBOX_DB}}).start()
+    for email in ("anna@example.com", "boris@example.com"):  # the customers the update samples change
+        altcraft.add_profile(SANDBOX_DB, {"email": email, "loyalty": 100, "promo_code": "WELCOME"})
     counters = {
-        "appmetrica_events": lambda: len(emulator.events(SANDBOX_APP)),
-        "appmetrica_profiles": lambda: len(emulator.profiles(SANDBOX_APP)),
+        "appmetrica_events": lambda: len(appmetrica.events(SANDBOX_APP)),
+        "appmetrica_profiles": lambda: len(appmetrica.profiles(SANDBOX_APP)),
+        "altcraft_profile_import": altcraft.accepted,
+        "altcraft_profile_update": altcraft.accepted,
     }
     fake_aws = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox", "AWS_DEFAULT_REGION": "us-east-1"}
     rows: list[Row] = []
@@ -199,9 +243,12 @@ def run() -> list[Row]:
                 env = {
                     "DATA_BUCKET": stack.bucket,
                     "INGEST_QUEUE_URL": wiring.queue_url,
-                    "APPMETRICA_API_URL": emulator.url,
+                    "APPMETRICA_API_URL": appmetrica.url,
                     "APPMETRICA_POST_API_KEY": SANDBOX_KEY,
                     "APPMETRICA_APPLICATION_ID": SANDBOX_APP,
+                    "ALTCRAFT_API_URL": altcraft.url,
+                    "ALTCRAFT_API_TOKEN": SANDBOX_TOKEN,
+                    "ALTCRAFT_DB_ID": str(SANDBOX_DB),
                 }
                 with sandbox_env(env):
                     reset_services()
@@ -210,7 +257,8 @@ def run() -> list[Row]:
             save_bucket(s3, stack.bucket)
             reset_services()
     finally:
-        emulator.stop()
+        appmetrica.stop()
+        altcraft.stop()
     return rows
 
 

@@ -13,6 +13,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 Answer = tuple[int, dict[str, str], Any]  # HTTP status, extra headers, JSON payload
+Handled = tuple[int, dict[str, str], Any, int, int]  # an Answer, then the records carried and the records taken
 
 
 class RefusalError(Exception):
@@ -39,6 +40,7 @@ class Request:
     headers: dict[str, str]
     status: int = 200
     rows: int = 0
+    accepted: int = 0  # records the API took (all of them, or a batch's items answered with success)
 
 
 class HttpEmulator:
@@ -65,6 +67,11 @@ class HttpEmulator:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def accepted(self) -> int:
+        """Records taken so far, across requests."""
+        with self.lock:
+            return sum(request.accepted for request in self._requests)
 
     @property
     def requests(self) -> list[Request]:
@@ -97,7 +104,7 @@ class HttpEmulator:
                     failure = self._failures.popleft()
                     extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     raise RefusalError(failure.status, self.failure_payload(failure), extra)
-                status, extra, payload, request.rows = self.handle(path, query, headers, body)
+                status, extra, payload, request.rows, request.accepted = self.handle(path, query, headers, body)
             except RefusalError as refusal:
                 status, extra, payload = refusal.status, refusal.headers, refusal.payload
             request.status = status
@@ -115,10 +122,8 @@ class HttpEmulator:
         self._recent.append(now)
 
     # --- for subclasses ---------------------------------------------------------------------------------------
-    def handle(
-        self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], Any, int]:
-        """(status, headers, payload, records carried) for an accepted request; raise RefusalError otherwise."""
+    def handle(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
+        """The answer to a request not refused whole (a batch may refuse some items); raise RefusalError otherwise."""
         raise NotImplementedError
 
     def error_payload(self, status: int, message: str) -> Any:

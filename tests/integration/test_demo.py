@@ -14,5 +14,11 @@ def test_the_demo_delivers_and_explains_every_sample_record() -> None:
         ("appmetrica_profiles", "S3 file", 3, 0, 0),
         ("appmetrica_profiles", "SQS message", 1, 1, 0),
         ("appmetrica_profiles", "HTTPS (202)", 1, 1, 0),
+        ("altcraft_profile_import", "S3 file", 2, 1, 0),
+        ("altcraft_profile_import", "SQS message", 1, 1, 0),
+        ("altcraft_profile_import", "HTTPS (202)", 1, 1, 0),
+        ("altcraft_profile_update", "S3 file", 2, 0, 0),
+        ("altcraft_profile_update", "SQS message", 1, 1, 0),
+        ("altcraft_profile_update", "HTTPS (202)", 1, 1, 0),
     ]
     assert all(isinstance(row, Row) and row.report.startswith("s3://courier-sandbox-data/") for row in rows)

@@ -9,11 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from functions.altcraft_profile_import.app import lambda_handler as altcraft_import
+from functions.altcraft_profile_update.app import lambda_handler as altcraft_update
 from functions.appmetrica_events.app import lambda_handler
 from functions.appmetrica_profiles.app import lambda_handler as profiles_handler
+from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext
-from tests.conftest import APPLICATION_ID, Aws
+from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "appmetrica_events"
@@ -77,3 +80,35 @@ def test_the_profile_samples_deliver_through_each_door(aws: Aws, appmetrica: App
     # And the HTTPS sample is answered with one accepted and one refused record
     answer = json.loads(from_api["body"])
     assert (from_api["statusCode"], answer["accepted"], [r["index"] for r in answer["rejected"]]) == (202, 1, [1])
+
+
+def test_the_altcraft_samples_run_through_each_door(aws: Aws, altcraft: AltcraftEmulator) -> None:
+    # Given the profiles the update samples expect, and the import sample file where its notification points
+    for email in ("anna@example.com", "boris@example.com"):
+        altcraft.add_profile(ALTCRAFT_DB, {"email": email, "loyalty": 1})
+    folder = EVENTS.parent
+    files = {
+        "altcraft_profile_import": ("crm export.csv", "sample_profiles.csv"),
+        "altcraft_profile_update": ("loyalty updates.csv", "sample_updates.csv"),
+    }
+    outcomes = {}
+    for function, handler in (
+        ("altcraft_profile_import", altcraft_import),
+        ("altcraft_profile_update", altcraft_update),
+    ):
+        aws.serve(function)
+        target, source = files[function]
+        aws.s3.put_object(
+            Bucket=aws.stack.bucket, Key=f"{function}/{target}", Body=(folder / function / source).read_bytes()
+        )
+        # When each sample event is handled
+        from_s3 = handler(sample("s3_notification_via_sqs.json", folder / function), LambdaContext())
+        from_sqs = handler(sample("sqs_records.json", folder / function), LambdaContext())
+        from_api = handler(sample("api_gateway_post.json", folder / function), LambdaContext())
+        report = json.loads(aws.object_text(f"reports/{function}/{target}.json"))
+        outcomes[function] = (from_s3, from_sqs, from_api["statusCode"], report["delivered"], report["rejected"])
+    # Then every door answered, and the files' rows were delivered or refused as their content says
+    assert outcomes == {
+        "altcraft_profile_import": ({"batchItemFailures": []}, {"batchItemFailures": []}, 202, 2, 1),
+        "altcraft_profile_update": ({"batchItemFailures": []}, {"batchItemFailures": []}, 202, 2, 0),
+    }

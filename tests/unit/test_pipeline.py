@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from courier.delivery.outcomes import SendResult, Status
-from courier.delivery.pipeline import as_rows, deliver
+from courier.delivery.outcomes import ItemResult, SendResult, Status
+from courier.delivery.pipeline import Delivery, as_rows, deliver
 from courier.destinations import Batch
 from courier.destinations.appmetrica.events import APPMETRICA_EVENTS, make_event_preparer
 from courier.settings import Settings
@@ -172,3 +172,32 @@ def test_a_batch_to_retry_stops_the_flow_and_counts_pending() -> None:
     assert tally.pending == 100_000
     assert tally.read == tally.delivered + tally.rejected + tally.pending
     assert tally.retry_reason == "503"
+
+
+def test_per_item_answers_settle_each_record_on_its_own() -> None:
+    # Given a destination that answers a batch of four item by item
+    items = (
+        ItemResult(Status.DELIVERED, destination_id="p0"),
+        ItemResult(Status.REJECTED, "Altcraft error 409: more than one profile matches"),
+        ItemResult(Status.DELIVERED, destination_id="p2"),
+        ItemResult(Status.RETRY, "Altcraft error 500: busy"),
+    )
+    sender = RecordingSender(script=[SendResult(Status.DELIVERED, items=items)])
+    rejected: list[Any] = []
+    ids: list[tuple[int, str]] = []
+    delivery = Delivery(
+        APPMETRICA_EVENTS,
+        make_event_preparer(Settings(), time.time()),
+        sender,
+        time.time() + 60,
+        lambda index, record, errors: rejected.append((index, errors)),
+        lambda index, destination_id: ids.append((index, destination_id)),
+    )
+    # When four records go through
+    delivery.feed(as_rows(list(events(4))))
+    tally = delivery.finish()
+    # Then each ended where its own answer says
+    assert ids == [(0, "p0"), (2, "p2")]
+    assert rejected == [(1, ["destination: Altcraft error 409: more than one profile matches"])]
+    assert (tally.delivered, tally.rejected, tally.pending, tally.retry_reason) == (2, 1, 1, "Altcraft error 500: busy")
+    assert delivery.pending_indexes == [3]
