@@ -9,6 +9,7 @@ from typing import Any
 
 from courier.destinations import Prepared, Preparer, Record
 from courier.destinations.altcraft import rules
+from courier.destinations.values import as_bool, as_number, split_list
 from courier.settings import Settings
 
 BOOL_OPTIONS = ("skip_triggers", "skip_invalid_subscriptions", "detect_geo")
@@ -19,16 +20,6 @@ CONTROL_FIELDS = frozenset(
 RECORD_FIELDS = frozenset(
     {"db_id", "matching", "resource_id", "data", *rules.KEY_FIELDS, *BOOL_OPTIONS, *SEGMENT_OPTIONS}
 )
-TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE or text in FALSE:
-        return text in TRUE
-    raise ValueError("must be true or false")
 
 
 def _whole(value: Any) -> int:
@@ -50,25 +41,6 @@ def _ids(value: Any) -> list[int]:
     return [_whole(item) for item in items]
 
 
-def _number(text: str) -> int | float:
-    stripped = text.strip()
-    try:
-        return int(stripped)
-    except ValueError:
-        pass
-    try:
-        number = float(stripped)
-    except ValueError:
-        raise ValueError("must be a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError("must be a finite number")
-    return number
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(";") if part.strip()]
-
-
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -79,16 +51,16 @@ def _json(text: str) -> Any:
 # CSV header suffixes: `name:type`. Plain columns are text, except phones (';'-separated) and subscriptions (JSON).
 COLUMN_TYPES: dict[str, Callable[[str], Any]] = {
     "string": lambda text: text,
-    "number": _number,
-    "bool": _bool,
-    "tags": _split,
+    "number": as_number,
+    "bool": as_bool,
+    "tags": split_list,
     "json": _json,
-    "incr": lambda text: {"action": "incr", "value": _number(text)},
-    "add": lambda text: {"action": "add", "value": _split(text)},
-    "delete": lambda text: {"action": "delete", "value": _split(text)},
+    "incr": lambda text: {"action": "incr", "value": as_number(text)},
+    "add": lambda text: {"action": "add", "value": split_list(text)},
+    "delete": lambda text: {"action": "delete", "value": split_list(text)},
     "unset": lambda text: {"action": "unset"},
 }
-DEFAULT_COLUMNS: dict[str, Callable[[str], Any]] = {"phones": _split, "subscriptions": _json}
+DEFAULT_COLUMNS: dict[str, Callable[[str], Any]] = {"phones": split_list, "subscriptions": _json}
 
 
 def _flat_data(record: Record, errors: list[str]) -> dict[str, Any]:
@@ -170,7 +142,7 @@ def make_altcraft_preparer(update: bool) -> Callable[[Settings, float], Preparer
             body.update({name: keys[name] for name in rules.MATCHING_KEYS.get(matching, ()) if name in keys})
             for name, convert in (
                 ("resource_id", _whole),
-                *((o, _bool) for o in BOOL_OPTIONS),
+                *((o, as_bool) for o in BOOL_OPTIONS),
                 *((o, _ids) for o in SEGMENT_OPTIONS),
             ):
                 if record.get(name) not in (None, ""):

@@ -19,6 +19,7 @@ from courier.destinations.appmetrica.first_party import (
     normalise_telegram,
     sha256_hex,
 )
+from courier.destinations.values import as_bool, as_number
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -26,8 +27,6 @@ MAX_ATTRIBUTES = 100  # custom attributes per app (spec §6)
 MAX_NAME = 200
 MAX_TEXT = 200  # string values and profile_id (the SDK's limits)
 HASHED_NAME = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256")
-TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 class FirstParty:
@@ -96,30 +95,6 @@ def attribute_problem(name: str, value: Any) -> str:
     return f"attributes.{name}: must be a string, number or boolean, not {kind}"
 
 
-def _as_number(value: Any) -> int | float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if NUMBER.fullmatch(text):
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError("must be a number") from None
-    if not math.isfinite(number):
-        raise ValueError("must be a finite number")
-    return number
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE or text in FALSE:
-        return text in TRUE
-    raise ValueError("must be true or false")
-
-
 def _as_string(value: Any) -> Any:
     return value if isinstance(value, str) else f.text(value)
 
@@ -127,9 +102,9 @@ def _as_string(value: Any) -> Any:
 IDENTITY_FIELDS: dict[str, Callable[[Any], str]] = {"application_id": f.application_id, "profile_id": f.text}
 COLUMN_TYPES: dict[str, Callable[[Any], Any]] = {
     "string": _as_string,
-    "number": _as_number,
-    "counter": _as_number,  # a counter's value is the change to apply, a number
-    "bool": _as_bool,
+    "number": as_number,
+    "counter": as_number,  # a counter's value is the change to apply, a number
+    "bool": as_bool,
 }
 
 

@@ -1,0 +1,41 @@
+"""Typed values from CSV text, shared by the destinations' typed columns (`name:number`, `:bool`, …).
+A conversion raises ValueError with a reason that never quotes the value."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ValueError("must be true or false")
+
+
+def as_number(value: Any) -> int | float:
+    """A whole number stays an int (`42`, not `42.0`); JSON numbers pass as they are."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if INTEGER.fullmatch(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def split_list(text: str) -> list[str]:
+    """'a; b;;c' → ['a', 'b', 'c']: several values in one CSV cell."""
+    return [part.strip() for part in text.split(";") if part.strip()]
