@@ -11,6 +11,7 @@ import requests
 
 from courier.delivery.outcomes import ItemResult, SendResult, Status
 from courier.destinations import Batch, Sender
+from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import AltcraftBatch
 from courier.http.retrying import Attempts, RateLimiter, RetryPolicy, new_session, post_with_retries
 from courier.observability import logger, scrub
@@ -50,7 +51,7 @@ class AltcraftSender:
         careful = altcraft.non_idempotent
         attempts = self._post(self._batch_url, altcraft.batch_body(token), deadline, not careful)
         answer = _answer(attempts, token)
-        whole = _whole_request(attempts, answer, careful)
+        whole = _whole_request(attempts, answer, careful, token)
         if whole is not None:
             return attempts.result(whole.status, whole.reason)
         results = answer.get("result") if isinstance(answer, dict) else None
@@ -68,12 +69,12 @@ class AltcraftSender:
             if items and items[-1].status is Status.RETRY:  # the destination is unavailable: keep the rest
                 items.append(items[-1])
                 continue
-            careful = batch.non_idempotent
+            careful = rules.uses_non_idempotent(body["data"])
             payload = json.dumps({"token": token, **body}, ensure_ascii=False, separators=(",", ":")).encode()
             attempts = self._post(self._single_url, payload, deadline, not careful)
             made, retried = made + attempts.requests, retried + attempts.retries
             answer = _answer(attempts, token)
-            whole = _whole_request(attempts, answer, careful)
+            whole = _whole_request(attempts, answer, careful, token)
             items.append(whole if whole is not None else _item(answer, token))
         return SendResult(Status.DELIVERED, requests=made, retries=retried, items=tuple(items))
 
@@ -122,7 +123,7 @@ def _classify(code: int, text: str, token: str) -> ItemResult:
     return ItemResult(Status.REJECTED, reason)
 
 
-def _whole_request(attempts: Attempts, answer: Any, careful: bool) -> ItemResult | None:
+def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str) -> ItemResult | None:
     """The outcome of a request that failed as a whole; None when it succeeded (items to read)."""
     response = attempts.response
     if response is None or (attempts.ambiguous and careful):
@@ -131,7 +132,7 @@ def _whole_request(attempts: Attempts, answer: Any, careful: bool) -> ItemResult
             return ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=detail))
         return ItemResult(Status.RETRY, detail)
     code, text = _code(answer, response.status_code)
-    return None if code == 0 else _classify(code, text, "")
+    return None if code == 0 else _classify(code, text, token)
 
 
 def _item(result: Any, token: str) -> ItemResult:
