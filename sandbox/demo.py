@@ -1,4 +1,5 @@
-"""`make demo`: the sample data through every door of every function, on moto and the local emulators.
+"""`make demo`: the sample data through every door of every function, on the sandbox (moto's server and the local
+emulators, wired as template.yaml wires AWS).
 
 Prints a table (function, door → delivered / rejected / retrying, with the report or rejected rows of each), copies
 what the functions wrote to the data bucket into out/demo/, then stops everything."""
@@ -6,16 +7,19 @@ what the functions wrote to the data bucket into out/demo/, then stops everythin
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+if TYPE_CHECKING:  # imported when run: the functions' loggers must be made after their output is redirected
+    from sandbox.runner import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -26,10 +30,6 @@ ROUTES = {
     "altcraft_profile_import": "/altcraft/profiles/import",
     "altcraft_profile_update": "/altcraft/profiles/update",
 }
-SANDBOX_KEY = "sandbox-post-api-key"
-SANDBOX_APP = "1111"
-SANDBOX_TOKEN = "sandbox-altcraft-token"  # noqa: S105  (the emulator's, not a secret)
-SANDBOX_DB = 1
 
 
 @dataclass
@@ -126,50 +126,49 @@ def samples() -> dict[str, Samples]:
     }
 
 
-@contextmanager
-def sandbox_env(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def rejected_keys(s3: Any, bucket: str, function: str) -> set[str]:
+def rejected_files(sandbox: Sandbox, function: str) -> set[str]:
     keys: set[str] = set()
     for door in ("sqs", "https"):
-        listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"rejected/{door}/{function}/").get("Contents", [])
-        keys |= {item["Key"] for item in listing}
+        listing = sandbox.s3.list_objects_v2(Bucket=sandbox.bucket, Prefix=f"rejected/{door}/{function}/")
+        keys |= {item["Key"] for item in listing.get("Contents", [])}
     return keys
 
 
-def new_files(s3: Any, bucket: str, function: str, seen: set[str]) -> str:
-    return ", ".join(f"s3://{bucket}/{key}" for key in sorted(rejected_keys(s3, bucket, function) - seen))
+def rows_in(sandbox: Sandbox, keys: set[str]) -> int:
+    return sum(
+        len(
+            list(
+                csv.DictReader(
+                    io.StringIO(
+                        sandbox.s3.get_object(Bucket=sandbox.bucket, Key=key)["Body"].read().decode("utf-8"), newline=""
+                    )
+                )
+            )
+        )
+        for key in keys
+    )
 
 
-def play(
-    function: str,
-    played: Samples,
-    handler: Callable[..., Any],
-    delivered: Callable[[], int],
-    s3: Any,
-    sqs: Any,
-    bucket: str,
-    queue_url: str,
-) -> list[Row]:
-    from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain
+def in_flight(sandbox: Sandbox, function: str) -> int:
+    """Messages still retrying or in the dead-letter queue."""
+    wiring = sandbox.functions[function].wiring
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    return sum(
+        int(value)
+        for url in (wiring.queue_url, wiring.dlq_url)
+        for value in sandbox.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()
+    )
+
+
+def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[], int]) -> list[Row]:
+    """Each door as a user would use it: a file into the bucket, a message onto the queue, an HTTPS call."""
+    from sandbox.runner import API_KEY
 
     rows = []
-    # Door 1: a file dropped in the bucket
     key = f"{function}/demo/{played.file_name}"
-    s3.put_object(Bucket=bucket, Key=key, Body=played.file_body)
-    drain(sqs, queue_url, handler)
-    report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
+    sandbox.s3.put_object(Bucket=sandbox.bucket, Key=key, Body=played.file_body)
+    sandbox.settle()
+    report = json.loads(sandbox.s3.get_object(Bucket=sandbox.bucket, Key=f"reports/{key}.json")["Body"].read())
     rows.append(
         Row(
             function,
@@ -177,88 +176,57 @@ def play(
             report["delivered"],
             report["rejected"],
             report["pending"],
-            f"s3://{bucket}/reports/{key}.json",
+            f"s3://{sandbox.bucket}/reports/{key}.json",
         )
     )
-    # Door 2: a message on the function's queue
-    before, seen = delivered(), rejected_keys(s3, bucket, function)
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(played.message))
-    failed = sum(len(result.failed) for result in drain(sqs, queue_url, handler))
-    sent = delivered() - before
-    rows.append(
-        Row(
-            function,
+    for door, send in (
+        (
             "SQS message",
-            sent,
-            len(played.message) - sent,
-            failed,
-            new_files(s3, bucket, function, seen),
+            lambda: sandbox.sqs.send_message(
+                QueueUrl=sandbox.functions[function].wiring.queue_url, MessageBody=json.dumps(played.message)
+            ),
+        ),
+        (
+            "HTTPS",
+            lambda: requests.post(
+                sandbox.api_url + ROUTES[function], json=played.request, headers={"x-api-key": API_KEY}, timeout=30
+            ),
+        ),
+    ):
+        before, seen = delivered(), rejected_files(sandbox, function)
+        answer = send()
+        sandbox.settle()
+        new = rejected_files(sandbox, function) - seen
+        label = f"HTTPS ({answer.status_code})" if door == "HTTPS" else door
+        rows.append(
+            Row(
+                function,
+                label,
+                delivered() - before,
+                rows_in(sandbox, new),
+                in_flight(sandbox, function),
+                ", ".join(f"s3://{sandbox.bucket}/{k}" for k in sorted(new)),
+            )
         )
-    )
-    # Door 3: an HTTPS call from a webhook; refusals come in the answer, or later from the destination
-    before, seen = delivered(), rejected_keys(s3, bucket, function)
-    response = handler(api_gateway_event(ROUTES[function], json.dumps(played.request)), LambdaContext())
-    failed = sum(len(result.failed) for result in drain(sqs, queue_url, handler))
-    sent = delivered() - before
-    rows.append(
-        Row(
-            function,
-            f"HTTPS ({response['statusCode']})",
-            sent,
-            len(played.request) - sent - failed,
-            failed,
-            new_files(s3, bucket, function, seen),
-        )
-    )
     return rows
 
 
 def run() -> list[Row]:
-    import boto3
-    from moto import mock_aws
+    from sandbox.runner import ALTCRAFT_DB, APPLICATION_ID, Sandbox
 
-    from courier.doors.services import reset_services
-    from sandbox.altcraft_emulator import AltcraftEmulator
-    from sandbox.appmetrica_emulator import AppMetricaEmulator
-    from sandbox.stack import create_stack
-
-    appmetrica = AppMetricaEmulator(keys={SANDBOX_KEY: {SANDBOX_APP}}).start()
-    altcraft = AltcraftEmulator(tokens={SANDBOX_TOKEN: {SANDBOX_DB}}).start()
-    for email in ("anna@example.com", "boris@example.com"):  # the customers the update samples change
-        altcraft.add_profile(SANDBOX_DB, {"email": email, "loyalty": 100, "promo_code": "WELCOME"})
-    counters = {
-        "appmetrica_events": lambda: len(appmetrica.events(SANDBOX_APP)),
-        "appmetrica_profiles": lambda: len(appmetrica.profiles(SANDBOX_APP)),
-        "altcraft_profile_import": altcraft.accepted,
-        "altcraft_profile_update": altcraft.accepted,
-    }
-    fake_aws = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox", "AWS_DEFAULT_REGION": "us-east-1"}
-    rows: list[Row] = []
-    try:
-        with sandbox_env(fake_aws), mock_aws():
-            s3, sqs = boto3.client("s3"), boto3.client("sqs")
-            stack = create_stack(s3, sqs)
-            for function, played in samples().items():
-                wiring = stack.functions[function]
-                env = {
-                    "DATA_BUCKET": stack.bucket,
-                    "INGEST_QUEUE_URL": wiring.queue_url,
-                    "APPMETRICA_API_URL": appmetrica.url,
-                    "APPMETRICA_POST_API_KEY": SANDBOX_KEY,
-                    "APPMETRICA_APPLICATION_ID": SANDBOX_APP,
-                    "ALTCRAFT_API_URL": altcraft.url,
-                    "ALTCRAFT_API_TOKEN": SANDBOX_TOKEN,
-                    "ALTCRAFT_DB_ID": str(SANDBOX_DB),
-                }
-                with sandbox_env(env):
-                    reset_services()
-                    handler = importlib.import_module(f"functions.{function}.app").lambda_handler
-                    rows += play(function, played, handler, counters[function], s3, sqs, stack.bucket, wiring.queue_url)
-            save_bucket(s3, stack.bucket)
-            reset_services()
-    finally:
-        appmetrica.stop()
-        altcraft.stop()
+    with Sandbox() as sandbox:
+        for email in ("anna@example.com", "boris@example.com"):  # the customers the update samples change
+            sandbox.altcraft.add_profile(ALTCRAFT_DB, {"email": email, "loyalty": 100, "promo_code": "WELCOME"})
+        counters = {
+            "appmetrica_events": lambda: len(sandbox.appmetrica.events(APPLICATION_ID)),
+            "appmetrica_profiles": lambda: len(sandbox.appmetrica.profiles(APPLICATION_ID)),
+            "altcraft_profile_import": sandbox.altcraft.accepted,
+            "altcraft_profile_update": sandbox.altcraft.accepted,
+        }
+        rows = []
+        for function, played in samples().items():
+            rows += play(sandbox, function, played, counters[function])
+        save_bucket(sandbox.s3, sandbox.bucket)
     return rows
 
 

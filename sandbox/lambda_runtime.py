@@ -55,9 +55,12 @@ class PollResult:
     failed: list[str]
 
 
-def poll_once(sqs: Any, queue_url: str, handler: Handler, context_timeout: float = 300.0) -> PollResult:
+def poll_once(
+    sqs: Any, queue_url: str, handler: Handler, context_timeout: float = 300.0, retry_after: int | None = 0
+) -> PollResult:
     """One receive → invoke → delete round, as the event source mapping does with ReportBatchItemFailures:
-    messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount)."""
+    messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount). They come back
+    after `retry_after` seconds (None: after the queue's own visibility timeout, as in AWS)."""
     received = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
     ).get("Messages", [])
@@ -78,9 +81,9 @@ def poll_once(sqs: Any, queue_url: str, handler: Handler, context_timeout: float
             ],
         )
     for message in received:
-        if message["MessageId"] in failed:  # visible again at once, instead of after the visibility timeout
+        if message["MessageId"] in failed and retry_after is not None:  # sooner than the queue's visibility timeout
             sqs.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=retry_after
             )
     return PollResult(len(received), failed)
 
