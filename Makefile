@@ -10,16 +10,18 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam build needs the runtime's interpreter (python3.13) on PATH; pyenv keeps it out of PATH unless selected.
 PY313_DIR := $(shell if python3.13 -V >/dev/null 2>&1; then dirname "$$(command -v python3.13)"; else ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n1; fi)
 
-.PHONY: help venv sam-cli lint typecheck template build pytest test demo clean
+.PHONY: help venv sam-cli lint typecheck template build pytest test demo sandbox clean
 
 help:
 	@echo "make demo   - play the sample data through the local sandbox (moto + emulators)"
 	@echo "make test   - ruff, mypy, template checks, sam build, pytest"
+	@echo "make sandbox - the sandbox in the foreground: moto on :4566, routes on :3000, emulators on :8701 and :8702"
 
-$(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt
+$(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -m pip check >/dev/null
 	$(BIN)/python -c "import aws_lambda_powertools, moto, pytest_socket, cfnlint"
 	touch $@
@@ -53,6 +55,9 @@ pytest: venv
 	$(BIN)/pytest
 
 test: lint typecheck template build pytest
+
+sandbox: venv
+	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox
 
 demo: venv
 	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox.demo

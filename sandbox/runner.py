@@ -98,13 +98,11 @@ class Sandbox:
             secrets.create_secret(Name=name, SecretString=value)
         stack = create_stack(self.s3, self.sqs, BUCKET)
         self.bucket = stack.bucket
-        reset_services()
         for name, wiring in stack.functions.items():
             module = importlib.import_module(f"functions.{name}.app")
             destination = next(value for value in vars(module).values() if isinstance(value, Destination))
-            settings = self._settings(wiring)
-            use_services(destination, Services(settings, self.s3, self.sqs, destination.make_sender(settings)))
             self.functions[name] = Function(name, wiring, destination, module.lambda_handler)
+        self.configure_functions()
         self.routes = {route: function for function in self.functions.values() for route in function.wiring.routes}
         self._api = ThreadingHTTPServer(("127.0.0.1", self.ports.api), _api_handler(self))
         self.api_url = f"http://127.0.0.1:{self._api.server_address[1]}"
@@ -115,6 +113,23 @@ class Sandbox:
         for thread in self._threads:
             thread.start()
         return self
+
+    def configure_functions(self) -> None:
+        """Gives each function its clients and settings, as its own Lambda environment would."""
+        reset_services()
+        for function in self.functions.values():
+            settings = self._settings(function.wiring)
+            sender = function.destination.make_sender(settings)
+            use_services(function.destination, Services(settings, self.s3, self.sqs, sender))
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
 
     def stop(self) -> None:
         self._stopping.set()
@@ -169,12 +184,16 @@ class Sandbox:
         while not self._stopping.is_set():
             received = 0
             for function in self.functions.values():
-                result = poll_once(
-                    self.sqs,
-                    function.wiring.queue_url,
-                    partial(self._invoke_polled, function),
-                    retry_after=self.retry_after,
-                )
+                try:
+                    result = poll_once(
+                        self.sqs,
+                        function.wiring.queue_url,
+                        partial(self._invoke_polled, function),
+                        retry_after=self.retry_after,
+                    )
+                except Exception as error:
+                    self.log(f"{function.name}: polling failed ({type(error).__name__}); trying again")
+                    continue
                 if result.received:
                     failed = f", {len(result.failed)} failed (back in {self.retry_after} s)" if result.failed else ""
                     self.log(f"{function.name} ← SQS: {result.received} message(s){failed}")

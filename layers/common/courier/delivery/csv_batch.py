@@ -53,6 +53,10 @@ class CsvBatch:
         for line, have in zip(self._lines, self._widths, strict=True):
             yield line if have == width else line + "," * (width - have)
 
+    def sample(self, limit: int) -> list[str]:
+        lines = self._body_lines()
+        return [next(lines) for _ in range(min(limit, self.rows) + 1)]  # the header, then rows
+
     def body(self) -> bytes:
         return ("\n".join(self._body_lines()) + "\n").encode("utf-8")
 

@@ -32,6 +32,10 @@ class Batch(Protocol):
         """The records as a rejected file should show them, in batch order (only read when some are refused)."""
         ...
 
+    def sample(self, limit: int) -> list[str]:
+        """The first rows as they would be sent (for `courier send --dry-run`)."""
+        ...
+
 
 class Sender(Protocol):
     """Sends one batch as one request. Its caps say how large a batch the destination takes."""

@@ -81,6 +81,9 @@ class AltcraftBatch:
     def records(self) -> list[Any]:
         return self.originals
 
+    def sample(self, limit: int) -> list[str]:
+        return self.items[:limit]
+
     def batch_body(self, token: str) -> bytes:
         """The `_batch` request: the batch-level parameters once, then the items."""
         first = self.bodies[0]

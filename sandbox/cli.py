@@ -1,0 +1,223 @@
+"""`courier`: one file through exactly the code path a dropped file takes, and dead letters back to their queue.
+
+courier send FUNCTION FILE            on the embedded sandbox (moto + emulators): the file is dropped in the
+                                      sandbox bucket and the function's queue is processed
+courier send FUNCTION FILE --dry-run  validate and build, print counts, the first built rows and every refused
+                                      row with its reason; nothing is sent
+courier send FUNCTION FILE --live     to the real API, keys and settings from the environment
+courier replay FUNCTION               dead-letter messages back to the function's queue (receive → send → delete)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT / "layers" / "common", ROOT):  # as in Lambda: the layer and the function folders importable
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+FUNCTIONS = ("appmetrica_events", "appmetrica_profiles", "altcraft_profile_import", "altcraft_profile_update")
+
+
+def destination_of(function: str) -> Any:
+    from courier.destinations import Destination
+
+    module = importlib.import_module(f"functions.{function}.app")
+    return next(value for value in vars(module).values() if isinstance(value, Destination))
+
+
+class Progress(io.RawIOBase):
+    """A file that moves a progress bar (bytes read) as it is read."""
+
+    def __init__(self, path: Path) -> None:
+        from tqdm import tqdm
+
+        self._file = path.open("rb")
+        self._bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._file.readinto(buffer)
+        self._bar.update(count)
+        return count
+
+    def close(self) -> None:
+        self._bar.close()
+        self._file.close()
+        super().close()
+
+
+@dataclass
+class DryRunSender:
+    """Builds every request and keeps the first rows; sends nothing."""
+
+    max_rows: int
+    max_chars: int
+    show: int
+    requests: int = 0
+    built: list[str] = field(default_factory=list)
+
+    def send(self, batch: Any, deadline: float) -> Any:
+        from courier.delivery.outcomes import SendResult, Status
+
+        self.requests += 1
+        if len(self.built) < self.show:
+            self.built += batch.sample(self.show - len(self.built) + 1)
+        return SendResult(Status.DELIVERED)
+
+
+def send_local(function: str, path: Path, dry_run: bool, show: int, out: Callable[[str], None]) -> dict[str, Any]:
+    """The file read and delivered here, with the code a dropped file runs (dry run: built, not sent)."""
+    from courier.delivery.pipeline import Delivery
+    from courier.doors.services import SAFETY_SECONDS
+    from courier.settings import get_settings
+    from courier.sources.files import UnreadableFileError, open_rows
+
+    destination = destination_of(function)
+    settings = get_settings()
+    real = destination.make_sender(settings)
+    sender = DryRunSender(real.max_rows, real.max_chars, show) if dry_run else real
+    refused: list[tuple[int, list[str]]] = []
+    stream = Progress(path)
+    problem = ""
+    try:
+        opened = open_rows(io.BufferedReader(stream), path.name)
+        delivery = Delivery(
+            destination,
+            destination.make_preparer(settings, time.time()),
+            sender,
+            time.time() + 3600 - SAFETY_SECONDS,
+            lambda index, record, errors: refused.append((index, errors)),
+        )
+        if opened.columns is not None:
+            delivery.ignore_unknown(opened.columns)
+        delivery.feed(opened.rows, check_fields=opened.columns is None)
+        tally = delivery.finish()
+    except UnreadableFileError as error:
+        problem = str(error)
+        tally = None
+    finally:
+        stream.close()
+    if isinstance(sender, DryRunSender):
+        out(f"would send {sender.requests} request(s); the first rows as built:")
+        for line in sender.built[: show + 1]:
+            out(f"  {line}")
+    for index, errors in refused:
+        out(f"refused row {index}: {'; '.join(errors)}")
+    summary = tally.as_dict() if tally is not None else {}
+    if dry_run and summary:
+        summary["would_send"] = summary.pop("delivered")
+    return {"function": function, "file": str(path), "dry_run": dry_run, "problem": problem, **summary}
+
+
+def send_on_sandbox(function: str, path: Path, out: Callable[[str], None]) -> dict[str, Any]:
+    """The file dropped in the embedded sandbox's bucket and processed by the function's queue, as in AWS.
+    The functions' own JSON logs go to out/send/functions.log."""
+    log = ROOT / "out" / "send" / "functions.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):
+        report, rejected = _send_on_sandbox(function, path)
+    if rejected:
+        out("refused rows (rejected file):")
+        out(rejected)
+    out(f"the functions' logs: {log}")
+    return report
+
+
+def _send_on_sandbox(function: str, path: Path) -> tuple[dict[str, Any], str]:
+    from sandbox.runner import Sandbox
+
+    with Sandbox() as sandbox:
+        key = f"{function}/{path.name}"
+        sandbox.s3.upload_file(str(path), sandbox.bucket, key)
+        sandbox.settle(timeout=3600)
+        report: dict[str, Any] = json.loads(
+            sandbox.s3.get_object(Bucket=sandbox.bucket, Key=f"reports/{key}.json")["Body"].read()
+        )
+        rejected = ""
+        if report.get("rejected_file"):
+            body = sandbox.s3.get_object(Bucket=sandbox.bucket, Key=f"rejected/{key}.csv")["Body"].read()
+            rejected = body.decode("utf-8").rstrip()
+        return report, rejected
+
+
+def replay(sqs: Any, dlq_url: str, queue_url: str, limit: int | None = None) -> int:
+    """Dead-letter messages back to the queue: receive → send → delete, so none is lost on the way."""
+    moved = 0
+    while limit is None or moved < limit:
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            break
+        for message in messages[: None if limit is None else limit - moved]:
+            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved
+
+
+def stack_queues(function: str, stack: str) -> tuple[str, str]:
+    """The function's queue and dead-letter queue from the deployed stack's outputs."""
+    import boto3
+
+    from sandbox.stack import function_wirings, load_template
+
+    wiring = function_wirings(load_template())[function]
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    values = {output["OutputKey"]: output["OutputValue"] for output in outputs}
+    return values[f"{wiring.queue_id}Url"], values[f"{wiring.dlq_id}Url"]
+
+
+def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="courier", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    send = commands.add_parser("send", help="push one local file through a function")
+    send.add_argument("function", choices=FUNCTIONS)
+    send.add_argument("file", type=Path)
+    where = send.add_mutually_exclusive_group()
+    where.add_argument("--dry-run", action="store_true", help="validate and build only; send nothing")
+    where.add_argument("--live", action="store_true", help="send to the real API (settings from the environment)")
+    send.add_argument("--show", type=int, default=5, help="built rows to print with --dry-run")
+    again = commands.add_parser("replay", help="move dead-letter messages back to the function's queue")
+    again.add_argument("function", choices=FUNCTIONS)
+    again.add_argument("--stack", help="a deployed stack's name (its outputs name the queues)")
+    again.add_argument("--queue-url")
+    again.add_argument("--dlq-url")
+    again.add_argument("--limit", type=int)
+    args = parser.parse_args(argv)
+    if args.command == "send":
+        if not args.file.is_file():
+            parser.error(f"no such file: {args.file}")
+        if args.dry_run or args.live:
+            summary = send_local(args.function, args.file, args.dry_run, args.show, out)
+        else:
+            summary = send_on_sandbox(args.function, args.file, out)
+        out(json.dumps(summary, indent=2, ensure_ascii=False))
+        return 1 if summary.get("problem") or summary.get("pending") else 0
+    import boto3
+
+    if args.stack:
+        queue_url, dlq_url = stack_queues(args.function, args.stack)
+    elif args.queue_url and args.dlq_url:
+        queue_url, dlq_url = args.queue_url, args.dlq_url
+    else:
+        parser.error("name the queues: --stack NAME, or --queue-url and --dlq-url")
+    moved = replay(boto3.client("sqs"), dlq_url, queue_url, args.limit)
+    out(f"moved {moved} message(s) from the dead-letter queue back to {args.function}'s queue")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

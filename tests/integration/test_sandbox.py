@@ -1,0 +1,121 @@
+"""The sandbox (moto's server, the emulators, the runner) and the `courier` command line, used as a person would:
+boto3 against the sandbox endpoint, HTTP to the local routes, the CLI's arguments."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.cli import main, replay
+from sandbox.runner import API_KEY, APPLICATION_ID, Sandbox
+
+
+@pytest.fixture(scope="module")
+def _running() -> Iterator[Sandbox]:
+    with Sandbox(retry_after=0) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(_running: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The module's sandbox, its environment and functions set again after the per-test isolation cleared them."""
+    for name, value in _running.environment.items():
+        monkeypatch.setenv(name, value)
+    _running.configure_functions()
+    return _running
+
+
+def events_csv(*profiles: str) -> str:
+    ts = int(time.time()) - 60
+    return "profile_id,event_name,event_timestamp\n" + "".join(f"{p},open,{ts}\n" for p in profiles)
+
+
+def received(sandbox: Sandbox) -> list[str]:
+    return [row["profile_id"] for row in sandbox.appmetrica.events(APPLICATION_ID)]
+
+
+def test_a_file_dropped_with_boto3_at_the_sandbox_endpoint_is_delivered(sandbox: Sandbox) -> None:
+    # Given a client a person would configure: the sandbox's endpoint, any credentials
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=sandbox.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="any",
+        aws_secret_access_key="any",
+    )
+    # When a CSV is copied under the function's prefix
+    s3.put_object(Bucket=sandbox.bucket, Key="appmetrica_events/from-boto3.csv", Body=events_csv("b1", "b2").encode())
+    # Then the runner hands it to the function and the emulator receives it
+    assert sandbox.settle()
+    assert {"b1", "b2"} <= set(received(sandbox))
+    report = json.loads(
+        s3.get_object(Bucket=sandbox.bucket, Key="reports/appmetrica_events/from-boto3.csv.json")["Body"].read()
+    )
+    assert (report["status"], report["delivered"]) == ("complete", 2)
+
+
+def test_a_route_called_over_http_is_delivered(sandbox: Sandbox) -> None:
+    record = {"profile_id": "h1", "event_name": "open", "event_timestamp": int(time.time()) - 60}
+    answer = requests.post(
+        f"{sandbox.api_url}/appmetrica/events", json=record, headers={"x-api-key": API_KEY}, timeout=30
+    )
+    assert (answer.status_code, answer.json()["accepted"]) == (202, 1)
+    assert sandbox.settle()
+    assert "h1" in received(sandbox)
+
+
+def test_the_routes_want_the_api_key_as_api_gateway_does(sandbox: Sandbox) -> None:
+    no_key = requests.post(f"{sandbox.api_url}/appmetrica/events", json={}, timeout=30)
+    unknown = requests.post(f"{sandbox.api_url}/nowhere", json={}, headers={"x-api-key": API_KEY}, timeout=30)
+    assert (no_key.status_code, no_key.json()) == (403, {"message": "Forbidden"})
+    assert unknown.status_code == 403
+
+
+def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue(sandbox: Sandbox) -> None:
+    # Given a record for an application the sandbox key does not own (AppMetrica answers 403 every time)
+    wiring = sandbox.functions["appmetrica_events"].wiring
+    record = {"application_id": "3333", "profile_id": "d1", "event_name": "open", "event_timestamp": int(time.time())}
+    sandbox.sqs.send_message(QueueUrl=wiring.queue_url, MessageBody=json.dumps(record))
+    # When the runner has tried it the declared number of times
+    assert sandbox.settle()
+    # Then it waits in the dead-letter queue, and `replay` brings it back
+    assert replay(sandbox.sqs, wiring.dlq_url, wiring.queue_url) == 1
+    assert sandbox.settle()
+    assert replay(sandbox.sqs, wiring.dlq_url, wiring.queue_url) == 1  # still refused: back in the DLQ once more
+
+
+def test_courier_send_dry_run_sends_nothing_and_says_what_it_would(
+    appmetrica: AppMetricaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a file with one good row and one bad row
+    path = tmp_path / "events.csv"
+    path.write_text(events_csv("d1") + "d2,open,yesterday\n")
+    lines: list[str] = []
+    # When it is sent with --dry-run
+    status = main(["send", "appmetrica_events", str(path), "--dry-run"], out=lines.append)
+    # Then nothing reached the API, and the output shows the built rows, the refusal and the counts
+    assert appmetrica.requests == []
+    assert lines[0] == "would send 1 request(s); the first rows as built:"
+    assert lines[1] == "  application_id,profile_id,event_name,event_timestamp"
+    assert lines[2].startswith("  1111,d1,open,")
+    assert lines[3] == (
+        "refused row 2: event_timestamp: must be Unix seconds or an ISO-8601 time such as 2026-11-22T10:00:00Z"
+    )
+    summary = json.loads(lines[4])
+    assert (summary["read"], summary["would_send"], summary["rejected"], status) == (2, 1, 1, 0)
+
+
+def test_courier_send_live_delivers_to_the_configured_api(appmetrica: AppMetricaEmulator, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(events_csv("l1", "l2"))
+    lines: list[str] = []
+    assert main(["send", "appmetrica_events", str(path), "--live"], out=lines.append) == 0
+    assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["l1", "l2"]
+    assert json.loads(lines[-1])["delivered"] == 2
