@@ -62,7 +62,7 @@ class Function:
 @dataclass
 class Sandbox:
     ports: Ports = field(default_factory=Ports)
-    retry_after: int = 5  # a failed message is back after 5 s, not the queue's 30 minutes
+    retry_after: int | None = None  # None: a failed message comes back when the function's back-off says
     log: Callable[[str], None] = lambda line: None
     functions: dict[str, Function] = field(default_factory=dict)
 
@@ -96,8 +96,8 @@ class Sandbox:
         secrets = boto3.client("secretsmanager")
         for name, value in SECRETS.items():
             secrets.create_secret(Name=name, SecretString=value)
-        stack = create_stack(self.s3, self.sqs, BUCKET)
-        self.bucket = stack.bucket
+        stack = create_stack(self.s3, self.sqs, BUCKET, dynamodb=boto3.client("dynamodb"))
+        self.bucket, self.table = stack.bucket, stack.table
         for name, wiring in stack.functions.items():
             module = importlib.import_module(f"functions.{name}.app")
             destination = next(value for value in vars(module).values() if isinstance(value, Destination))
@@ -162,6 +162,7 @@ class Sandbox:
         """What the template's Parameters and environment give the function in AWS, pointed at the sandbox."""
         return Settings(
             DATA_BUCKET=self.bucket,
+            IDEMPOTENCY_TABLE=self.table,
             INGEST_QUEUE_URL=wiring.queue_url,
             APPMETRICA_API_URL=self.appmetrica.url,
             APPMETRICA_POST_API_KEY_SECRET=KEY_SECRET,

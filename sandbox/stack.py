@@ -98,11 +98,25 @@ def function_wirings(template: dict[str, Any]) -> dict[str, FunctionWiring]:
 class Stack:
     bucket: str
     functions: dict[str, FunctionWiring]
+    table: str = ""
 
 
-def create_stack(s3: Any, sqs: Any, bucket: str = "courier-sandbox-data") -> Stack:
-    """Creates in moto (or any S3/SQS endpoint) what the template declares."""
-    wirings = function_wirings(load_template())
+def create_table(dynamodb: Any, template: dict[str, Any], name: str = "courier-sandbox-idempotency") -> str:
+    """The template's DynamoDB table (the delivery ledger), with its key schema."""
+    table = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode=table["BillingMode"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+    )
+    return name
+
+
+def create_stack(s3: Any, sqs: Any, bucket: str = "courier-sandbox-data", dynamodb: Any = None) -> Stack:
+    """Creates in moto (or any S3/SQS/DynamoDB endpoint) what the template declares."""
+    template = load_template()
+    wirings = function_wirings(template)
     s3.create_bucket(Bucket=bucket)
     queue_configs = []
     for wiring in wirings.values():
@@ -128,4 +142,5 @@ def create_stack(s3: Any, sqs: Any, bucket: str = "courier-sandbox-data") -> Sta
     s3.put_bucket_notification_configuration(
         Bucket=bucket, NotificationConfiguration={"QueueConfigurations": queue_configs}
     )
-    return Stack(bucket, wirings)
+    table = create_table(dynamodb, template) if dynamodb is not None else ""
+    return Stack(bucket, wirings, table)

@@ -99,11 +99,12 @@ class Aws:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    """moto with the bucket, queues, dead-letter queues and notifications that template.yaml declares."""
+    """moto with the bucket, queues, dead-letter queues, notifications and ledger table that template.yaml declares."""
     with mock_aws():
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
-        stack = create_stack(s3, sqs)
+        stack = create_stack(s3, sqs, dynamodb=boto3.client("dynamodb"))
         monkeypatch.setenv("DATA_BUCKET", stack.bucket)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE", stack.table)
         aws = Aws(s3, sqs, stack, monkeypatch)
         aws.serve("appmetrica_events")
         yield aws

@@ -136,12 +136,39 @@ def test_memory_does_not_grow_with_the_number_of_rows() -> None:
     assert large < small * 1.3
 
 
-def test_a_refused_batch_rejects_its_records_with_the_destinations_reason() -> None:
-    sender = RecordingSender(script=[SendResult(Status.REJECTED, "AppMetrica answered 400: bad row")])
+class PoisonSender:
+    """Refuses, as AppMetrica does, any whole batch that holds a poison record."""
+
+    max_rows, max_chars = 100_000, 10**9
+
+    def __init__(self, poison: set[int]) -> None:
+        self.poison = poison
+        self.requests: list[int] = []
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        self.requests.append(batch.rows)
+        if self.poison & set(batch.indexes):
+            return SendResult(Status.REJECTED, "AppMetrica answered 400: bad row")
+        return SendResult(Status.DELIVERED)
+
+
+def test_a_refused_batch_is_split_until_the_refused_record_is_found() -> None:
+    # Given one poison record in a batch of 40
+    sender = PoisonSender(poison={17})
     rejected: list[Any] = []
-    tally = run(events(3), sender, rejected)
-    assert rejected == [(i, ["destination: AppMetrica answered 400: bad row"]) for i in range(3)]
-    assert (tally.read, tally.delivered, tally.rejected) == (3, 0, 3)
+    # When the batch is delivered
+    tally = deliver(
+        APPMETRICA_EVENTS,
+        make_event_preparer(Settings(), time.time()),
+        sender,
+        as_rows(events(40)),
+        time.time() + 60,
+        lambda index, record, errors: rejected.append((index, errors)),
+    )
+    # Then the 39 others are delivered and the poison one is rejected with the destination's reason
+    assert rejected == [(17, ["destination: AppMetrica answered 400: bad row"])]
+    assert (tally.read, tally.delivered, tally.rejected, tally.pending) == (40, 39, 1, 0)
+    assert len(sender.requests) <= 2 * 6 + 1  # halving: about two requests per level
 
 
 def test_invalid_records_are_rejected_and_the_rest_delivered() -> None:

@@ -53,6 +53,15 @@ class CsvBatch:
         for line, have in zip(self._lines, self._widths, strict=True):
             yield line if have == width else line + "," * (width - have)
 
+    def subset(self, positions: list[int]) -> CsvBatch:
+        part = CsvBatch(self.key)
+        part.columns, part._pos = self.columns, self._pos
+        part._lines = [self._lines[p] for p in positions]
+        part._widths = [self._widths[p] for p in positions]
+        part.indexes = [self.indexes[p] for p in positions]
+        part.chars = sum(len(line) + 1 for line in part._lines)
+        return part
+
     def sample(self, limit: int) -> list[str]:
         lines = self._body_lines()
         return [next(lines) for _ in range(min(limit, self.rows) + 1)]  # the header, then rows

@@ -30,14 +30,42 @@ class SendResult:
     retries: int = 0
     items: tuple[ItemResult, ...] | None = None
 
+    @property
+    def finished(self) -> bool:
+        """False when nothing was settled: every record is still to retry (so the ledger records nothing)."""
+        statuses = [item.status for item in self.items] if self.items is not None else [self.status]
+        return any(status is not Status.RETRY for status in statuses)
+
+    def to_json(self) -> dict[str, Any]:
+        items = None if self.items is None else [[i.status.value, i.reason, i.destination_id] for i in self.items]
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "requests": self.requests,
+            "retries": self.retries,
+            "items": items,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SendResult:
+        items = data.get("items")
+        return cls(
+            Status(data["status"]),
+            data.get("reason", ""),
+            data.get("requests", 0),
+            data.get("retries", 0),
+            None if items is None else tuple(ItemResult(Status(s), r, d) for s, r, d in items),
+        )
+
 
 @dataclass
 class Tally:
-    """The counts a report shows; read = delivered + rejected + pending always holds."""
+    """The counts a report shows; read = delivered + rejected + duplicates_skipped + pending always holds."""
 
     read: int = 0
     delivered: int = 0
     rejected: int = 0
+    duplicates_skipped: int = 0  # delivered by an earlier run of the same file or message: not sent again
     pending: int = 0
     requests: int = 0
     retries: int = 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from courier.delivery.batching import Batcher
-from courier.delivery.outcomes import SendResult, Status, Tally
+from courier.delivery.ledger import Ledger, NoLedger
+from courier.delivery.outcomes import ItemResult, SendResult, Status, Tally
 from courier.destinations import Batch, Destination, Preparer, Sender
 
 # (index, record, parse error): where a source could not read a record, the error is set and the record is
@@ -27,7 +29,12 @@ class Delivery:
         deadline: float,
         on_reject: OnReject,
         on_delivered: OnDelivered | None = None,
+        unit: str = "",
+        ledger: Ledger | None = None,
+        skip_chunks: int = 0,
     ) -> None:
+        """`unit` names the file or message: request n of it is the chunk `<unit>#n`, done at most once through the
+        ledger. A continuation passes `skip_chunks`, the chunks an earlier invocation finished."""
         self.destination = destination
         self.tally = Tally()
         self._prepare = prepare
@@ -39,9 +46,20 @@ class Delivery:
         self._seen: set[str] = set()
         self._ignored: set[str] = set()
         self.pending_indexes: list[int] = []  # rows of batches left to retry
+        self._unit = unit
+        self._ledger = ledger or NoLedger()
+        self._skip_chunks = skip_chunks
+        self.chunks = 0  # chunks formed so far, sent or not
+        self.continue_from: int | None = None  # set when time ran out: the chunk a continuation starts at
+        self._last_send = time.time()
+        self._slowest = 0.0  # the longest time reading and sending one chunk took
 
     @property
     def must_retry(self) -> bool:
+        return self.tally.pending > 0 and self.continue_from is None
+
+    @property
+    def stopped(self) -> bool:
         return self.tally.pending > 0
 
     def ignore_unknown(self, names: Iterable[str]) -> None:
@@ -76,7 +94,7 @@ class Delivery:
             full = self._batcher.add(fields, index, record)
             if full is not None:
                 self._send(full)
-                if self.must_retry:  # the destination is unavailable: stop reading, the message is retried
+                if self.stopped:  # the destination is unavailable, or time is short: stop reading
                     return
 
     def finish(self) -> Tally:
@@ -85,38 +103,63 @@ class Delivery:
         return self.tally
 
     def _send(self, batch: Batch) -> None:
-        tally = self.tally
-        if self.must_retry:
+        chunk = self.chunks
+        self.chunks += 1
+        if self.stopped:
             self._leave_pending(batch.indexes, "")
             return
-        result = self._sender.send(batch, self._deadline)
-        tally.requests += result.requests
-        tally.retries += result.retries
-        if result.items is None:
-            self._settle(batch, list(range(batch.rows)), result)
+        if chunk < self._skip_chunks:  # finished by an earlier invocation of this file
+            self.tally.duplicates_skipped += batch.rows
             return
-        for status in (Status.DELIVERED, Status.REJECTED, Status.RETRY):
-            positions = [pos for pos, item in enumerate(result.items) if item.status is status]
-            if positions:
-                self._settle(batch, positions, result)
+        now = time.time()
+        self._slowest = max(self._slowest, now - self._last_send)
+        if chunk > self._skip_chunks and now + 2 * self._slowest > self._deadline:
+            self.continue_from = chunk  # no time for another chunk: a continuation takes it from here
+            self._leave_pending(batch.indexes, "")
+            return
+        self._deliver_chunk(f"{self._unit}#{chunk}", batch)
+        self._last_send = time.time()
 
-    def _settle(self, batch: Batch, positions: list[int], result: SendResult) -> None:
+    def _deliver_chunk(self, key: str, batch: Batch) -> None:
+        recorded, repeated = self._ledger.once(
+            key, lambda: self._sender.send(batch, self._deadline).to_json(), _finished
+        )
+        result = SendResult.from_json(recorded)
+        if not repeated:
+            self.tally.requests += result.requests
+            self.tally.retries += result.retries
+        if result.items is None and result.status is Status.REJECTED and batch.rows > 1:
+            half = batch.rows // 2  # a refused batch is split to find the refused records; the rest go through
+            self._deliver_chunk(f"{key}.0", batch.subset(list(range(half))))
+            self._deliver_chunk(f"{key}.1", batch.subset(list(range(half, batch.rows))))
+            return
+        items = result.items or (ItemResult(result.status, result.reason),) * batch.rows
+        for status in (Status.DELIVERED, Status.REJECTED, Status.RETRY):
+            positions = [pos for pos, item in enumerate(items) if item.status is status]
+            if not positions:
+                continue
+            if status is Status.RETRY and repeated:  # an earlier run left these: send them now, once
+                self._deliver_chunk(f"{key}.r", batch.subset(positions))
+            elif status is Status.DELIVERED and repeated:
+                self.tally.duplicates_skipped += len(positions)
+            else:
+                self._settle(batch, positions, items)
+
+    def _settle(self, batch: Batch, positions: list[int], items: tuple[ItemResult, ...]) -> None:
         """Counts the records at these positions of the batch, which share one status."""
-        items = result.items
-        status = items[positions[0]].status if items else result.status
+        status = items[positions[0]].status
         indexes = [batch.indexes[pos] for pos in positions]
         if status is Status.DELIVERED:
             self.tally.delivered += len(positions)
             if self._on_delivered is not None:
                 for pos, index in zip(positions, indexes, strict=True):
-                    self._on_delivered(index, items[pos].destination_id if items else "")
+                    self._on_delivered(index, items[pos].destination_id)
         elif status is Status.REJECTED:
             records = batch.records()
             for pos, index in zip(positions, indexes, strict=True):
-                reason = items[pos].reason if items else result.reason
-                self.reject(index, records[pos], [f"destination: {reason}"])
+                self.reject(index, records[pos], [f"destination: {items[pos].reason}"])
         else:
-            self._leave_pending(indexes, items[positions[0]].reason if items else result.reason)
+            self._leave_pending(indexes, items[positions[0]].reason)
 
     def _leave_pending(self, indexes: list[int], reason: str) -> None:
         self.tally.pending += len(indexes)
@@ -146,3 +189,7 @@ def as_rows(records: Iterable[Any]) -> Iterable[SourceRow]:
             yield index, record, ""
         else:
             yield index, record, f"record: must be a JSON object, not {type(record).__name__}"
+
+
+def _finished(recorded: dict[str, Any]) -> bool:
+    return SendResult.from_json(recorded).finished

@@ -36,6 +36,10 @@ class Batch(Protocol):
         """The first rows as they would be sent (for `courier send --dry-run`)."""
         ...
 
+    def subset(self, positions: list[int]) -> Batch:
+        """A batch of the records at these positions (to split a refused batch, or retry only some records)."""
+        ...
+
 
 class Sender(Protocol):
     """Sends one batch as one request. Its caps say how large a batch the destination takes."""

@@ -38,7 +38,7 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
             limit = services.settings.max_records_per_request
             return _answer(413, {"error": f"at most {limit} records per request", "request_id": request_id})
         sync = (request.query_string_parameters or {}).get("mode") == "sync"
-        return _ingest(rows, sync, request_id, destination, services, deadline_of(context))
+        return _ingest(rows, sync, request_id, destination, services, context)
 
     return app.resolve(event, context)
 
@@ -70,7 +70,7 @@ def _ingest(
     request_id: str,
     destination: Destination,
     services: Services,
-    deadline: float,
+    context: Any,
 ) -> Response[str]:
     settings = services.settings
     prepare = destination.make_preparer(settings, time.time())
@@ -103,7 +103,17 @@ def _ingest(
             if id_name:
                 results.append({"index": index, id_name: destination_id})
 
-        delivery = Delivery(destination, prepare, services.sender, deadline, reject, delivered)
+        ledger = services.ledger(context)
+        delivery = Delivery(
+            destination,
+            prepare,
+            services.sender,
+            deadline_of(context),
+            reject,
+            delivered,
+            f"https:{request_id}",
+            ledger,
+        )
         delivery.feed((index, record, "") for index, record, _ in accepted)
         tally = delivery.finish()
         if id_name:

@@ -6,10 +6,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from courier.delivery.ledger import DynamoLedger, Ledger, NoLedger
 from courier.destinations import Destination, Sender
 from courier.settings import Settings, get_settings
 
-SAFETY_SECONDS = 10.0  # stop retrying this long before Lambda's timeout, to write the report and answer
+SAFETY_SECONDS = 10.0  # stop sending this long before Lambda's timeout, to write the report and answer
 
 
 @dataclass
@@ -18,6 +19,18 @@ class Services:
     s3: Any
     sqs: Any
     sender: Sender
+    dynamodb: Any = None
+
+    def ledger(self, context: Any) -> Ledger:
+        """The record of work already done, for this invocation (exactly-once needs IDEMPOTENCY_TABLE)."""
+        table = self.settings.idempotency_table
+        if not table:
+            return NoLedger()
+        if self.dynamodb is None:
+            import boto3
+
+            self.dynamodb = boto3.client("dynamodb")
+        return DynamoLedger(table, self.dynamodb, context)
 
 
 _services: dict[str, Services] = {}
@@ -47,4 +60,4 @@ def reset_services() -> None:
 def deadline_of(context: Any) -> float:
     """Epoch seconds by which sending must stop, from the Lambda context's remaining time."""
     remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
-    return time.time() + max(remaining - SAFETY_SECONDS, 1.0)
+    return time.time() + remaining - min(SAFETY_SECONDS, remaining / 4)

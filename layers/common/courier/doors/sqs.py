@@ -4,28 +4,48 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from courier.delivery.pipeline import as_rows, deliver
+from courier.delivery.ledger import InProgressElsewhereError, Ledger, NoLedger
+from courier.delivery.pipeline import Delivery, as_rows
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations import Destination
-from courier.doors.files import DroppedFile, RetryLaterError, process_file
+from courier.doors.files import CONTINUE, DroppedFile, RetryLaterError, process_file
 from courier.doors.services import Services, deadline_of
 from courier.observability import logger
+
+BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 30, 900
 
 
 def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destination, services: Services) -> Any:
     deadline = deadline_of(context)
+    ledger = services.ledger(context)
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
-        process_message(record.body, record.message_id, destination, services, deadline)
+        try:
+            process_message(record.body, record.message_id, destination, services, deadline, ledger)
+        except (RetryLaterError, InProgressElsewhereError):
+            _back_off(services, record)
+            raise
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+def _back_off(services: Services, record: SQSRecord) -> None:
+    """A message that must be retried comes back later each time (30 s, 60 s, … 15 min), then to the DLQ."""
+    receives = int(record.attributes.approximate_receive_count or 1)
+    delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (receives - 1))
+    queue_url = services.settings.ingest_queue_url
+    if queue_url:
+        services.sqs.change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+        )
 
 
 def dropped_files(notification: dict[str, Any]) -> list[DroppedFile]:
@@ -54,9 +74,16 @@ def is_s3_notification(body: Any) -> bool:
 
 
 def process_message(
-    body_text: str, message_id: str, destination: Destination, services: Services, deadline: float
+    body_text: str,
+    message_id: str,
+    destination: Destination,
+    services: Services,
+    deadline: float,
+    ledger: Ledger | None = None,
 ) -> None:
-    """Delivers one message's records; raises when any must be retried, so only this message comes back."""
+    """Delivers one message's records; raises when any must be retried, so only this message comes back. Through
+    the ledger, what one delivery of the message sent is not sent again by a redelivery."""
+    ledger = ledger or NoLedger()
     settings = services.settings
     rejected = RejectedRows()
     try:
@@ -67,18 +94,28 @@ def process_message(
     if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
         logger.info("s3:TestEvent skipped")
         return
+    if isinstance(body, dict) and CONTINUE in body:
+        file = DroppedFile(**body[CONTINUE])
+        process_file(file, destination, services, deadline, ledger, skip_chunks=int(body["chunks_done"]))
+        return
     if is_s3_notification(body):
         for file in dropped_files(body):
-            process_file(file, destination, services, deadline)
+            work = partial(process_file, file, destination, services, deadline, ledger)
+            _, duplicate = ledger.once(f"{file.unit}:{file.sequencer}", work, lambda report: True)
+            if duplicate:
+                logger.info("duplicate S3 notification skipped", extra={"source": file.unit})
         return
-    tally = deliver(
+    delivery = Delivery(
         destination,
         destination.make_preparer(settings, time.time()),
         services.sender,
-        as_rows(body if isinstance(body, list) else [body]),
         deadline,
         rejected.add,
+        unit=f"sqs:{message_id}",
+        ledger=ledger,
     )
+    delivery.feed(as_rows(body if isinstance(body, list) else [body]))
+    tally = delivery.finish()
     logger.info(
         "message processed",
         extra={"message_id": message_id, **{k: v for k, v in tally.as_dict().items() if isinstance(v, int)}},

@@ -81,6 +81,15 @@ class AltcraftBatch:
     def records(self) -> list[Any]:
         return self.originals
 
+    def subset(self, positions: list[int]) -> AltcraftBatch:
+        part = AltcraftBatch(self.key)
+        part.bodies = [self.bodies[p] for p in positions]
+        part.items = [self.items[p] for p in positions]
+        part.originals = [self.originals[p] for p in positions]
+        part.indexes = [self.indexes[p] for p in positions]
+        part.chars = sum(len(item) + 1 for item in part.items)
+        return part
+
     def sample(self, limit: int) -> list[str]:
         return self.items[:limit]
 
