@@ -36,6 +36,7 @@ class AppMetricaEmulator(HttpEmulator):
         self._events: dict[str, list[dict[str, str]]] = {}
         self._profiles: dict[str, list[dict[str, Any]]] = {}  # rows, attributes parsed
         self.dropped: list[dict[str, Any]] = []
+        self.poison: dict[str, str] = {}  # field → value: a request with such a row is refused whole (400)
 
     def events(self, application_id: str) -> list[dict[str, str]]:
         with self.lock:
@@ -46,6 +47,7 @@ class AppMetricaEmulator(HttpEmulator):
             return list(self._profiles.get(application_id, []))
 
     def clear(self) -> None:
+        self.poison.clear()
         self._events.clear()
         self._profiles.clear()
         self.dropped.clear()
@@ -78,6 +80,8 @@ class AppMetricaEmulator(HttpEmulator):
         if len(rows) > MAX_ROWS:
             raise _refusal(400, f"more than {MAX_ROWS} rows in one request")
         for number, row in enumerate(rows, start=1):
+            if any(row.get(name) == value for name, value in self.poison.items()):
+                raise _refusal(400, f"row {number}: refused")
             if not row.get("application_id", "").isdigit():
                 raise _refusal(400, f"row {number}: application_id must be an integer")
             if row["application_id"] not in self.keys[key]:

@@ -29,6 +29,7 @@ class ScriptedFailure:
     status: int
     retry_after: int | None = None
     body: str = ""
+    after: int = 0  # requests answered normally before this failure
 
 
 @dataclass
@@ -48,6 +49,7 @@ class HttpEmulator:
 
     def __init__(self, port: int = 0, rate_limit: int | None = None, rate_status: int = 429) -> None:
         self.rate_limit, self.rate_status = rate_limit, rate_status
+        self.delay = 0.0  # seconds before each answer: a slow destination
         self.lock = threading.RLock()
         self._requests: list[Request] = []
         self._failures: deque[ScriptedFailure] = deque()
@@ -78,15 +80,21 @@ class HttpEmulator:
         with self.lock:
             return list(self._requests)
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None, body: str = "") -> None:
+    def fail_next(
+        self, status: int, times: int = 1, retry_after: int | None = None, body: str = "", after: int = 0
+    ) -> None:
+        """The next `times` requests (once `after` more have been answered normally) fail with `status`."""
         with self.lock:
-            self._failures.extend(ScriptedFailure(status, retry_after, body) for _ in range(times))
+            self._failures.extend(
+                ScriptedFailure(status, retry_after, body, after if n == 0 else 0) for n in range(times)
+            )
 
     def reset(self) -> None:
         with self.lock:
             self._requests.clear()
             self._failures.clear()
             self._recent.clear()
+            self.delay = 0.0
             self.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -95,12 +103,16 @@ class HttpEmulator:
             return {**self.state(), "requests": requests}
 
     def answer(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Answer:
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             request = Request(path, body, headers)
             self._requests.append(request)
             try:
                 self._throttle()
-                if self._failures:
+                if self._failures and self._failures[0].after:
+                    self._failures[0].after -= 1
+                elif self._failures:
                     failure = self._failures.popleft()
                     extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                     raise RefusalError(failure.status, self.failure_payload(failure), extra)

@@ -88,11 +88,13 @@ def poll_once(
     return PollResult(len(received), failed)
 
 
-def drain(sqs: Any, queue_url: str, handler: Handler, max_rounds: int = 50) -> list[PollResult]:
+def drain(
+    sqs: Any, queue_url: str, handler: Handler, max_rounds: int = 50, context_timeout: float = 300.0
+) -> list[PollResult]:
     """Polls until the queue is empty (or max_rounds, for messages that keep failing)."""
     results = []
     for _ in range(max_rounds):
-        result = poll_once(sqs, queue_url, handler)
+        result = poll_once(sqs, queue_url, handler, context_timeout)
         if not result.received:
             break
         results.append(result)

@@ -133,3 +133,15 @@ def test_sample_events_exist_for_every_function_and_door(template: dict[str, Any
     for name in function_wirings(template):
         names = {path.name for path in (ROOT / "events" / name).glob("*.json")}
         assert {"s3_notification_via_sqs.json", "sqs_records.json", "api_gateway_post.json"} <= names, name
+
+
+def test_the_delivery_ledger_table_expires_its_items_and_every_function_uses_it(template: dict[str, Any]) -> None:
+    table = template["Resources"]["IdempotencyTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["IDEMPOTENCY_TABLE"] == {
+        "Ref": "IdempotencyTable"
+    }
+    for resource in functions(template).values():
+        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}} in resource["Properties"]["Policies"]
