@@ -13,6 +13,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 Answer = tuple[int, dict[str, str], Any]  # HTTP status, extra headers, JSON payload
+RESET = 0  # a scripted "status" that drops the connection instead of answering
 Handled = tuple[int, dict[str, str], Any, int, int]  # an Answer, then the records carried and the records taken
 
 
@@ -26,7 +27,7 @@ class RefusalError(Exception):
 
 @dataclass
 class ScriptedFailure:
-    status: int
+    status: int  # RESET: the connection is closed without an answer
     retry_after: int | None = None
     body: str = ""
     after: int = 0  # requests answered normally before this failure
@@ -188,6 +189,11 @@ def _handler_for(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, {}, {"reset": True})
             else:
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                self._reply(*emulator.answer(parts.path, dict(parse_qsl(parts.query)), headers, body))
+                status, extra, payload = emulator.answer(parts.path, dict(parse_qsl(parts.query)), headers, body)
+                if status == RESET:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self._reply(status, extra, payload)
 
     return Handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,7 @@ from functions.altcraft_profile_import.app import lambda_handler as import_handl
 from functions.appmetrica_events.app import lambda_handler as events_handler
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.http_emulator import RESET
 from sandbox.lambda_runtime import LambdaContext, drain, poll_once, sqs_event
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records, recent
@@ -150,3 +152,40 @@ def test_a_file_longer_than_an_invocation_continues_exactly_once(aws: Aws, appme
     assert result["status"] == "complete"
     assert result["read"] == result["delivered"] + result["duplicates_skipped"] + result["rejected"] + result["pending"]
     assert result["duplicates_skipped"] > 0  # the last invocation skipped what earlier ones had sent
+
+
+@pytest.mark.parametrize("fault", ["timeout", "reset"])
+def test_a_lost_answer_is_not_sent_twice_to_appmetrica(
+    aws: Aws, appmetrica: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    # Given a request whose answer is lost: too slow to wait for, or a connection dropped without an answer
+    if fault == "timeout":
+        monkeypatch.setenv("COURIER_HTTP_READ_TIMEOUT_SECONDS", "0.3")
+        appmetrica.delay = 1.0
+    else:
+        appmetrica.fail_next(RESET)
+    key = f"appmetrica_events/{fault}.csv"
+    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=events_csv(3))
+    # When the function runs
+    results = drain(aws.sqs, aws.queue_url(EVENTS), events_handler)
+    time.sleep(appmetrica.delay + 0.5)  # let the slow emulator finish the request the client stopped waiting for
+    # Then the rows were sent once and no more: they wait in rejected/ with the reason, for a person to check
+    assert all(result.failed == [] for result in results)
+    assert len(appmetrica.requests) == 1
+    assert max(profile_ids(appmetrica).values(), default=0) <= 1
+    rejected = csv_records(aws.object_text(f"rejected/{key}.csv"))
+    assert [row["profile_id"] for row in rejected] == ["u0", "u1", "u2"]
+    assert all(row["error"].startswith("destination: sent, but the answer was lost") for row in rejected)
+
+
+def test_a_dropped_connection_is_retried_when_sending_again_is_harmless(aws: Aws, altcraft: AltcraftEmulator) -> None:
+    # Given an import of plain values (an upsert: the same result however often it is applied)
+    altcraft.fail_next(RESET)
+    aws.serve("altcraft_profile_import")
+    record = {"email": "r@example.com", "data": {"email": "r@example.com", "_fname": "R"}}
+    aws.sqs.send_message(QueueUrl=aws.queue_url("altcraft_profile_import"), MessageBody=json.dumps(record))
+    # When the function runs
+    drain(aws.sqs, aws.queue_url("altcraft_profile_import"), import_handler)
+    # Then it was sent again and arrived
+    assert [r.status for r in altcraft.requests] == [RESET, 200]
+    assert [p["email"] for p in altcraft.profiles(ALTCRAFT_DB)] == ["r@example.com"]

@@ -148,7 +148,7 @@ class PoisonSender:
     def send(self, batch: Batch, deadline: float) -> SendResult:
         self.requests.append(batch.rows)
         if self.poison & set(batch.indexes):
-            return SendResult(Status.REJECTED, "AppMetrica answered 400: bad row")
+            return SendResult(Status.REJECTED, "AppMetrica answered 400: bad row", split=True)
         return SendResult(Status.DELIVERED)
 
 

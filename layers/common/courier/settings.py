@@ -30,6 +30,7 @@ class Settings(BaseModel):
     ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
     data_bucket: str = Field("", alias="DATA_BUCKET")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    http_read_timeout_seconds: float = Field(120.0, alias="COURIER_HTTP_READ_TIMEOUT_SECONDS", gt=0)
     retry_base_seconds: float = Field(0.5, alias="COURIER_RETRY_BASE_SECONDS", ge=0)
     max_body_bytes: int = Field(6 * 1024 * 1024, alias="COURIER_MAX_BODY_BYTES", gt=0)
     max_records_per_request: int = Field(10_000, alias="COURIER_MAX_RECORDS_PER_REQUEST", gt=0)

@@ -29,6 +29,7 @@ class SendResult:
     requests: int = 1
     retries: int = 0
     items: tuple[ItemResult, ...] | None = None
+    split: bool = False  # refused whole for rows it did not name: halving the batch finds them
 
     @property
     def finished(self) -> bool:
@@ -44,6 +45,7 @@ class SendResult:
             "requests": self.requests,
             "retries": self.retries,
             "items": items,
+            "split": self.split,
         }
 
     @classmethod
@@ -55,6 +57,7 @@ class SendResult:
             data.get("requests", 0),
             data.get("retries", 0),
             None if items is None else tuple(ItemResult(Status(s), r, d) for s, r, d in items),
+            bool(data.get("split")),
         )
 
 

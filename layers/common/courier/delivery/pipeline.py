@@ -128,7 +128,7 @@ class Delivery:
         if not repeated:
             self.tally.requests += result.requests
             self.tally.retries += result.retries
-        if result.items is None and result.status is Status.REJECTED and batch.rows > 1:
+        if result.split and batch.rows > 1:
             half = batch.rows // 2  # a refused batch is split to find the refused records; the rest go through
             self._deliver_chunk(f"{key}.0", batch.subset(list(range(half))))
             self._deliver_chunk(f"{key}.1", batch.subset(list(range(half, batch.rows))))

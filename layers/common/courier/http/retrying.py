@@ -16,6 +16,20 @@ from courier.delivery.outcomes import SendResult, Status
 RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
 # Answers that say the request was not processed, so even a non-idempotent one may be sent again.
 NOT_PROCESSED_STATUSES = frozenset({420, 429, 503})
+
+
+@dataclass(frozen=True)
+class Resend:
+    """When a request may be sent again. `after_lost_answer`: the request may have reached the server and no answer
+    came (a read timeout, a connection reset) — safe only if applying it twice changes nothing."""
+
+    statuses: frozenset[int] = RETRYABLE_STATUSES
+    after_lost_answer: bool = True
+
+
+ALWAYS = Resend()
+NEVER_TWICE = Resend(NOT_PROCESSED_STATUSES, after_lost_answer=False)  # incr / add / delete
+UNLESS_ANSWER_LOST = Resend(RETRYABLE_STATUSES, after_lost_answer=False)  # AppMetrica: no idempotency key
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
 
 
@@ -83,10 +97,11 @@ def post_with_retries(
     deadline: float,
     limiter: RateLimiter,
     policy: RetryPolicy,
-    idempotent: bool = True,
+    resend: Resend = ALWAYS,
+    timeout: float = READ_TIMEOUT,
 ) -> Attempts:
-    """Retries only what can succeed later, and never sleeps past `deadline` (epoch seconds). A request that is
-    not idempotent is sent again only when it surely was not processed (no connection, 420/429/503)."""
+    """Retries only what can succeed later, never sleeps past `deadline` (epoch seconds), and never sends again
+    what `resend` forbids: a request that may have been applied is then left `ambiguous` for the caller."""
     made = 0
     while True:
         policy.sleep(limiter.wait_time())
@@ -94,16 +109,14 @@ def post_with_retries(
         response: requests.Response | None = None
         error = ""
         try:
-            response = session.post(
-                url, params=params, data=body, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-            )
+            response = session.post(url, params=params, data=body, headers=headers, timeout=(CONNECT_TIMEOUT, timeout))
         except requests.RequestException as exc:
             error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
-            if not idempotent and not _never_sent(exc):
+            if not resend.after_lost_answer and not _never_sent(exc):
                 return Attempts(None, made, made - 1, error, ambiguous=True)
         if response is not None and response.status_code not in RETRYABLE_STATUSES:
             return Attempts(response, made, made - 1)
-        if response is not None and not idempotent and response.status_code not in NOT_PROCESSED_STATUSES:
+        if response is not None and response.status_code in RETRYABLE_STATUSES - resend.statuses:
             return Attempts(response, made, made - 1, ambiguous=True)
         if made >= policy.max_attempts:
             return Attempts(response, made, made - 1, error)

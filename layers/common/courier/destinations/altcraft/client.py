@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import requests
@@ -13,7 +14,15 @@ from courier.delivery.outcomes import ItemResult, SendResult, Status
 from courier.destinations import Batch, Sender
 from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import AltcraftBatch
-from courier.http.retrying import Attempts, RateLimiter, RetryPolicy, new_session, post_with_retries
+from courier.http.retrying import (
+    ALWAYS,
+    NEVER_TWICE,
+    Attempts,
+    RateLimiter,
+    RetryPolicy,
+    new_session,
+    post_with_retries,
+)
 from courier.observability import logger, scrub
 from courier.settings import Settings, altcraft_api_token
 
@@ -52,8 +61,9 @@ class AltcraftSender:
         attempts = self._post(self._batch_url, altcraft.batch_body(token), deadline, not careful)
         answer = _answer(attempts, token)
         whole = _whole_request(attempts, answer, careful, token)
-        if whole is not None:
-            return attempts.result(whole.status, whole.reason)
+        if whole is not None:  # a batch refused whole, not for a lost answer: halving finds the records it refuses
+            split = whole.status is Status.REJECTED and not attempts.ambiguous and attempts.response is not None
+            return replace(attempts.result(whole.status, whole.reason), split=split)
         results = answer.get("result") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != altcraft.rows:
             reason = "Altcraft's batch answer does not list one result per record"
@@ -79,6 +89,7 @@ class AltcraftSender:
         return SendResult(Status.DELIVERED, requests=made, retries=retried, items=tuple(items))
 
     def _post(self, url: str, body: bytes, deadline: float, idempotent: bool) -> Attempts:
+        """Plain values are safe to send again; incr / add / delete are not."""
         return post_with_retries(
             self._session,
             url,
@@ -88,7 +99,8 @@ class AltcraftSender:
             deadline=deadline,
             limiter=self._limiter,
             policy=self._policy,
-            idempotent=idempotent,
+            resend=ALWAYS if idempotent else NEVER_TWICE,
+            timeout=self._settings.http_read_timeout_seconds,
         )
 
 

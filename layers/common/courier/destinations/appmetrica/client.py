@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import requests
@@ -10,11 +11,15 @@ import requests
 from courier.delivery.csv_batch import CsvBatch
 from courier.delivery.outcomes import SendResult, Status
 from courier.destinations import Batch, Sender
-from courier.http.retrying import RateLimiter, RetryPolicy, new_session, post_with_retries
+from courier.http.retrying import UNLESS_ANSWER_LOST, RateLimiter, RetryPolicy, new_session, post_with_retries
 from courier.observability import logger, scrub
 from courier.settings import Settings, appmetrica_post_api_key
 
 CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8"}
+LOST_ANSWER = (
+    "sent, but the answer was lost ({detail}); the Post API has no idempotency key, so the rows were not sent "
+    "again: check AppMetrica before dropping them once more"
+)
 # 400: the body was refused (splitting isolates bad rows); 413/422 alike. Retrying cannot help.
 REFUSED = frozenset({400, 413, 422})
 
@@ -51,8 +56,12 @@ class PostApiSender:
             deadline=deadline,
             limiter=self._limiter,
             policy=self._policy,
+            resend=UNLESS_ANSWER_LOST,
+            timeout=self._settings.http_read_timeout_seconds,
         )
         response = attempts.response
+        if attempts.ambiguous:
+            return attempts.result(Status.REJECTED, LOST_ANSWER.format(detail=attempts.error))
         if response is None:
             return attempts.result(Status.RETRY, attempts.error)
         if response.status_code == 200:
@@ -64,7 +73,7 @@ class PostApiSender:
             else f"AppMetrica answered {response.status_code}"
         )
         if response.status_code in REFUSED:
-            return attempts.result(Status.REJECTED, reason)
+            return replace(attempts.result(Status.REJECTED, reason), split=True)
         if response.status_code in (401, 403):
             logger.error(
                 "AppMetrica refused the Post API key; records stay queued until it is fixed",
