@@ -4,6 +4,7 @@ a requests-per-second limit, and control routes for people (GET /_emulator/state
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -51,6 +52,8 @@ class HttpEmulator:
     def __init__(self, port: int = 0, rate_limit: int | None = None, rate_status: int = 429) -> None:
         self.rate_limit, self.rate_status = rate_limit, rate_status
         self.delay = 0.0  # seconds before each answer: a slow destination
+        self.flaky_rate = 0.0  # the share of requests answered 503 at random (seeded: the same run every time)
+        self._random = random.Random(0)
         self.lock = threading.RLock()
         self._requests: list[Request] = []
         self._failures: deque[ScriptedFailure] = deque()
@@ -96,6 +99,8 @@ class HttpEmulator:
             self._failures.clear()
             self._recent.clear()
             self.delay = 0.0
+            self.flaky_rate = 0.0
+            self._random.seed(0)
             self.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -111,6 +116,8 @@ class HttpEmulator:
             self._requests.append(request)
             try:
                 self._throttle()
+                if self.flaky_rate and self._random.random() < self.flaky_rate:
+                    raise RefusalError(503, self.failure_payload(ScriptedFailure(503, body="flaky")))
                 if self._failures and self._failures[0].after:
                     self._failures[0].after -= 1
                 elif self._failures:

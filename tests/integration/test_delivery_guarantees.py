@@ -4,6 +4,8 @@ longer than one invocation, through the real doors with the ledger table of the 
 from __future__ import annotations
 
 import copy
+import gzip
+import importlib
 import json
 import time
 from collections import Counter
@@ -15,12 +17,18 @@ from functions.altcraft_profile_import.app import lambda_handler as import_handl
 from functions.appmetrica_events.app import lambda_handler as events_handler
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.http_emulator import RESET
-from sandbox.lambda_runtime import LambdaContext, drain, poll_once, sqs_event
+from sandbox.http_emulator import RESET, HttpEmulator
+from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once, sqs_event
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records, recent
 
 EVENTS = "appmetrica_events"
+ROUTES = {
+    "appmetrica_events": "/appmetrica/events",
+    "appmetrica_profiles": "/appmetrica/profiles",
+    "altcraft_profile_import": "/altcraft/profiles/import",
+    "altcraft_profile_update": "/altcraft/profiles/update",
+}
 
 
 def events_csv(count: int, start: int = 0) -> bytes:
@@ -189,3 +197,66 @@ def test_a_dropped_connection_is_retried_when_sending_again_is_harmless(aws: Aws
     # Then it was sent again and arrived
     assert [r.status for r in altcraft.requests] == [RESET, 200]
     assert [p["email"] for p in altcraft.profiles(ALTCRAFT_DB)] == ["r@example.com"]
+
+
+@pytest.mark.slow
+def test_a_million_rows_with_random_transient_failures_arrive_exactly_once(
+    aws: Aws, appmetrica: AppMetricaEmulator
+) -> None:
+    # Given a million-row file and a destination that answers 503 to 40% of requests at random
+    appmetrica.flaky_rate = 0.4
+    drain(aws.sqs, aws.queue_url(EVENTS), events_handler)  # the s3:TestEvent
+    key = "appmetrica_events/million.csv.gz"
+    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=gzip.compress(events_csv(1_000_000), compresslevel=1))
+    # When the queue is worked until it is empty
+    drain(aws.sqs, aws.queue_url(EVENTS), events_handler, max_rounds=50)
+    # Then every event arrived once, and the report adds up
+    counts = profile_ids(appmetrica)
+    assert len(counts) == 1_000_000
+    assert set(counts.values()) == {1}
+    assert any(request.status == 503 for request in appmetrica.requests)
+    result = report(aws, key)
+    assert result["status"] == "complete"
+    assert result["read"] == result["delivered"] + result["duplicates_skipped"] + result["rejected"] + result["pending"]
+
+
+FOUR = {
+    "appmetrica_events": [{"profile_id": f"e{n}", "event_name": "open", "event_timestamp": recent()} for n in range(3)],
+    "appmetrica_profiles": [{"profile_id": f"p{n}", "attributes": {"n": n}} for n in range(3)],
+    "altcraft_profile_import": [{"email": f"i{n}@example.com", "data": {"_fname": f"I{n}"}} for n in range(3)],
+    "altcraft_profile_update": [
+        {"email": f"u{n}@example.com", "data": {"visits": {"action": "incr", "value": 1}}} for n in range(3)
+    ],
+}
+
+
+@pytest.mark.parametrize("function", list(FOUR))
+def test_every_function_delivers_once_through_an_outage_and_a_redelivery(
+    aws: Aws, appmetrica: AppMetricaEmulator, altcraft: AltcraftEmulator, function: str
+) -> None:
+    # Given records accepted at the HTTPS door, and a destination down for the first invocation's every try
+    handler = importlib.import_module(f"functions.{function}.app").lambda_handler
+    emulator: HttpEmulator = altcraft if function.startswith("altcraft") else appmetrica
+    for n in range(3):
+        altcraft.add_profile(ALTCRAFT_DB, {"email": f"u{n}@example.com", "visits": 0})
+    aws.serve(function)
+    queue = aws.queue_url(function)
+    drain(aws.sqs, queue, handler)  # the s3:TestEvent
+    response = handler(api_gateway_event(ROUTES[function], json.dumps(FOUR[function])), LambdaContext())
+    assert response["statusCode"] == 202
+    emulator.fail_next(503, times=6)
+    [message] = received(aws, function)
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{function}"
+    # When Lambda delivers the message: first during the outage, then after, then once more (a redelivery)
+    outage = handler(sqs_event([message], arn), LambdaContext())
+    after = handler(sqs_event([message], arn), LambdaContext())
+    again = handler(sqs_event([message], arn), LambdaContext())
+    # Then the records went out in exactly one successful request, and the redelivery sent nothing
+    assert outage == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert after == again == {"batchItemFailures": []}
+    assert [r.status for r in emulator.requests].count(200) == 1
+    assert emulator.accepted() == 3
+    if function == "altcraft_profile_update":
+        assert {p["email"]: p["visits"] for p in altcraft.profiles(ALTCRAFT_DB)} == {
+            f"u{n}@example.com": 1 for n in range(3)
+        }
