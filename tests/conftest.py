@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -13,8 +13,10 @@ from moto import mock_aws
 from courier.doors.services import reset_services
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.http_emulator import HttpEmulator
 from sandbox.stack import Stack, create_stack
 
+EmulatorT = TypeVar("EmulatorT", bound=HttpEmulator)
 POST_API_KEY = "test-post-api-key-0123456789ABCDEFGHIJKLMN"
 APPLICATION_ID = "1111"
 ALTCRAFT_TOKEN = "test-altcraft-token-abcdef0123456789"
@@ -37,37 +39,44 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def _emulator_server() -> Iterator[AppMetricaEmulator]:
-    emulator = AppMetricaEmulator(keys={POST_API_KEY: {APPLICATION_ID, "2222"}}).start()
-    yield emulator
-    emulator.stop()
+def _emulators() -> Iterator[tuple[AppMetricaEmulator, AltcraftEmulator]]:
+    appmetrica = AppMetricaEmulator(keys={POST_API_KEY: {APPLICATION_ID, "2222"}}).start()
+    altcraft = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {ALTCRAFT_DB, 2}}).start()
+    yield appmetrica, altcraft
+    appmetrica.stop()
+    altcraft.stop()
+
+
+def _pointed_at(emulator: EmulatorT, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> EmulatorT:
+    """The emulator emptied for a test, and the functions' settings pointed at it."""
+    emulator.reset()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return emulator
 
 
 @pytest.fixture
-def appmetrica(_emulator_server: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch) -> AppMetricaEmulator:
-    """The AppMetrica emulator over real HTTP on 127.0.0.1, emptied for each test; the function is pointed at it."""
-    _emulator_server.reset()
-    monkeypatch.setenv("APPMETRICA_API_URL", _emulator_server.url)
-    monkeypatch.setenv("APPMETRICA_POST_API_KEY", POST_API_KEY)
-    monkeypatch.setenv("APPMETRICA_APPLICATION_ID", APPLICATION_ID)
-    return _emulator_server
-
-
-@pytest.fixture(scope="session")
-def _altcraft_server() -> Iterator[AltcraftEmulator]:
-    emulator = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {ALTCRAFT_DB, 2}}).start()
-    yield emulator
-    emulator.stop()
+def appmetrica(
+    _emulators: tuple[AppMetricaEmulator, AltcraftEmulator], monkeypatch: pytest.MonkeyPatch
+) -> AppMetricaEmulator:
+    """The AppMetrica emulator over real HTTP on 127.0.0.1."""
+    emulator = _emulators[0]
+    env = {
+        "APPMETRICA_API_URL": emulator.url,
+        "APPMETRICA_POST_API_KEY": POST_API_KEY,
+        "APPMETRICA_APPLICATION_ID": APPLICATION_ID,
+    }
+    return _pointed_at(emulator, monkeypatch, env)
 
 
 @pytest.fixture
-def altcraft(_altcraft_server: AltcraftEmulator, monkeypatch: pytest.MonkeyPatch) -> AltcraftEmulator:
-    """The Altcraft emulator over real HTTP on 127.0.0.1, emptied for each test; the functions are pointed at it."""
-    _altcraft_server.reset()
-    monkeypatch.setenv("ALTCRAFT_API_URL", _altcraft_server.url)
-    monkeypatch.setenv("ALTCRAFT_API_TOKEN", ALTCRAFT_TOKEN)
-    monkeypatch.setenv("ALTCRAFT_DB_ID", str(ALTCRAFT_DB))
-    return _altcraft_server
+def altcraft(
+    _emulators: tuple[AppMetricaEmulator, AltcraftEmulator], monkeypatch: pytest.MonkeyPatch
+) -> AltcraftEmulator:
+    """The Altcraft emulator over real HTTP on 127.0.0.1."""
+    emulator = _emulators[1]
+    env = {"ALTCRAFT_API_URL": emulator.url, "ALTCRAFT_API_TOKEN": ALTCRAFT_TOKEN, "ALTCRAFT_DB_ID": str(ALTCRAFT_DB)}
+    return _pointed_at(emulator, monkeypatch, env)
 
 
 @dataclass
