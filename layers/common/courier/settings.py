@@ -27,6 +27,8 @@ class Settings(BaseModel):
     altcraft_matching: str = Field("email", alias="ALTCRAFT_MATCHING")
     altcraft_batch_size: int = Field(1000, alias="ALTCRAFT_BATCH_SIZE", gt=0, le=10_000)
     altcraft_max_rps: float = Field(10.0, alias="ALTCRAFT_MAX_RPS", gt=0)
+    webhook_signing_secret: str = Field("", alias="WEBHOOK_SIGNING_SECRET", repr=False)
+    webhook_signing_secret_secret: str = Field("", alias="WEBHOOK_SIGNING_SECRET_SECRET")
     ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
     data_bucket: str = Field("", alias="DATA_BUCKET")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
@@ -74,3 +76,10 @@ def appmetrica_post_api_key(settings: Settings, application_id: str) -> str:
 
 def altcraft_api_token(settings: Settings) -> str:
     return _secret(settings.altcraft_api_token, settings.altcraft_api_token_secret, "ALTCRAFT_API_TOKEN")
+
+
+def webhook_signing_secret(settings: Settings) -> str:
+    """'' when webhook signing is off (neither variable set)."""
+    if not (settings.webhook_signing_secret or settings.webhook_signing_secret_secret):
+        return ""
+    return _secret(settings.webhook_signing_secret, settings.webhook_signing_secret_secret, "WEBHOOK_SIGNING_SECRET")

@@ -41,12 +41,15 @@ class RejectedRows:
         return f"s3://{bucket}/{key}"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
-    if isinstance(value, str):
-        return value
+    """A cell of the rejected file; one a spreadsheet would run as a formula is quoted (CSV injection)."""
     if value is None:
         return ""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def put_report(s3: Any, bucket: str, key: str, report: dict[str, Any]) -> str:

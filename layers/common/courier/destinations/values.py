@@ -39,3 +39,20 @@ def as_number(value: Any) -> int | float:
 def split_list(text: str) -> list[str]:
     """'a; b;;c' → ['a', 'b', 'c']: several values in one CSV cell."""
     return [part.strip() for part in text.split(";") if part.strip()]
+
+
+MAX_DEPTH = 32  # JSON nesting a record may carry: deeper is refused, not recursed into
+MAX_TEXT_CHARS = 10_000  # one text value
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when objects and arrays nest more than `limit` levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False

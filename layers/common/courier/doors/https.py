@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -14,7 +15,9 @@ from courier.delivery.pipeline import Delivery
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations import Destination
 from courier.doors.services import Services, deadline_of
+from courier.doors.signatures import signature_problem
 from courier.observability import logger
+from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
 
 MESSAGE_CHARS = 200_000  # records per SQS message are packed under this, well inside SQS's limit
@@ -28,12 +31,25 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
         request = app.current_event
         request_id = request.request_context.request_id or getattr(context, "aws_request_id", "local")
         try:
-            body = _body_text(request.body, bool(request.is_base64_encoded), services.settings.max_body_bytes)
-            content_type = request.headers.get("content-type") or request.headers.get("Content-Type") or ""
-            rows = body_rows(body, content_type)
+            raw = _body_bytes(request.body, bool(request.is_base64_encoded), services.settings.max_body_bytes)
         except BadBodyError as error:
-            status = 413 if isinstance(error, BodyTooLargeError) else 400
-            return _answer(status, {"error": str(error), "request_id": request_id})
+            return _bad_body(error, request_id)
+        secret = webhook_signing_secret(services.settings)
+        if secret:
+            problem = signature_problem(
+                secret,
+                _header(request.headers, "x-courier-timestamp"),
+                _header(request.headers, "x-courier-signature"),
+                raw,
+            )
+            if problem:
+                logger.warning("webhook call refused", extra={"request_id": request_id, "reason": problem})
+                return _answer(401, {"error": problem, "request_id": request_id})
+        try:
+            body = _text(raw)
+            rows = body_rows(body, _header(request.headers, "content-type"))
+        except BadBodyError as error:
+            return _bad_body(error, request_id)
         if len(rows) > services.settings.max_records_per_request:
             limit = services.settings.max_records_per_request
             return _answer(413, {"error": f"at most {limit} records per request", "request_id": request_id})
@@ -47,7 +63,16 @@ class BodyTooLargeError(BadBodyError):
     pass
 
 
-def _body_text(body: str | None, is_base64: bool, limit: int) -> str:
+def _bad_body(error: BadBodyError, request_id: str) -> Response[str]:
+    status = 413 if isinstance(error, BodyTooLargeError) else 400
+    return _answer(status, {"error": str(error), "request_id": request_id})
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str:
+    return next((value for key, value in (headers or {}).items() if key.lower() == name), "")
+
+
+def _body_bytes(body: str | None, is_base64: bool, limit: int) -> bytes:
     raw = body or ""
     if is_base64:
         try:
@@ -58,6 +83,10 @@ def _body_text(body: str | None, is_base64: bool, limit: int) -> str:
         data = raw.encode("utf-8", "surrogatepass")
     if len(data) > limit:
         raise BodyTooLargeError(f"the body is larger than {limit} bytes; send a file to the bucket instead")
+    return data
+
+
+def _text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

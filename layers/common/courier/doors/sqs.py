@@ -88,7 +88,7 @@ def process_message(
     rejected = RejectedRows()
     try:
         body = json.loads(body_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         rejected.add(0, body_text, ["message: the body is not JSON (expected a record or an array of records)"])
         body = []
     if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":

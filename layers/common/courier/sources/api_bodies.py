@@ -22,6 +22,8 @@ def body_rows(body: str, content_type: str) -> list[SourceRow]:
         parsed: Any = json.loads(body)
     except ValueError:
         raise BadBodyError("the body is not valid JSON (send a JSON object, a JSON array, or text/csv)") from None
+    except RecursionError:
+        raise BadBodyError("the body's JSON is nested too deeply") from None
     if isinstance(parsed, dict):
         parsed = [parsed]
     if not isinstance(parsed, list):

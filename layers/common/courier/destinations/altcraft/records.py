@@ -44,7 +44,7 @@ def _ids(value: Any) -> list[int]:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValueError("is not valid JSON") from None
 
 

@@ -7,6 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, too_deep
+
 # matching mode → the request keys it needs (§4); email_phone* need at least one of the two
 MATCHING_KEYS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
@@ -164,6 +166,10 @@ def field_problems(field: str, value: Any) -> list[str]:
         return [f"data.{field}: is set by Altcraft and cannot be written"]
     if value is None:
         return [f'data.{field}: null is not a value (use {{"action": "unset"}} to remove a field)']
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        return [f"data.{field}: is longer than {MAX_TEXT_CHARS} characters"]
+    if too_deep(value):
+        return [f"data.{field}: is nested more than {MAX_DEPTH} levels"]
     if field == "email" and not is_email(value):
         return ["data.email: is not an e-mail address"]
     if field == "phones" and not (_is_text_list(value) and all(is_phone(p) for p in value)):

@@ -10,14 +10,21 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, too_deep
+
 UINT64_MAX = 2**64 - 1
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
 FUTURE_TOLERANCE_SECONDS = 24 * 3600
 MILLISECONDS_FLOOR = 100_000_000_000  # 13 digits: year 5138 in seconds, 1973 in milliseconds
 
 
+MAX_JSON_CHARS = 100_000
+
+
 def text(value: Any) -> str:
     if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise ValueError(f"is longer than {MAX_TEXT_CHARS} characters")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"must be text, not {type(value).__name__}")
@@ -61,12 +68,21 @@ def device_id(value: Any) -> str:
 def json_object(value: Any) -> str:
     """An object (JSON) or JSON text of an object (CSV); JSON text is forwarded as written."""
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if too_deep(value):
+            raise ValueError(f"is nested more than {MAX_DEPTH} levels")
+        dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if len(dumped) > MAX_JSON_CHARS:
+            raise ValueError(f"is longer than {MAX_JSON_CHARS} characters")
+        return dumped
     if isinstance(value, str):
+        if len(value) > MAX_JSON_CHARS:
+            raise ValueError(f"is longer than {MAX_JSON_CHARS} characters")
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueError("is not valid JSON") from None
+        if too_deep(parsed):
+            raise ValueError(f"is nested more than {MAX_DEPTH} levels")
         if isinstance(parsed, dict):
             return value
     raise ValueError("must be a JSON object")

@@ -195,7 +195,7 @@ def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], st
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             errors.append("attributes: is not valid JSON")
             return {}, None
         if isinstance(parsed, dict):
