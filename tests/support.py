@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 import time
 from pathlib import Path
 
@@ -25,3 +27,8 @@ def seed_sample_text(first: int, second: int) -> str:
 
 def csv_records(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def everything_logged(records: list[logging.LogRecord]) -> str:
+    """Every log record with all its fields (message, extras, exception text), as one text to scan."""
+    return "\n".join(json.dumps({**vars(record), "message": record.getMessage()}, default=str) for record in records)

@@ -14,7 +14,7 @@ from functions.appmetrica_profiles.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain
 from tests.conftest import APPLICATION_ID, Aws
-from tests.support import ROOT
+from tests.support import ROOT, everything_logged
 
 FUNCTION = "appmetrica_profiles"
 PHONE_HASH = sha256_hex("79160123456")
@@ -149,7 +149,7 @@ def test_no_raw_personal_data_in_any_log_request_report_or_answer(
     # Then no raw value is in the logs, the requests AppMetrica got, the reports, or the HTTPS answer
     reports = "".join(profiles.object_text(key) for key in profiles.keys("reports/"))
     requests = json.dumps(appmetrica.profiles(APPLICATION_ID))
-    logs = capsys.readouterr().out + caplog.text
+    logs = capsys.readouterr().out + everything_logged(caplog.records)
     for place, text in {"logs": logs, "requests": requests, "reports": reports, "answer": response["body"]}.items():
         leaked = [value for value in RAW_PERSONAL_DATA if value in text]
         assert leaked == [], place

@@ -94,7 +94,10 @@ def process_file(
     report["report_file"] = put_report(services.s3, out_bucket, f"reports/{file.key}.json", report)
     logger.info(
         "file processed",
-        extra={k: report[k] for k in ("source", "status", "read", "delivered", "rejected", "pending", "requests")},
+        extra={
+            k: report[k]
+            for k in ("source", "status", "read", "delivered", "rejected", "pending", "requests", "retry_reason")
+        },
     )
     metrics.add_metric(name="RecordsDelivered", unit="Count", value=tally.delivered)
     metrics.add_metric(name="RecordsRejected", unit="Count", value=tally.rejected)

@@ -118,7 +118,11 @@ def process_message(
     tally = delivery.finish()
     logger.info(
         "message processed",
-        extra={"message_id": message_id, **{k: v for k, v in tally.as_dict().items() if isinstance(v, int)}},
+        extra={
+            "message_id": message_id,
+            **{k: v for k, v in tally.as_dict().items() if isinstance(v, int)},
+            "retry_reason": tally.retry_reason,  # our own words or the destination's status, never a value
+        },
     )
     if settings.data_bucket:
         rejected.upload(services.s3, settings.data_bucket, door_key("sqs", destination.name, message_id))
