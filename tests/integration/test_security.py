@@ -13,11 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from courier.doors.signatures import sign
+from functions.altcraft_profile_import.app import lambda_handler as import_handler
 from functions.appmetrica_events.app import lambda_handler as events_handler
 from functions.appmetrica_profiles.app import lambda_handler as profiles_handler
+from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, sqs_event
-from tests.conftest import POST_API_KEY, Aws
+from tests.conftest import ALTCRAFT_TOKEN, POST_API_KEY, Aws
 from tests.support import everything_logged, recent
 
 ROUTE = "/appmetrica/events"
@@ -196,4 +198,29 @@ def test_an_unreachable_destination_leaks_no_key_token_or_personal_data(
     said = capsys.readouterr().out + everything_logged(caplog.records) + answer["body"] + written
     assert '"retry_reason": "network error: ConnectionError"' in said  # the log says why, without the URL
     for secret in (POST_API_KEY, "916) 012", "ivan.petrov", "@Durov", "79160123456"):
+        assert secret not in said
+
+
+def test_an_unreachable_altcraft_leaks_no_token_or_personal_data(
+    aws: Aws,
+    altcraft: AltcraftEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="courier")
+    monkeypatch.setenv("ALTCRAFT_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("COURIER_RETRY_BASE_SECONDS", "0")
+    aws.serve("altcraft_profile_import")
+    record = {
+        "email": "ivan.petrov@example.com",
+        "data": {"email": "ivan.petrov@example.com", "phones": ["+79160123456"]},
+    }
+    answer = import_handler(
+        api_gateway_event("/altcraft/profiles/import", json.dumps(record), query={"mode": "sync"}), LambdaContext()
+    )
+    drain(aws.sqs, aws.queue_url("altcraft_profile_import"), import_handler, max_rounds=2)
+    said = capsys.readouterr().out + everything_logged(caplog.records) + answer["body"]
+    assert '"retry_reason": "network error: ConnectionError"' in said
+    for secret in (ALTCRAFT_TOKEN, "ivan.petrov", "79160123456"):
         assert secret not in said

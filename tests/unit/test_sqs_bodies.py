@@ -53,3 +53,10 @@ def test_only_object_created_events_are_files() -> None:
 )
 def test_s3_notifications_are_told_from_records(body: Any, expected: bool) -> None:
     assert is_s3_notification(body) is expected
+
+
+def test_scrub_masks_keys_in_urls_known_secrets_emails_and_phones() -> None:
+    from courier.observability import scrub
+
+    text = "POST /x.csv?post_api_key=ABC123&a=1 failed for ivan.petrov@ya.ru, +7 (916) 012-34-56, token s3cr3t"
+    assert scrub(text, "s3cr3t") == "POST /x.csv?post_api_key=***&a=1 failed for ***@***, ***, token ***"
