@@ -69,8 +69,9 @@ class AltcraftEmulator(HttpEmulator):
         max_bytes: int = 10 * 1024 * 1024,
         rate_limit: int | None = None,
         port: int = 0,
+        keep: bool = True,
     ) -> None:
-        super().__init__(port, rate_limit)
+        super().__init__(port, rate_limit, keep=keep)
         self.tokens = tokens or {"sandbox-altcraft-token": {1}}  # token → databases it may write to
         self.max_items, self.max_bytes = max_items, max_bytes
         self._databases: dict[int, list[dict[str, Any]]] = {db: [] for dbs in self.tokens.values() for db in dbs}
@@ -164,7 +165,7 @@ class AltcraftEmulator(HttpEmulator):
             not matching.startswith("email_phone") and len(given) < len(needed)
         ):
             raise _fail(400, f"matching {matching} requires {', '.join(needed)}")
-        found = [p for p in self._databases[db] if _matches(p, matching, given)]
+        found = [p for p in self._databases[db] if _matches(p, matching, given)] if self.keep else []
         if len(found) > 1:
             raise _fail(409, "more than one profile matches")
         if not found and (update or matching == "profile_id"):
@@ -178,7 +179,9 @@ class AltcraftEmulator(HttpEmulator):
                 _function(profile, field, value)
             else:
                 _set(profile, field, value)
-        if found:
+        if not self.keep:
+            pass  # a benchmark: checked and answered, not stored
+        elif found:
             self._databases[db][self._databases[db].index(found[0])] = profile
         else:
             self._databases[db].append(profile)

@@ -30,8 +30,10 @@ OPTIONAL_INTS = ("mcc", "mnc")
 
 
 class AppMetricaEmulator(HttpEmulator):
-    def __init__(self, keys: dict[str, set[str]] | None = None, rate_limit: int = 30, port: int = 0) -> None:
-        super().__init__(port, rate_limit)
+    def __init__(
+        self, keys: dict[str, set[str]] | None = None, rate_limit: int | None = 30, port: int = 0, keep: bool = True
+    ) -> None:
+        super().__init__(port, rate_limit, keep=keep)
         self.keys = keys or {"sandbox-post-api-key": {"1111"}}  # post_api_key → application ids it may write to
         self._events: dict[str, list[dict[str, str]]] = {}
         self._profiles: dict[str, list[dict[str, Any]]] = {}  # rows, attributes parsed
@@ -89,7 +91,8 @@ class AppMetricaEmulator(HttpEmulator):
         if path in PROFILE_PATHS:
             profiles = [_check_profile(row, number) for number, row in enumerate(rows, start=1)]
             for row in profiles:
-                self._profiles.setdefault(row["application_id"], []).append(row)
+                if self.keep:
+                    self._profiles.setdefault(row["application_id"], []).append(row)
             return len(rows)
         now = time.time()
         kept: list[dict[str, str]] = []
@@ -103,7 +106,8 @@ class AppMetricaEmulator(HttpEmulator):
             else:
                 kept.append(row)
         for row in kept:
-            self._events.setdefault(row["application_id"], []).append(row)
+            if self.keep:
+                self._events.setdefault(row["application_id"], []).append(row)
         return len(rows)
 
 

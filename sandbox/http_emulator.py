@@ -49,7 +49,9 @@ class Request:
 class HttpEmulator:
     """Subclasses implement `handle` (the API) and `clear` / `state` (their stores)."""
 
-    def __init__(self, port: int = 0, rate_limit: int | None = None, rate_status: int = 429) -> None:
+    def __init__(self, port: int = 0, rate_limit: int | None = None, rate_status: int = 429, keep: bool = True) -> None:
+        """`keep=False` (benchmarks) keeps no request bodies or records, only the counts."""
+        self.keep = keep
         self.rate_limit, self.rate_status = rate_limit, rate_status
         self.delay = 0.0  # seconds before each answer: a slow destination
         self.flaky_rate = 0.0  # the share of requests answered 503 at random (seeded: the same run every time)
@@ -112,7 +114,7 @@ class HttpEmulator:
         if self.delay:
             time.sleep(self.delay)
         with self.lock:
-            request = Request(path, body, headers)
+            request = Request(path, body if self.keep else b"", headers)
             self._requests.append(request)
             try:
                 self._throttle()

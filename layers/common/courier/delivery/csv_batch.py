@@ -16,7 +16,7 @@ def csv_cell(value: str) -> str:
 class CsvBatch:
     """Rows are kept as ready CSV lines; a column first seen late pads the earlier lines when the body is built."""
 
-    __slots__ = ("_lines", "_pos", "_widths", "chars", "columns", "indexes", "key")
+    __slots__ = ("_last_keys", "_lines", "_pos", "_widths", "chars", "columns", "indexes", "key")
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -26,6 +26,7 @@ class CsvBatch:
         self._widths: list[int] = []
         self.indexes: list[int] = []  # the source index of each row, to report refusals against
         self.chars = 0
+        self._last_keys: tuple[str, ...] = ()  # the columns of the last row, when they were all the columns
 
     @property
     def rows(self) -> int:
@@ -33,17 +34,24 @@ class CsvBatch:
 
     def add(self, fields: dict[str, str], index: int, original: object = None) -> None:
         """Adds a row; the original is not kept (the sent row is what a rejected file shows)."""
-        pos = self._pos
-        for name in fields:
-            if name not in pos:
-                pos[name] = len(self.columns)
-                self.columns.append(name)
-        cells = [""] * len(self.columns)
-        for name, value in fields.items():
-            cells[pos[name]] = csv_cell(value)
-        line = ",".join(cells)
+        keys = tuple(fields)
+        if keys == self._last_keys:  # the hot path: the same columns in the same order as the row before
+            values = list(fields.values())
+        else:
+            pos = self._pos
+            for name in keys:
+                if name not in pos:
+                    pos[name] = len(self.columns)
+                    self.columns.append(name)
+            values = [""] * len(self.columns)
+            for name, value in fields.items():
+                values[pos[name]] = value
+            self._last_keys = keys if keys == tuple(self.columns) else ()
+        line = ",".join(values)
+        if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
+            line = ",".join(csv_cell(value) for value in values)  # some cell needs quoting
         self._lines.append(line)
-        self._widths.append(len(cells))
+        self._widths.append(len(values))
         self.indexes.append(index)
         self.chars += len(line) + 1
 

@@ -3,6 +3,7 @@ A conversion raises ValueError with a reason that never quotes the value."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -47,6 +48,15 @@ MAX_TEXT_CHARS = 10_000  # one text value
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when objects and arrays nest more than `limit` levels (checked without recursion)."""
+    if isinstance(value, str):  # JSON text: fewer brackets than the limit cannot nest deeper
+        if value.count("{") + value.count("[") <= limit:
+            return False
+        try:
+            value = json.loads(value)
+        except RecursionError:
+            return True
+        except ValueError:
+            return False  # not JSON at all: the caller says so
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

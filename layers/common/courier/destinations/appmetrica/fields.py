@@ -77,12 +77,12 @@ def json_object(value: Any) -> str:
     if isinstance(value, str):
         if len(value) > MAX_JSON_CHARS:
             raise ValueError(f"is longer than {MAX_JSON_CHARS} characters")
+        if too_deep(value):  # counted on the text first: deep JSON is never parsed recursively
+            raise ValueError(f"is nested more than {MAX_DEPTH} levels")
         try:
             parsed = json.loads(value)
         except (ValueError, RecursionError):
             raise ValueError("is not valid JSON") from None
-        if too_deep(parsed):
-            raise ValueError(f"is nested more than {MAX_DEPTH} levels")
         if isinstance(parsed, dict):
             return value
     raise ValueError("must be a JSON object")

@@ -12,13 +12,13 @@ import re
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 # --- phone --------------------------------------------------------------------------------------------------------
-_PHONE_CHARS = frozenset("0123456789()-+ \t\n\x0b\f\r")  # Java's \s is ASCII-only
+_PHONE_PUNCTUATION = str.maketrans("", "", "()-+ \t\n\x0b\f\r")  # Java's \s is ASCII-only
 
 
 def normalise_phone(raw: str) -> str | None:
-    if not raw or not set(raw) <= _PHONE_CHARS:
+    digits = raw.translate(_PHONE_PUNCTUATION)  # what is left must be ASCII digits only
+    if not raw or not (digits.isascii() and (digits.isdigit() or not digits)):
         return None
-    digits = "".join(ch for ch in raw if ch.isdigit())
     if not 10 <= len(digits) <= 13 or digits[0] == "0":
         return None
     plus = raw[0] == "+"  # the raw first character: " +4930123456" is treated as a bare number
@@ -83,16 +83,12 @@ def _local_ok(local: str) -> bool:
     return True
 
 
-def _label_ok(label: str) -> bool:
-    def letter_or_digit(ch: str) -> bool:
-        return ch.isalpha() or ch in "0123456789"
+# A domain label: letters (any script) and ASCII digits, with inner hyphens.
+_LABEL = re.compile(r"(?:[^\W\d_]|[0-9])(?:(?:[^\W\d_]|[0-9]|-)*(?:[^\W\d_]|[0-9]))?")
 
-    return (
-        1 <= len(label) <= 63
-        and letter_or_digit(label[0])
-        and letter_or_digit(label[-1])
-        and all(letter_or_digit(ch) or ch == "-" for ch in label)
-    )
+
+def _label_ok(label: str) -> bool:
+    return len(label) <= 63 and _LABEL.fullmatch(label) is not None
 
 
 def _domain_ok(domain: str) -> bool:

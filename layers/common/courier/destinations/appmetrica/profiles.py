@@ -157,11 +157,12 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
             except ValueError as error:
                 errors.append(f"{key}: {error}")
             text = None
+        hashed_given = any(name.startswith("appmetrica_1pd") for name in attributes)
         for kind in kinds:
             value = record.get(kind.field)
             if value is None or value == "" or value == []:
                 continue
-            if any(name in attributes for name in kind.names):
+            if hashed_given and any(name in attributes for name in kind.names):
                 errors.append(f"{kind.field}: send it raw or already hashed in attributes, not both")
                 continue
             for name, hashed in zip(kind.names, kind.hashes(value, notes), strict=False):

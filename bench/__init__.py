@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench`. Courier's paths against baselines measured in the same run, on this machine."""

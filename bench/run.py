@@ -1,0 +1,273 @@
+"""`make bench`: Courier's paths against the raw limit and the naive client, measured in the same run.
+
+Every measurement runs in a fresh process (its peak memory is its own); S3 lives in moto's server process and the
+destinations in bench.servers, keeping counts only. Writes bench/RESULTS.md and bench/throughput.png."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BUCKET, TABLE = "bench-data", "bench-ledger"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(aws_port: int, emulator_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common'}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DATA_BUCKET": BUCKET,
+        "IDEMPOTENCY_TABLE": TABLE,
+        "APPMETRICA_API_URL": f"http://127.0.0.1:{emulator_port}",
+        "APPMETRICA_POST_API_KEY": "bench-post-api-key",
+        "APPMETRICA_APPLICATION_ID": "1111",
+        "ALTCRAFT_API_URL": f"http://127.0.0.1:{emulator_port + 1}",
+        "ALTCRAFT_API_TOKEN": "bench-token",
+        "ALTCRAFT_DB_ID": "1",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+def write_file(kind: str, rows: int) -> Path:
+    """Generated data: events, profiles with three first-party values each, Altcraft profiles."""
+    ts = int(time.time()) - 3600
+    path = Path(tempfile.mkstemp(suffix=".csv", prefix=f"courier-bench-{kind}-")[1])
+    with path.open("w", encoding="utf-8") as out:
+        if kind == "events":
+            out.write("profile_id,event_name,event_timestamp,session_type,event_json\n")
+            for n in range(rows):
+                out.write(f'user-{n},purchase,{ts},foreground,"{{""sku"":""A-{n % 97}"",""qty"":{n % 5}}}"\n')
+        elif kind == "profiles":
+            out.write("profile_id,attributes.level,phone,email,telegram\n")
+            for n in range(rows):
+                out.write(
+                    f"crm-{n},gold,+7 (916) {n % 1000:03d}-{n // 1000 % 100:02d}-{n % 97:02d},"
+                    f"User.{n}+x@GoogleMail.com,@User{n}\n"
+                )
+        else:
+            out.write("email,_fname,phones\n")
+            for n in range(rows):
+                out.write(f"p{n}@example.com,Person {n},+7900{n:07d}\n")
+    return path
+
+
+def measure(env: dict[str, str], path: str, key: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.measure", path, key], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"{path} on {key} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["rows_per_s"] = result["rows"] / result["seconds"]
+    return result
+
+
+def import_seconds(env: dict[str, str], module: str, runs: int = 7) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
+
+
+def layer_zip_mb() -> float | None:
+    built = ROOT / ".aws-sam" / "build" / "CommonLayer"
+    if not built.is_dir():
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in built.rglob("*"):
+            if file.is_file():
+                archive.write(file, file.relative_to(built))
+    return buffer.tell() / 1024 / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--sizes", default="10000,100000,1000000,5000000")
+    parser.add_argument("--profile-max", type=int, default=1_000_000)
+    parser.add_argument("--altcraft-max", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    aws_port, emulator_port = free_port(), free_port()
+    env = environment(aws_port, emulator_port)
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(aws_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    servers = subprocess.Popen(
+        [sys.executable, "-m", "bench.servers", str(emulator_port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if servers.stdout is None or servers.stdout.readline().strip() != "ready":
+            raise RuntimeError("the emulators did not start")
+        import boto3
+
+        os.environ.update(
+            {
+                k: env[k]
+                for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+            }
+        )
+        for _ in range(50):
+            try:
+                boto3.client("s3").create_bucket(Bucket=BUCKET)
+                break
+            except Exception:
+                time.sleep(0.2)
+        boto3.client("dynamodb").create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        results: list[dict[str, Any]] = []
+        for size in sizes:
+            plan = [("events", "limit"), ("events", "appmetrica_events")]
+            if size <= args.profile_max:
+                plan.append(("profiles", "appmetrica_profiles"))
+            if size <= args.altcraft_max:
+                plan.append(("altcraft", "altcraft_profile_import"))
+            files: dict[str, str] = {}
+            for kind, path in plan:
+                if kind not in files:
+                    local = write_file(kind, size)
+                    files[kind] = f"{path if path != 'limit' else 'appmetrica_events'}/{kind}-{size}.csv"
+                    boto3.client("s3").upload_file(str(local), BUCKET, files[kind])
+                    local.unlink()
+                result = measure(env, path, files[kind])
+                results.append({"size": size, "path": path, **result})
+                print(
+                    f"{size:>9,} rows  {path:<24} {result['rows_per_s']:>12,.0f} rows/s  {result['peak_mb']:>7.1f} MB",
+                    flush=True,
+                )
+        naive = measure(env, "naive", f"appmetrica_events/events-{sizes[0]}.csv")
+        print(f"naive: {naive['rows_per_s']:,.0f} rows/s ({naive['rows']} one-event requests)", flush=True)
+        imports = {
+            "boto3": import_seconds(env, "boto3"),
+            "handler": import_seconds(env, "functions.appmetrica_events.app"),
+        }
+        write_results(results, naive, imports, layer_zip_mb(), " ".join(["make bench", *(argv or sys.argv[1:])]))
+    finally:
+        servers.terminate()
+        moto.terminate()
+        servers.wait(timeout=10)
+        moto.wait(timeout=10)
+
+
+def write_results(
+    results: list[dict[str, Any]],
+    naive: dict[str, Any],
+    imports: dict[str, float],
+    layer_mb: float | None,
+    command: str,
+) -> None:
+    by = {(r["size"], r["path"]): r for r in results}
+    sizes = sorted({r["size"] for r in results})
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+        f"Command: `{command}`.",
+        "",
+        "Every path runs in its own process against moto's S3 server and the emulators (in another process, keeping "
+        "counts only), so the destination's own parsing is in every number: **limit** streams the object's bytes "
+        "into requests of 100,000 lines with no parsing; **courier** is the real function path (S3 notification → "
+        "`lambda_handler` → emulator over HTTP, ledger table included); **naive** sends one request per event.",
+        "",
+        "| rows | path | rows/s | courier / limit | courier / naive | peak memory (MB) |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        limit = by.get((size, "limit"))
+        for path in ("limit", "appmetrica_events", "appmetrica_profiles", "altcraft_profile_import"):
+            row = by.get((size, path))
+            if row is None:
+                continue
+            vs_limit = f"{row['rows_per_s'] / limit['rows_per_s']:.2f}" if limit and path != "limit" else ""
+            vs_naive = f"{row['rows_per_s'] / naive['rows_per_s']:,.0f}×" if path != "limit" else ""
+            lines.append(
+                f"| {size:,} | {path} | {row['rows_per_s']:,.0f} | {vs_limit} | {vs_naive} | {row['peak_mb']:.0f} |"
+            )
+    small, large = min(sizes), max(sizes)
+    mem_ratio = (
+        by[(large, "appmetrica_events")]["peak_mb"]
+        / by[
+            (min(s for s in sizes if s >= 100_000) if any(s >= 100_000 for s in sizes) else small, "appmetrica_events")
+        ]["peak_mb"]
+    )
+    lines += [
+        "",
+        f"- naive client: {naive['rows_per_s']:,.0f} rows/s ({naive['rows']:,} one-event requests).",
+        f"- peak memory of `appmetrica_events` at {large:,} rows / at 100,000 rows: {mem_ratio:.2f}.",
+        f"- importing a handler: {imports['handler'] * 1000:.0f} ms, `import boto3`: {imports['boto3'] * 1000:.0f} ms "
+        f"(ratio {imports['handler'] / imports['boto3']:.2f}).",
+        f"- built layer, zipped: {layer_mb:.1f} MB." if layer_mb is not None else "- built layer: run `make build`.",
+    ]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plot(results, sizes)
+
+
+def plot(results: list[dict[str, Any]], sizes: list[int]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (speed, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for path in ("limit", "appmetrica_events", "appmetrica_profiles", "altcraft_profile_import"):
+        points = sorted((r["size"], r["rows_per_s"], r["peak_mb"]) for r in results if r["path"] == path)
+        if points:
+            xs = [p[0] for p in points]
+            speed.plot(xs, [p[1] for p in points], marker="o", label=path)
+            memory.plot(xs, [p[2] for p in points], marker="o", label=path)
+    for axis, title, unit in ((speed, "throughput", "rows/s"), (memory, "peak memory", "MB")):
+        axis.set_xscale("log")
+        axis.set_xlabel("rows in the file")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(BENCH / "throughput.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
