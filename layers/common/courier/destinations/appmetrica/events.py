@@ -48,8 +48,8 @@ def make_event_preparer(settings: Settings, now: float) -> Preparer:
     default_application_id = settings.appmetrica_application_id
 
     def prepare(record: Record) -> Prepared:
-        out, errors, failed = f.convert_fields(record, conversions)
-        out = f.with_application_id(out, failed, default_application_id, errors)
+        out, errors, failed = f.convert_fields(record, conversions, f.defaults(record, default_application_id))
+        f.require_application_id(out, failed, errors)
         has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
         if has_profile and has_device:
             errors.append("profile_id: send exactly one of profile_id and appmetrica_device_id, not both")

@@ -114,8 +114,11 @@ def _utc(seconds: float) -> str:
 def event_timestamp(now: float) -> Any:
     """Unix seconds inside the Post API window; ISO-8601 converted; milliseconds refused."""
     oldest, latest = now - WINDOW_SECONDS, now + FUTURE_TOLERANCE_SECONDS
+    low, high = str(int(oldest) + 1), str(int(latest))  # ten digits each until the year 2286
 
     def check(value: Any) -> str:
+        if isinstance(value, str) and len(value) == len(low) == len(high) and low <= value <= high and value.isdigit():
+            return value  # the hot path: Unix seconds inside the window, compared as text
         if isinstance(value, str):
             stripped = value.strip()
             seconds = int(stripped) if stripped.isdigit() else _iso_seconds(stripped)
@@ -136,11 +139,11 @@ def event_timestamp(now: float) -> Any:
 
 
 def convert_fields(
-    record: Mapping[str, Any], conversions: Mapping[str, Callable[[Any], str]]
+    record: Mapping[str, Any], conversions: Mapping[str, Callable[[Any], str]], out: dict[str, str] | None = None
 ) -> tuple[dict[str, str], list[str], set[str]]:
-    """The record's fields that `conversions` knows, converted in the record's order (empty values count as
-    absent), the reasons for those that failed, and their names."""
-    out: dict[str, str] = {}
+    """The record's fields that `conversions` knows, converted in the record's order after what `out` already
+    holds (empty values count as absent), the reasons for those that failed, and their names."""
+    out = {} if out is None else out
     errors: list[str] = []
     failed: set[str] = set()
     for name, value in record.items():
@@ -155,11 +158,12 @@ def convert_fields(
     return out, errors, failed
 
 
-def with_application_id(out: dict[str, str], failed: set[str], default: str, errors: list[str]) -> dict[str, str]:
-    """Puts the configured application id first when the record has none (and did not fail to give one)."""
-    if "application_id" in out or "application_id" in failed:
-        return out
-    if default:
-        return {"application_id": default, **out}
-    errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
-    return out
+def defaults(record: Mapping[str, Any], default_application_id: str) -> dict[str, str]:
+    """What a prepared record starts with: the configured application id, first, when the record gives none."""
+    given = record.get("application_id")
+    return {"application_id": default_application_id} if default_application_id and given in (None, "") else {}
+
+
+def require_application_id(out: dict[str, str], failed: set[str], errors: list[str]) -> None:
+    if "application_id" not in out and "application_id" not in failed:
+        errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")

@@ -134,8 +134,8 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
 
     def prepare(record: Record) -> Prepared:
         notes: list[str] = []
-        out, errors, failed = f.convert_fields(record, IDENTITY_FIELDS)
-        out = f.with_application_id(out, failed, default_application_id, errors)
+        out, errors, failed = f.convert_fields(record, IDENTITY_FIELDS, f.defaults(record, default_application_id))
+        f.require_application_id(out, failed, errors)
         if "profile_id" not in out and "profile_id" not in failed:
             errors.append("profile_id: is required (the profiles method matches profiles by profile_id)")
         elif len(out.get("profile_id", "")) > MAX_TEXT:
