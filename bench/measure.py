@@ -23,8 +23,8 @@ def limit(key: str) -> int:
     url = os.environ["APPMETRICA_API_URL"] + "/logs/v1/import/events.csv"
     params = {"post_api_key": os.environ["APPMETRICA_POST_API_KEY"], "application_id": "1111"}
     session = requests.Session()
-    header, rows, buffered, pending = b"", 0, 0, b""
-    chunks: list[bytes] = []
+    header, rows, pending = b"", 0, b""
+    lines: list[bytes] = []
     for chunk in body.iter_chunks(1 << 20):
         data = pending + chunk
         cut = data.rfind(b"\n") + 1
@@ -32,15 +32,14 @@ def limit(key: str) -> int:
         if not header:
             end = data.index(b"\n") + 1
             header, data = data[:end], data[end:]
-        lines = data.count(b"\n")
-        chunks.append(data)
-        buffered += lines
-        if buffered >= LINES_PER_REQUEST:
-            session.post(url, params=params, data=header + b"".join(chunks), timeout=600).raise_for_status()
-            rows, buffered, chunks = rows + buffered, 0, []
-    if chunks:
-        session.post(url, params=params, data=header + b"".join(chunks), timeout=600).raise_for_status()
-        rows += buffered
+        lines += data.splitlines(keepends=True)
+        while len(lines) >= LINES_PER_REQUEST:
+            batch, lines = lines[:LINES_PER_REQUEST], lines[LINES_PER_REQUEST:]
+            session.post(url, params=params, data=header + b"".join(batch), timeout=600).raise_for_status()
+            rows += len(batch)
+    if lines:
+        session.post(url, params=params, data=header + b"".join(lines), timeout=600).raise_for_status()
+        rows += len(lines)
     return rows
 
 
