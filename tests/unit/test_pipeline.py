@@ -6,17 +6,31 @@ import gzip
 import io
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from courier.delivery.outcomes import ItemResult, SendResult, Status
-from courier.delivery.pipeline import Delivery, as_rows, deliver
-from courier.destinations import Batch
+from courier.delivery.outcomes import ItemResult, SendResult, Status, Tally
+from courier.delivery.pipeline import Delivery, OnReject, SourceRow, as_rows
+from courier.destinations import Batch, Destination, Preparer, Sender
 from courier.destinations.appmetrica.events import APPMETRICA_EVENTS, make_event_preparer
 from courier.settings import Settings
 from courier.sources.files import open_rows
 from tests.support import recent
+
+
+def deliver(
+    destination: Destination,
+    prepare: Preparer,
+    sender: Sender,
+    rows: Iterable[SourceRow],
+    deadline: float,
+    on_reject: OnReject,
+) -> Tally:
+    """The whole flow over some rows, as a door runs it."""
+    delivery = Delivery(destination, prepare, sender, deadline, on_reject)
+    delivery.feed(rows)
+    return delivery.finish()
 
 
 @dataclass

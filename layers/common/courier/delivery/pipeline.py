@@ -55,10 +55,6 @@ class Delivery:
         self._slowest = 0.0  # the longest time reading and sending one chunk took
 
     @property
-    def must_retry(self) -> bool:
-        return self.tally.pending > 0 and self.continue_from is None
-
-    @property
     def stopped(self) -> bool:
         return self.tally.pending > 0
 
@@ -166,20 +162,6 @@ class Delivery:
         self.pending_indexes.extend(indexes)
         if reason:
             self.tally.retry_reason = reason
-
-
-def deliver(
-    destination: Destination,
-    prepare: Preparer,
-    sender: Sender,
-    rows: Iterable[SourceRow],
-    deadline: float,
-    on_reject: OnReject,
-    check_fields: bool = False,
-) -> Tally:
-    delivery = Delivery(destination, prepare, sender, deadline, on_reject)
-    delivery.feed(rows, check_fields)
-    return delivery.finish()
 
 
 def as_rows(records: Iterable[Any]) -> Iterable[SourceRow]:
