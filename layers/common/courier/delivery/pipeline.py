@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from courier.delivery.batching import Batcher
@@ -52,7 +53,9 @@ class Delivery:
         self.chunks = 0  # chunks formed so far, sent or not
         self.continue_from: int | None = None  # set when time ran out: the chunk a continuation starts at
         self._last_send = time.time()
-        self._slowest = 0.0  # the longest time reading and sending one chunk took
+        self._slowest = 0.0  # the longest time between two chunks (reading one while the other is sent)
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: tuple[str, Batch, Future[tuple[dict[str, Any], bool]]] | None = None
 
     @property
     def stopped(self) -> bool:
@@ -96,9 +99,15 @@ class Delivery:
     def finish(self) -> Tally:
         for batch in self._batcher.drain():
             self._send(batch)
+        self._settle_in_flight()
+        if self._pool is not None:
+            self._pool.shutdown()
         return self.tally
 
     def _send(self, batch: Batch) -> None:
+        """Sends a full batch while the next one is read: one request in flight, whose answer is counted (on this
+        thread) before the next request leaves, so a failure still stops the flow one chunk later at most."""
+        self._settle_in_flight()
         chunk = self.chunks
         self.chunks += 1
         if self.stopped:
@@ -113,13 +122,27 @@ class Delivery:
             self.continue_from = chunk  # no time for another chunk: a continuation takes it from here
             self._leave_pending(batch.indexes, "")
             return
-        self._deliver_chunk(f"{self._unit}#{chunk}", batch)
+        key = f"{self._unit}#{chunk}"
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="courier-send")
+        self._in_flight = (key, batch, self._pool.submit(self._request, key, batch))
         self._last_send = time.time()
 
+    def _request(self, key: str, batch: Batch) -> tuple[dict[str, Any], bool]:
+        """The request through the ledger; touches no state of this object but the sender's (one at a time)."""
+        return self._ledger.once(key, lambda: self._sender.send(batch, self._deadline).to_json(), _finished)
+
+    def _settle_in_flight(self) -> None:
+        if self._in_flight is not None:
+            key, batch, answer = self._in_flight
+            self._in_flight = None
+            self._apply(key, batch, *answer.result())
+
     def _deliver_chunk(self, key: str, batch: Batch) -> None:
-        recorded, repeated = self._ledger.once(
-            key, lambda: self._sender.send(batch, self._deadline).to_json(), _finished
-        )
+        """Sends now and counts the answer (the rare paths: halves of a refused batch, leftovers of an earlier run)."""
+        self._apply(key, batch, *self._request(key, batch))
+
+    def _apply(self, key: str, batch: Batch, recorded: dict[str, Any], repeated: bool) -> None:
         result = SendResult.from_json(recorded)
         if not repeated:
             self.tally.requests += result.requests
