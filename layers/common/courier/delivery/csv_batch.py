@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from itertools import chain
 
 
 def csv_cell(value: str) -> str:
@@ -22,7 +23,7 @@ class CsvBatch:
         self.key = key
         self.columns: list[str] = []
         self._pos: dict[str, int] = {}
-        self._lines: list[str] = []
+        self._lines: list[bytes] = []
         self._widths: list[int] = []
         self.indexes: list[int] = []  # the source index of each row, to report refusals against
         self.chars = 0
@@ -50,16 +51,17 @@ class CsvBatch:
         line = ",".join(values)
         if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
             line = ",".join(csv_cell(value) for value in values)  # some cell needs quoting
-        self._lines.append(line)
+        encoded = line.encode()  # kept as bytes: the body is then one join, with no text copy beside it
+        self._lines.append(encoded)
         self._widths.append(len(values))
         self.indexes.append(index)
-        self.chars += len(line) + 1
+        self.chars += len(encoded) + 1
 
-    def _body_lines(self) -> Iterator[str]:
+    def _body_lines(self) -> Iterator[bytes]:
         width = len(self.columns)
-        yield ",".join(csv_cell(c) for c in self.columns)
+        yield ",".join(csv_cell(c) for c in self.columns).encode()
         for line, have in zip(self._lines, self._widths, strict=True):
-            yield line if have == width else line + "," * (width - have)
+            yield line if have == width else line + b"," * (width - have)
 
     def subset(self, positions: list[int]) -> CsvBatch:
         part = CsvBatch(self.key)
@@ -72,10 +74,10 @@ class CsvBatch:
 
     def sample(self, limit: int) -> list[str]:
         lines = self._body_lines()
-        return [next(lines) for _ in range(min(limit, self.rows) + 1)]  # the header, then rows
+        return [next(lines).decode() for _ in range(min(limit, self.rows) + 1)]  # the header, then rows
 
     def body(self) -> bytes:
-        return ("\n".join(self._body_lines()) + "\n").encode("utf-8")
+        return b"\n".join(chain(self._body_lines(), (b"",)))  # the last line ends too, with no copy of the body
 
     def records(self) -> list[dict[str, str]]:
         """The rows back as field maps (only on the rare path where the destination refuses a batch)."""
