@@ -27,7 +27,12 @@ for _path in (ROOT / "layers" / "common", ROOT):  # as in Lambda: the layer and 
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-FUNCTIONS = ("appmetrica_events", "appmetrica_profiles", "altcraft_profile_import", "altcraft_profile_update")
+
+def functions() -> list[str]:
+    """The functions template.yaml declares."""
+    from sandbox.stack import function_wirings, load_template
+
+    return list(function_wirings(load_template()))
 
 
 def destination_of(function: str) -> Any:
@@ -184,14 +189,14 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser = argparse.ArgumentParser(prog="courier", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     send = commands.add_parser("send", help="push one local file through a function")
-    send.add_argument("function", choices=FUNCTIONS)
+    send.add_argument("function", choices=functions())
     send.add_argument("file", type=Path)
     where = send.add_mutually_exclusive_group()
     where.add_argument("--dry-run", action="store_true", help="validate and build only; send nothing")
     where.add_argument("--live", action="store_true", help="send to the real API (settings from the environment)")
     send.add_argument("--show", type=int, default=5, help="built rows to print with --dry-run")
     again = commands.add_parser("replay", help="move dead-letter messages back to the function's queue")
-    again.add_argument("function", choices=FUNCTIONS)
+    again.add_argument("function", choices=functions())
     again.add_argument("--stack", help="a deployed stack's name (its outputs name the queues)")
     again.add_argument("--queue-url")
     again.add_argument("--dlq-url")

@@ -24,12 +24,6 @@ if TYPE_CHECKING:  # imported when run: the functions' loggers must be made afte
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 OUT = ROOT / "out" / "demo"
-ROUTES = {
-    "appmetrica_events": "/appmetrica/events",
-    "appmetrica_profiles": "/appmetrica/profiles",
-    "altcraft_profile_import": "/altcraft/profiles/import",
-    "altcraft_profile_update": "/altcraft/profiles/update",
-}
 
 
 @dataclass
@@ -189,7 +183,10 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
         (
             "HTTPS",
             lambda: requests.post(
-                sandbox.api_url + ROUTES[function], json=played.request, headers={"x-api-key": API_KEY}, timeout=30
+                sandbox.api_url + sandbox.functions[function].destination.route,
+                json=played.request,
+                headers={"x-api-key": API_KEY},
+                timeout=30,
             ),
         ),
     ):

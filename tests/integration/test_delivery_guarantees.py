@@ -19,16 +19,12 @@ from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.http_emulator import RESET, HttpEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once, sqs_event
+from sandbox.stack import function_wirings, load_template
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records, recent
 
 EVENTS = "appmetrica_events"
-ROUTES = {
-    "appmetrica_events": "/appmetrica/events",
-    "appmetrica_profiles": "/appmetrica/profiles",
-    "altcraft_profile_import": "/altcraft/profiles/import",
-    "altcraft_profile_update": "/altcraft/profiles/update",
-}
+ROUTES = {name: wiring.routes[0] for name, wiring in function_wirings(load_template()).items()}
 
 
 def events_csv(count: int, start: int = 0) -> bytes:

@@ -20,7 +20,7 @@ OnDelivered = Callable[[int, str], None]  # (index, the destination's id for the
 
 
 class Delivery:
-    """Feeds rows to a destination and counts where each one ended; stops at the first batch it must retry."""
+    """Feeds rows to a destination and counts where each one ended; stops reading once a batch must be retried."""
 
     def __init__(
         self,
