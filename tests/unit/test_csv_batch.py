@@ -52,7 +52,7 @@ def test_columns_are_the_union_of_the_batch_in_first_seen_order() -> None:
     # Then the header is the union and every row is padded to it
     assert batch.body() == b"a,b,c\n1,2,\n,3,4\n6,,5\n"
     assert batch.records() == [{"a": "1", "b": "2"}, {"b": "3", "c": "4"}, {"a": "6", "c": "5"}]
-    assert batch.indexes == [0, 1, 2]
+    assert list(batch.indexes) == [0, 1, 2]
 
 
 def test_batcher_closes_a_batch_at_the_row_cap() -> None:
@@ -77,4 +77,4 @@ def test_one_request_per_application_id() -> None:
     for i, app in enumerate(["1", "2", "1", "2", "1"]):
         assert batcher.add({"application_id": app, "n": str(i)}, i) is None
     batches = {batch.key: batch for batch in batcher.drain()}
-    assert {key: batch.indexes for key, batch in batches.items()} == {"1": [0, 2, 4], "2": [1, 3]}
+    assert {key: list(batch.indexes) for key, batch in batches.items()} == {"1": [0, 2, 4], "2": [1, 3]}

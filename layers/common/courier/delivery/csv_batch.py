@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from itertools import chain
+from array import array
+from bisect import bisect_right
 
 
 def csv_cell(value: str) -> str:
@@ -15,23 +15,42 @@ def csv_cell(value: str) -> str:
 
 
 class CsvBatch:
-    """Rows are kept as ready CSV lines; a column first seen late pads the earlier lines when the body is built."""
+    """Rows go into one growing buffer of CSV lines (no object kept per row); the body is built from it once, and the
+    buffer is then dropped, so a batch in flight holds one copy of its rows.
 
-    __slots__ = ("_last_keys", "_lines", "_pos", "_widths", "chars", "columns", "indexes", "key")
+    A column first seen late pads the earlier lines when the body is built. Columns only grow, so a row's width is
+    the column count when it was added: `_growth` records where that count changed."""
+
+    __slots__ = (
+        "_body",
+        "_ends",
+        "_growth",
+        "_header_length",
+        "_last_keys",
+        "_pos",
+        "_rows",
+        "chars",
+        "columns",
+        "indexes",
+        "key",
+    )
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.columns: list[str] = []
         self._pos: dict[str, int] = {}
-        self._lines: list[bytes] = []
-        self._widths: list[int] = []
-        self.indexes: list[int] = []  # the source index of each row, to report refusals against
+        self._rows = bytearray()  # the rows' lines, each ending in \n, until the body is built
+        self._ends = array("Q")  # where each row's line ends (after its \n) in _rows, or in the body after its header
+        self._growth: list[tuple[int, int]] = []  # (first row, column count) at each change of the count
+        self._body: bytes | None = None
+        self._header_length = 0
+        self.indexes = array("q")  # the source index of each row, to report refusals against
         self.chars = 0
         self._last_keys: tuple[str, ...] = ()  # the columns of the last row, when they were all the columns
 
     @property
     def rows(self) -> int:
-        return len(self._lines)
+        return len(self._ends)
 
     def add(self, fields: dict[str, str], index: int, original: object = None) -> None:
         """Adds a row; the original is not kept (the sent row is what a rejected file shows)."""
@@ -48,36 +67,58 @@ class CsvBatch:
             for name, value in fields.items():
                 values[pos[name]] = value
             self._last_keys = keys if keys == tuple(self.columns) else ()
+            if not self._growth or self._growth[-1][1] != len(values):
+                self._growth.append((self.rows, len(values)))
         line = ",".join(values)
         if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
             line = ",".join(csv_cell(value) for value in values)  # some cell needs quoting
-        encoded = line.encode()  # kept as bytes: the body is then one join, with no text copy beside it
-        self._lines.append(encoded)
-        self._widths.append(len(values))
-        self.indexes.append(index)
-        self.chars += len(encoded) + 1
+        self._append(line.encode(), index)
 
-    def _body_lines(self) -> Iterator[bytes]:
-        width = len(self.columns)
-        yield ",".join(csv_cell(c) for c in self.columns).encode()
-        for line, have in zip(self._lines, self._widths, strict=True):
-            yield line if have == width else line + b"," * (width - have)
+    def _append(self, line: bytes, index: int) -> None:
+        rows = self._rows
+        rows += line
+        rows += b"\n"
+        self._ends.append(len(rows))
+        self.indexes.append(index)
+        self.chars = len(rows)
+
+    def _width(self, row: int) -> int:
+        return self._growth[bisect_right(self._growth, (row, len(self.columns) + 1)) - 1][1]
+
+    def _line(self, row: int) -> bytes:
+        """The row's line as sent: without its \n, padded to all the columns."""
+        data, at = (self._rows, 0) if self._body is None else (self._body, self._header_length)
+        line = bytes(data[at + (self._ends[row - 1] if row else 0) : at + self._ends[row] - 1])
+        return line + b"," * (len(self.columns) - self._width(row))
+
+    def _header(self) -> bytes:
+        return ",".join(csv_cell(c) for c in self.columns).encode() + b"\n"
 
     def subset(self, positions: list[int]) -> CsvBatch:
         part = CsvBatch(self.key)
         part.columns, part._pos = self.columns, self._pos
-        part._lines = [self._lines[p] for p in positions]
-        part._widths = [self._widths[p] for p in positions]
-        part.indexes = [self.indexes[p] for p in positions]
-        part.chars = sum(len(line) + 1 for line in part._lines)
+        part._growth = [(0, len(self.columns))]
+        for position in positions:
+            part._append(self._line(position), self.indexes[position])
         return part
 
     def sample(self, limit: int) -> list[str]:
-        lines = self._body_lines()
-        return [next(lines).decode() for _ in range(min(limit, self.rows) + 1)]  # the header, then rows
+        return [self._header().decode()[:-1]] + [self._line(row).decode() for row in range(min(limit, self.rows))]
 
     def body(self) -> bytes:
-        return b"\n".join(chain(self._body_lines(), (b"",)))  # the last line ends too, with no copy of the body
+        """The request body, built once; the rows are then read from it."""
+        if self._body is None:
+            header = self._header()
+            if len(self._growth) > 1:  # some rows are narrower than the columns: pad them (the rare path)
+                padded = CsvBatch(self.key)
+                padded._growth = [(0, len(self.columns))]
+                for row in range(self.rows):
+                    padded._append(self._line(row), 0)
+                self._rows, self._ends = padded._rows, padded._ends
+                self._growth = padded._growth
+            self._body, self._header_length = b"".join((header, self._rows)), len(header)
+            self._rows = bytearray()
+        return self._body
 
     def records(self) -> list[dict[str, str]]:
         """The rows back as field maps (only on the rare path where the destination refuses a batch)."""

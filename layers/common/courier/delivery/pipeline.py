@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -180,7 +180,7 @@ class Delivery:
         else:
             self._leave_pending(indexes, items[positions[0]].reason)
 
-    def _leave_pending(self, indexes: list[int], reason: str) -> None:
+    def _leave_pending(self, indexes: Sequence[int], reason: str) -> None:
         self.tally.pending += len(indexes)
         self.pending_indexes.extend(indexes)
         if reason:

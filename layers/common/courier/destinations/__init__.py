@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,8 +20,10 @@ class Batch(Protocol):
     """Prepared records bound for one request; `indexes` are their places in the source, in batch order."""
 
     key: str
-    indexes: list[int]
     chars: int
+
+    @property
+    def indexes(self) -> Sequence[int]: ...
 
     @property
     def rows(self) -> int: ...

@@ -10,6 +10,8 @@ from typing import Any
 
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# One encoder for every compact JSON text a request carries (json.dumps would build one per call).
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def as_bool(value: Any) -> bool:

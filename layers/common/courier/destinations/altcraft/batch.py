@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from courier.destinations.altcraft import rules
+from courier.destinations.values import compact_json
 
 # Parameters that apply to a whole batch request; records that differ in any of them never share one.
 BATCH_LEVEL = (
@@ -71,7 +72,7 @@ class AltcraftBatch:
         return any(rules.uses_non_idempotent(body["data"]) for body in self.bodies)
 
     def add(self, fields: dict[str, Any], index: int, original: Any) -> None:
-        item = json.dumps(batch_item(fields), ensure_ascii=False, separators=(",", ":"))
+        item = compact_json(batch_item(fields))
         self.bodies.append(fields)
         self.originals.append(original)
         self.items.append(item)
@@ -98,5 +99,5 @@ class AltcraftBatch:
         first = self.bodies[0]
         head: dict[str, Any] = {"token": token}
         head.update({name: first[name] for name in BATCH_LEVEL if name in first})
-        opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+        opening = compact_json(head)[:-1]
         return (opening + ',"data":[' + ",".join(self.items) + "]}").encode("utf-8")

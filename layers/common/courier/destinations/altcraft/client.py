@@ -3,7 +3,6 @@ read for `error` / `error_text` (not only the HTTP status), and batch `result[i]
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
@@ -14,6 +13,7 @@ from courier.delivery.outcomes import ItemResult, SendResult, Status
 from courier.destinations import Batch, Sender
 from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import AltcraftBatch
+from courier.destinations.values import compact_json
 from courier.http.retrying import (
     ALWAYS,
     NEVER_TWICE,
@@ -80,7 +80,7 @@ class AltcraftSender:
                 items.append(items[-1])
                 continue
             careful = rules.uses_non_idempotent(body["data"])
-            payload = json.dumps({"token": token, **body}, ensure_ascii=False, separators=(",", ":")).encode()
+            payload = compact_json({"token": token, **body}).encode()
             attempts = self._post(self._single_url, payload, deadline, not careful)
             made, retried = made + attempts.requests, retried + attempts.retries
             answer = _answer(attempts, token)

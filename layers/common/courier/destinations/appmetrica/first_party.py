@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -32,7 +33,9 @@ def normalise_phone(raw: str) -> str | None:
 
 
 # --- e-mail -------------------------------------------------------------------------------------------------------
-_LOCAL_PART = re.compile(r"[a-zA-Z0-9'!#$%&*+,\-./=?^_`{|}~]+")  # the SDK's class: '+-/' is a range, so ',' passes
+_LOCAL_CLASS = r"[a-zA-Z0-9'!#$%&*+,\-./=?^_`{|}~]+"  # the SDK's class: '+-/' is a range, so ',' and '.' pass
+_LOCAL_PART = re.compile(_LOCAL_CLASS)
+_DOTTED_LOCAL = re.compile(rf"{_LOCAL_CLASS.replace('.', '')}(?:\.{_LOCAL_CLASS.replace('.', '')})*")
 _YANDEX_TLDS = (
     "ru",
     "by",
@@ -54,6 +57,8 @@ _YANDEX_TLDS = (
     "com.tr",
     "com.ru",
 )
+_YANDEX_DOMAINS = frozenset(f"yandex.{tld}" for tld in _YANDEX_TLDS) | {"ya.ru"}
+_YANDEX_SUBDOMAINS = tuple(f".yandex.{tld}" for tld in _YANDEX_TLDS)
 
 
 def _quoted_part_ok(part: str) -> bool:
@@ -73,6 +78,8 @@ def _quoted_part_ok(part: str) -> bool:
 def _local_ok(local: str) -> bool:
     if not 1 <= len(local) <= 64:
         return False
+    if _DOTTED_LOCAL.fullmatch(local):  # the usual address: unquoted parts, one regex pass
+        return True
     for part in local.split("."):
         if not part:
             return False
@@ -102,20 +109,24 @@ def _domain_ok(domain: str) -> bool:
     )
 
 
-def _is_yandex(domain: str) -> bool:
-    if domain == "ya.ru":
-        return True
-    return any(domain == f"yandex.{tld}" or domain.endswith(f".yandex.{tld}") for tld in _YANDEX_TLDS)
+@lru_cache(maxsize=4096)  # addresses share few domains: each is checked and mapped once
+def _normal_domain(domain: str) -> str | None:
+    """The domain to hash with (Yandex and Google Mail aliases mapped), or None when it is not valid."""
+    if not _domain_ok(domain):
+        return None
+    domain = domain.replace("googlemail.com", "gmail.com")
+    return "yandex.ru" if domain in _YANDEX_DOMAINS or domain.endswith(_YANDEX_SUBDOMAINS) else domain
 
 
 def normalise_email(raw: str) -> str | None:
     value = raw.strip().lstrip("+").lower()
     local, at, domain = value.rpartition("@")
-    if not at or not _local_ok(local) or not _domain_ok(domain):
+    if not at or not _local_ok(local):
         return None
-    domain = domain.replace("googlemail.com", "gmail.com")
-    if _is_yandex(domain):
-        domain = "yandex.ru"
+    normal = _normal_domain(domain)
+    if normal is None:
+        return None
+    domain = normal
     if domain == "yandex.ru":
         local = local.replace(".", "-")
     elif domain == "gmail.com":

@@ -19,7 +19,7 @@ from courier.destinations.appmetrica.first_party import (
     normalise_telegram,
     sha256_hex,
 )
-from courier.destinations.values import as_bool, as_number
+from courier.destinations.values import as_bool, as_number, compact_json
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -37,28 +37,30 @@ class FirstParty:
 
     def hashes(self, value: Any, notes: list[str]) -> list[str]:
         """Hashes of the valid values, deduplicated in order, at most len(names); notes say what was dropped."""
-        values = value if isinstance(value, list) else str(value).split(";")
+        if isinstance(value, str) and ";" not in value:  # the usual cell: one value
+            return [hashed] if (hashed := self.hash(value, notes)) else []
         hashes: list[str] = []
-        for raw in values:
+        for raw in value if isinstance(value, list) else str(value).split(";"):
             if not isinstance(raw, str):
                 notes.append(f"{self.field}: a value that is not text was dropped")
-                continue
-            if not raw.strip():
-                continue
-            stripped = raw.strip()
-            if SHA256_HEX.fullmatch(stripped):  # already hashed upstream
-                hashed = stripped
-            else:
-                normalised = self.normalise(raw)
-                if normalised is None:
-                    notes.append(f"{self.field}: a value that is not {self.what} was dropped")
-                    continue
-                hashed = sha256_hex(normalised)
-            if hashed not in hashes:
+            elif (hashed := self.hash(raw, notes)) and hashed not in hashes:
                 hashes.append(hashed)
         if len(hashes) > len(self.names):
             notes.append(f"{self.field}: only the first {len(self.names)} distinct values are sent")
         return hashes[: len(self.names)]
+
+    def hash(self, raw: str, notes: list[str]) -> str:
+        """One value's hash ('' for a blank value, and for one that is not valid, with a note)."""
+        stripped = raw.strip()
+        if not stripped:
+            return ""
+        if len(stripped) == 64 and SHA256_HEX.fullmatch(stripped):  # already hashed upstream
+            return stripped
+        normalised = self.normalise(raw)
+        if normalised is None:
+            notes.append(f"{self.field}: a value that is not {self.what} was dropped")
+            return ""
+        return sha256_hex(normalised)
 
 
 def first_party_kinds(settings: Settings) -> list[FirstParty]:
@@ -157,8 +159,10 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
             except ValueError as error:
                 errors.append(f"{key}: {error}")
             text = None
-        hashed_given = any(name.startswith("appmetrica_1pd") for name in attributes)
-        for kind in kinds:
+        errors.extend(problem for name, value in attributes.items() if (problem := attribute_problem(name, value)))
+        hashed_given = bool(attributes) and any(name.startswith("appmetrica_1pd") for name in attributes)
+        members: list[str] = []  # '"name":"hash"': hashes are hex, so they join the JSON text as they are
+        for kind in kinds:  # the hashes made here are valid by construction: not checked again
             value = record.get(kind.field)
             if value is None or value == "" or value == []:
                 continue
@@ -166,25 +170,22 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
                 errors.append(f"{kind.field}: send it raw or already hashed in attributes, not both")
                 continue
             for name, hashed in zip(kind.names, kind.hashes(value, notes), strict=False):
-                attributes[name] = hashed
-                text = None
-        errors.extend(problem for name, value in attributes.items() if (problem := attribute_problem(name, value)))
-        if len(attributes) > MAX_ATTRIBUTES:
+                members.append(f'"{name}":"{hashed}"')
+        count = len(attributes) + len(members)
+        if count > MAX_ATTRIBUTES:
             errors.append(f"attributes: more than {MAX_ATTRIBUTES} attributes")
-        if not attributes and not errors:
+        if not count and not errors:
             errors.append("attributes: nothing to send")
         if errors:
             return None, errors + notes
-        out["attributes"] = (
-            text if text is not None else json.dumps(attributes, ensure_ascii=False, separators=(",", ":"))
-        )
+        if not members:
+            out["attributes"] = text if text is not None else compact_json(attributes)
+        else:
+            given = compact_json(attributes)[1:-1] if attributes else ""
+            out["attributes"] = "{" + ",".join([given, *members] if given else members) + "}"
         return out, notes
 
     return prepare
-
-
-def _compact_json(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], str | None]:
