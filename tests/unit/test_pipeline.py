@@ -68,11 +68,14 @@ def run(records: Any, sender: RecordingSender, rejected: list[Any] | None = None
     )
 
 
-def test_rows_are_split_into_requests_of_at_most_100000() -> None:
+def test_requests_grow_from_10000_rows_to_at_most_100000() -> None:
+    # Given a file of 350,000 events
     sender = RecordingSender()
-    tally = run(events(120_000), sender)
-    assert [len(batch) for batch in sender.batches] == [100_000, 20_000]
-    assert (tally.read, tally.delivered, tally.rejected, tally.pending, tally.requests) == (120_000, 120_000, 0, 0, 2)
+    # When it is delivered
+    tally = run(events(350_000), sender)
+    # Then the first request leaves early and the sizes double up to the Post API's cap
+    assert [len(batch) for batch in sender.batches] == [10_000, 20_000, 40_000, 80_000, 100_000, 100_000]
+    assert (tally.read, tally.delivered, tally.rejected, tally.pending, tally.requests) == (350_000, 350_000, 0, 0, 6)
 
 
 class CountingStream(io.RawIOBase):
@@ -210,8 +213,8 @@ def test_a_batch_to_retry_stops_the_flow_and_counts_pending() -> None:
     # Then nothing more is sent, and every row read is accounted for (the third chunk was read while the second
     # was in flight: it stays pending with it)
     assert len(sender.batches) == 2
-    assert tally.delivered == 100_000
-    assert tally.pending == 150_000
+    assert tally.delivered == 10_000  # requests of 10,000, then 20,000 and 40,000 rows
+    assert tally.pending == 20_000 + 40_000
     assert tally.read == tally.delivered + tally.rejected + tally.pending
     assert tally.retry_reason == "503"
 

@@ -9,7 +9,10 @@ from courier.destinations import Batch
 
 
 class Batcher:
-    """Hands back each batch as soon as it is full; `drain` gives the rest at the end."""
+    """Hands back each batch as soon as it is full; `drain` gives the rest at the end.
+
+    The row cap starts at `first_rows` and doubles with each full batch up to `max_rows`: the first request leaves
+    early, so sending overlaps reading even in a small file, and a large file still goes in the largest requests."""
 
     def __init__(
         self,
@@ -17,10 +20,12 @@ class Batcher:
         new_batch: Callable[[str], Batch],
         max_rows: int,
         max_chars: int,
+        first_rows: int | None = None,
     ) -> None:
         self._key_of = key_of
         self._new_batch = new_batch
         self._max_rows = max_rows
+        self._rows_cap = min(max_rows, first_rows or max_rows)
         self._max_chars = max_chars
         self._open: dict[str, Batch] = {}
 
@@ -30,8 +35,9 @@ class Batcher:
         if batch is None:
             batch = self._open[key] = self._new_batch(key)
         batch.add(fields, index, original)
-        if batch.rows >= self._max_rows or batch.chars >= self._max_chars:
+        if batch.rows >= self._rows_cap or batch.chars >= self._max_chars:
             del self._open[key]
+            self._rows_cap = min(self._max_rows, self._rows_cap * 2)
             return batch
         return None
 

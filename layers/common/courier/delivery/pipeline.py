@@ -17,6 +17,7 @@ from courier.destinations import Batch, Destination, Preparer, Sender
 SourceRow = tuple[int, Any, str]
 OnReject = Callable[[int, Any, list[str]], None]
 OnDelivered = Callable[[int, str], None]  # (index, the destination's id for the record, when it gives one)
+FIRST_REQUEST_ROWS = 10_000  # requests grow from this to the destination's cap (see Batcher)
 
 
 class Delivery:
@@ -43,7 +44,9 @@ class Delivery:
         self._deadline = deadline
         self._on_reject = on_reject
         self._on_delivered = on_delivered
-        self._batcher = Batcher(destination.batch_key, destination.new_batch, sender.max_rows, sender.max_chars)
+        self._batcher = Batcher(
+            destination.batch_key, destination.new_batch, sender.max_rows, sender.max_chars, FIRST_REQUEST_ROWS
+        )
         self._seen: set[str] = set()
         self._ignored: set[str] = set()
         self.pending_indexes: list[int] = []  # rows of batches left to retry
