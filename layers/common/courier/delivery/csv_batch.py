@@ -15,14 +15,13 @@ def csv_cell(value: str) -> str:
 
 
 class CsvBatch:
-    """Rows go into one growing buffer of CSV lines (no object kept per row); the body is built from it once, and the
-    buffer is then dropped, so a batch in flight holds one copy of its rows.
+    """Rows go into one growing buffer of CSV lines (no object kept per row); the header is put in front of them when
+    the body is built, so the body is that same buffer and a batch in flight holds one copy of its rows.
 
     A column first seen late pads the earlier lines when the body is built. Columns only grow, so a row's width is
     the column count when it was added: `_growth` records where that count changed."""
 
     __slots__ = (
-        "_body",
         "_ends",
         "_growth",
         "_header_length",
@@ -39,11 +38,10 @@ class CsvBatch:
         self.key = key
         self.columns: list[str] = []
         self._pos: dict[str, int] = {}
-        self._rows = bytearray()  # the rows' lines, each ending in \n, until the body is built
-        self._ends = array("Q")  # where each row's line ends (after its \n) in _rows, or in the body after its header
+        self._rows = bytearray()  # the rows' lines, each ending in \n; the body once the header is put in front
+        self._header_length = 0  # set when the body is built
+        self._ends = array("Q")  # where each row's line ends (after its \n), counted after the header
         self._growth: list[tuple[int, int]] = []  # (first row, column count) at each change of the count
-        self._body: bytes | None = None
-        self._header_length = 0
         self.indexes = array("q")  # the source index of each row, to report refusals against
         self.chars = 0
         self._last_keys: tuple[str, ...] = ()  # the columns of the last row, when they were all the columns
@@ -87,8 +85,8 @@ class CsvBatch:
 
     def _line(self, row: int) -> bytes:
         """The row's line as sent: without its \n, padded to all the columns."""
-        data, at = (self._rows, 0) if self._body is None else (self._body, self._header_length)
-        line = bytes(data[at + (self._ends[row - 1] if row else 0) : at + self._ends[row] - 1])
+        at = self._header_length
+        line = bytes(self._rows[at + (self._ends[row - 1] if row else 0) : at + self._ends[row] - 1])
         return line + b"," * (len(self.columns) - self._width(row))
 
     def _header(self) -> bytes:
@@ -105,20 +103,19 @@ class CsvBatch:
     def sample(self, limit: int) -> list[str]:
         return [self._header().decode()[:-1]] + [self._line(row).decode() for row in range(min(limit, self.rows))]
 
-    def body(self) -> bytes:
-        """The request body, built once; the rows are then read from it."""
-        if self._body is None:
-            header = self._header()
+    def body(self) -> bytearray:
+        """The request body, built once, in place: requests sends a bytearray as it is, with no copy."""
+        if not self._header_length:
             if len(self._growth) > 1:  # some rows are narrower than the columns: pad them (the rare path)
                 padded = CsvBatch(self.key)
                 padded._growth = [(0, len(self.columns))]
                 for row in range(self.rows):
                     padded._append(self._line(row), 0)
-                self._rows, self._ends = padded._rows, padded._ends
-                self._growth = padded._growth
-            self._body, self._header_length = b"".join((header, self._rows)), len(header)
-            self._rows = bytearray()
-        return self._body
+                self._rows, self._ends, self._growth = padded._rows, padded._ends, padded._growth
+            header = self._header()
+            self._rows[0:0] = header
+            self._header_length = len(header)
+        return self._rows
 
     def records(self) -> list[dict[str, str]]:
         """The rows back as field maps (only on the rare path where the destination refuses a batch)."""

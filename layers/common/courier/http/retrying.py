@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import requests
 import urllib3
@@ -92,7 +93,7 @@ def post_with_retries(
     url: str,
     *,
     params: dict[str, str],
-    body: bytes,
+    body: bytes | bytearray,
     headers: dict[str, str],
     deadline: float,
     limiter: RateLimiter,
@@ -109,7 +110,13 @@ def post_with_retries(
         response: requests.Response | None = None
         error = ""
         try:
-            response = session.post(url, params=params, data=body, headers=headers, timeout=(CONNECT_TIMEOUT, timeout))
+            response = session.post(
+                url,
+                params=params,
+                data=cast(bytes, body),  # a bytearray goes as it is, with no copy: urllib3 sends any buffer
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT, timeout),
+            )
         except requests.RequestException as exc:
             error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
             if not resend.after_lost_answer and not _never_sent(exc):
