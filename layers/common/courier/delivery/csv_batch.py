@@ -69,7 +69,7 @@ class CsvBatch:
                 self._growth.append((self.rows, len(values)))
         line = ",".join(values)
         if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
-            line = ",".join(csv_cell(value) for value in values)  # some cell needs quoting
+            line = ",".join([csv_cell(value) for value in values])  # some cell needs quoting
         self._append(line.encode(), index)
 
     def _append(self, line: bytes, index: int) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, too_deep
+from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
 
 UINT64_MAX = 2**64 - 1
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
@@ -80,7 +80,7 @@ def json_object(value: Any) -> str:
         if too_deep(value):  # counted on the text first: deep JSON is never parsed recursively
             raise ValueError(f"is nested more than {MAX_DEPTH} levels")
         try:
-            parsed = json.loads(value)
+            parsed = parse_json(value)
         except (ValueError, RecursionError):
             raise ValueError("is not valid JSON") from None
         if isinstance(parsed, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from courier.destinations.appmetrica.first_party import (
     normalise_telegram,
     sha256_hex,
 )
-from courier.destinations.values import as_bool, as_number, compact_json
+from courier.destinations.values import as_bool, as_number, compact_json, parse_json
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -196,7 +195,7 @@ def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], st
         return dict(value), None
     if isinstance(value, str):
         try:
-            parsed = json.loads(value)
+            parsed = parse_json(value)
         except (ValueError, RecursionError):
             errors.append("attributes: is not valid JSON")
             return {}, None
