@@ -250,19 +250,34 @@ def write_results(
 
 NOTES = """## What bounds the numbers, and what was tried
 
-- The destination is in every number: the emulator parses and checks each row in Python (about 7–9 µs a row), so
-  even the raw limit cannot pass about 110,000–150,000 rows/s on this machine; the ratio courier / limit is the
-  honest measure of Courier's own cost.
-- Courier's own row path (read, parse, validate, build the request) runs at about 130,000 rows/s alone
-  (`tests` do not time it; measured with a script over a local file): CSV parsing ~2 µs, validation ~3.5 µs,
-  building the body ~2 µs a row. Tried and kept: a fast path for rows whose columns repeat, timestamps inside the
-  window compared as text, bracket counting before any JSON depth check, C-level checks for phones and domains,
-  request bodies joined from byte lines, and one request in flight while the next chunk is read (this took large
-  files from about 0.44 to about 0.7 of the limit).
-- That overlap keeps two chunks in memory at once, so a large file peaks about 1.2× a one-chunk file.
-- Not done yet: forwarding a CSV row's original bytes when nothing in it changes (it would skip parsing and
-  rebuilding most rows), fanning a large file out over parallel chunk messages.
-- Profiles with first-party data pay for normalising and hashing three values a row (about 25 µs a row).
+- The destination is in every number: the emulator parses and checks each row in Python (events about 7 µs a row,
+  profiles about 17 µs: a JSON object and three hashes to check), so even the raw limit passes only about
+  100,000–140,000 rows/s on this 2-core machine, where Courier, the emulator and moto share the cores. The ratio
+  courier / limit is the measure of Courier's own cost; runs differ by about ±10 %.
+- Courier's own row path alone (read, parse, validate, build the body; a script over a local file, not a test):
+  events about 100,000–110,000 rows/s (about 10 µs a row); profiles with three first-party values about
+  45,000–50,000 rows/s (about 14 µs a row to prepare, 5 µs of it normalising and hashing).
+- Kept for events: a fast path for rows whose columns repeat; timestamps inside the window compared as text; bracket
+  counting before any JSON depth check; JSON text checked with `raw_decode` (a third of `json.loads`' time, the same
+  answers); one request in flight while the next chunk is read; requests that grow from 10,000 rows to 50,000, so
+  a small file overlaps reading and sending too (100,000-row files went from about 0.45 to about 0.55 of the limit).
+- Kept for profiles: e-mail domains checked and mapped once per domain (a bounded cache); the local part checked in
+  one regex pass; Courier's own hashes not checked again and joined into the attributes JSON as text; one JSON
+  encoder for every request. Profiles went from about 0.19 of the limit to about 0.3.
+- Memory: a chunk is one bytearray of CSV lines (no object per row); the body is that buffer with the header put in
+  front, so a chunk in flight is one copy; chunks stop at 50,000 rows (half the API's cap); the template fixes
+  glibc's mmap threshold (`GLIBC_TUNABLES`), without which big freed buffers stay in the heap (a 3,000,000-row file
+  peaked at 111 MB instead of 97 MB with 100,000-row chunks). Peak memory is read from `VmHWM`: `ru_maxrss` also
+  counts the parent's memory that fork copies before exec, which made earlier runs report up to 126 MB.
+- Import: both timings are medians of 15 fresh processes, taking turns. A handler's import loads pydantic (the
+  settings model, about 45–75 ms), Powertools' logger and metrics, and Courier; requests comes with the first
+  request (a call refused before sending never loads it) and boto3 with the first AWS call, as do each door's own
+  Powertools utilities (batch, event handler, streaming). A test checks that no handler's import loads requests or
+  boto3. Before requests was deferred, runs gave 1.3–1.65× `import boto3`.
+- `altcraft_profile_import` runs at its configured pace: `ALTCRAFT_MAX_RPS` (10 requests/s) × `ALTCRAFT_BATCH_SIZE`
+  (1,000 profiles) is 10,000 rows/s at most.
+- Not done: forwarding a CSV row's original bytes when nothing in it changes (the bench's rows gain the configured
+  `application_id`, so they would not qualify), fanning a large file out over parallel chunk messages.
 - Small files are dominated by fixed costs per file: the ledger's DynamoDB calls, the report and the S3 requests.
 """
 

@@ -7,12 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
-
-import requests
-import urllib3
+from typing import TYPE_CHECKING, cast
 
 from courier.delivery.outcomes import SendResult, Status
+
+if TYPE_CHECKING:
+    import requests
 
 RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
 # Answers that say the request was not processed, so even a non-idempotent one may be sent again.
@@ -35,11 +35,25 @@ CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
 
 
 def new_session() -> requests.Session:
+    import requests  # here, not at the top: a function that sends nothing never imports requests
+
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+class LazySession:
+    """A sender's pooled session, made at its first request (or the one a test injects)."""
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self._session = session
+
+    def get(self) -> requests.Session:
+        if self._session is None:
+            self._session = new_session()
+        return self._session
 
 
 class RateLimiter:
@@ -103,6 +117,8 @@ def post_with_retries(
 ) -> Attempts:
     """Retries only what can succeed later, never sleeps past `deadline` (epoch seconds), and never sends again
     what `resend` forbids: a request that may have been applied is then left `ambiguous` for the caller."""
+    import requests
+
     made = 0
     while True:
         policy.sleep(limiter.wait_time())
@@ -135,6 +151,9 @@ def post_with_retries(
 
 def _never_sent(error: requests.RequestException) -> bool:
     """True when the request cannot have reached the server: the connection itself failed."""
+    import requests
+    import urllib3
+
     if isinstance(error, requests.ConnectTimeout):
         return True
     if isinstance(error, requests.ConnectionError):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, cast
-
-import requests
+from typing import TYPE_CHECKING, Any, cast
 
 from courier.delivery.outcomes import ItemResult, SendResult, Status
 from courier.destinations import Batch, Sender
@@ -18,13 +16,16 @@ from courier.http.retrying import (
     ALWAYS,
     NEVER_TWICE,
     Attempts,
+    LazySession,
     RateLimiter,
     RetryPolicy,
-    new_session,
     post_with_retries,
 )
 from courier.observability import logger, scrub
 from courier.settings import Settings, altcraft_api_token
+
+if TYPE_CHECKING:
+    import requests
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_CHARS = 9 * 1024 * 1024  # Altcraft advises at most 10 MB a request
@@ -47,7 +48,7 @@ class AltcraftSender:
         base = settings.altcraft_api_url.rstrip("/") + "/api/v1.1/profiles/"
         self._single_url = base + ("update" if update else "import")
         self._batch_url = self._single_url + "_batch"
-        self._session = session or new_session()
+        self._session = LazySession(session)
         self._limiter = RateLimiter(settings.altcraft_max_rps)
         self._policy = RetryPolicy(base_delay=settings.retry_base_seconds)
         self.max_rows = settings.altcraft_batch_size
@@ -91,7 +92,7 @@ class AltcraftSender:
     def _post(self, url: str, body: bytes, deadline: float, idempotent: bool) -> Attempts:
         """Plain values are safe to send again; incr / add / delete are not."""
         return post_with_retries(
-            self._session,
+            self._session.get(),
             url,
             params={},
             body=body,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, cast
-
-import requests
+from typing import TYPE_CHECKING, Any, cast
 
 from courier.delivery.csv_batch import CsvBatch
 from courier.delivery.outcomes import SendResult, Status
 from courier.destinations import Batch, Sender
-from courier.http.retrying import UNLESS_ANSWER_LOST, RateLimiter, RetryPolicy, new_session, post_with_retries
+from courier.http.retrying import UNLESS_ANSWER_LOST, LazySession, RateLimiter, RetryPolicy, post_with_retries
 from courier.observability import logger, scrub
 from courier.settings import Settings, appmetrica_post_api_key
+
+if TYPE_CHECKING:
+    import requests
 
 CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8"}
 LOST_ANSWER = (
@@ -43,14 +44,14 @@ class PostApiSender:
     ) -> None:
         self._settings = settings
         self._url = settings.appmetrica_api_url.rstrip("/") + path
-        self._session = session or new_session()
+        self._session = LazySession(session)
         self._limiter = RateLimiter(settings.appmetrica_max_rps)
         self._policy = policy or RetryPolicy(base_delay=settings.retry_base_seconds)
 
     def send(self, batch: Batch, deadline: float) -> SendResult:
         key = appmetrica_post_api_key(self._settings, batch.key)
         attempts = post_with_retries(
-            self._session,
+            self._session.get(),
             self._url,
             params={"post_api_key": key},
             body=cast(CsvBatch, batch).body(),
