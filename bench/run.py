@@ -260,10 +260,10 @@ NOTES = """## What bounds the numbers, and what was tried
 - Kept for events: a fast path for rows whose columns repeat; timestamps inside the window compared as text; bracket
   counting before any JSON depth check; JSON text checked with `raw_decode` (a third of `json.loads`' time, the same
   answers); one request in flight while the next chunk is read; requests that grow from 10,000 rows to 50,000, so
-  a small file overlaps reading and sending too (100,000-row files went from about 0.45 to about 0.55 of the limit).
+  a small file overlaps reading and sending too (100,000-row files went from about 0.45 to 0.5–0.6 of the limit).
 - Kept for profiles: e-mail domains checked and mapped once per domain (a bounded cache); the local part checked in
   one regex pass; Courier's own hashes not checked again and joined into the attributes JSON as text; one JSON
-  encoder for every request. Profiles went from about 0.19 of the limit to about 0.3.
+  encoder for every request. Profiles went from about 0.19 of the limit to 0.28–0.37.
 - Memory: a chunk is one bytearray of CSV lines (no object per row); the body is that buffer with the header put in
   front, so a chunk in flight is one copy; chunks stop at 50,000 rows (half the API's cap); the template fixes
   glibc's mmap threshold (`GLIBC_TUNABLES`), without which big freed buffers stay in the heap (a 3,000,000-row file

@@ -35,7 +35,8 @@ def normalise_phone(raw: str) -> str | None:
 # --- e-mail -------------------------------------------------------------------------------------------------------
 _LOCAL_CLASS = r"[a-zA-Z0-9'!#$%&*+,\-./=?^_`{|}~]+"  # the SDK's class: '+-/' is a range, so ',' and '.' pass
 _LOCAL_PART = re.compile(_LOCAL_CLASS)
-_DOTTED_LOCAL = re.compile(rf"{_LOCAL_CLASS.replace('.', '')}(?:\.{_LOCAL_CLASS.replace('.', '')})*")
+_UNDOTTED = _LOCAL_CLASS.replace(".", "")
+_DOTTED_LOCAL = re.compile(rf"{_UNDOTTED}(?:\.{_UNDOTTED})*")  # unquoted parts joined by single dots
 _YANDEX_TLDS = (
     "ru",
     "by",
