@@ -107,10 +107,7 @@ class CsvBatch:
         """The request body, built once, in place: requests sends a bytearray as it is, with no copy."""
         if not self._header_length:
             if len(self._growth) > 1:  # some rows are narrower than the columns: pad them (the rare path)
-                padded = CsvBatch(self.key)
-                padded._growth = [(0, len(self.columns))]
-                for row in range(self.rows):
-                    padded._append(self._line(row), 0)
+                padded = self.subset(list(range(self.rows)))
                 self._rows, self._ends, self._growth = padded._rows, padded._ends, padded._growth
             header = self._header()
             self._rows[0:0] = header

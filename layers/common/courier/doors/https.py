@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from courier.delivery.pipeline import Delivery
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations import Destination
+from courier.destinations.values import compact_json
 from courier.doors.services import Services, deadline_of
 from courier.doors.signatures import signature_problem
 from courier.observability import logger
@@ -180,7 +181,7 @@ def _enqueue(records: list[dict[str, Any]], services: Services) -> None:
     chunk: list[str] = []
     size = 0
     for record in records:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(record)
         if chunk and size + len(text) > MESSAGE_CHARS:
             services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
             chunk, size = [], 0

@@ -5,12 +5,11 @@ A conversion raises ValueError with a reason that never repeats the value (it ma
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
+from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
 
 UINT64_MAX = 2**64 - 1
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
@@ -70,7 +69,7 @@ def json_object(value: Any) -> str:
     if isinstance(value, dict):
         if too_deep(value):
             raise ValueError(f"is nested more than {MAX_DEPTH} levels")
-        dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        dumped = compact_json(value)
         if len(dumped) > MAX_JSON_CHARS:
             raise ValueError(f"is longer than {MAX_JSON_CHARS} characters")
         return dumped
