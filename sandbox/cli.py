@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SECONDS = 24 * 3600.0  # a local send has no invocation limit: a day
 for _path in (ROOT / "layers" / "common", ROOT):  # as in Lambda: the layer and the function folders importable
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
@@ -36,7 +37,7 @@ def functions() -> list[str]:
 
 
 def destination_of(function: str) -> Any:
-    from courier.destinations import Destination
+    from courier.model import Destination
 
     module = importlib.import_module(f"functions.{function}.app")
     return next(value for value in vars(module).values() if isinstance(value, Destination))
@@ -45,11 +46,13 @@ def destination_of(function: str) -> Any:
 class Progress(io.RawIOBase):
     """A file that moves a progress bar (bytes read) as it is read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, offset: int = 0) -> None:
         from tqdm import tqdm
 
         self._file = path.open("rb")
-        self._bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr)
+        self._file.seek(offset)
+        size = path.stat().st_size
+        self._bar = tqdm(total=size, initial=offset, unit="B", unit_scale=True, desc=path.name, file=sys.stderr)
 
     def readable(self) -> bool:
         return True
@@ -75,8 +78,11 @@ class DryRunSender:
     requests: int = 0
     built: list[str] = field(default_factory=list)
 
+    def may_resend(self, batch: Any) -> bool:
+        return False
+
     def send(self, batch: Any, deadline: float) -> Any:
-        from courier.delivery.outcomes import SendResult, Status
+        from courier.model import SendResult, Status
 
         self.requests += 1
         if len(self.built) < self.show:
@@ -86,43 +92,49 @@ class DryRunSender:
 
 def send_local(function: str, path: Path, dry_run: bool, show: int, out: Callable[[str], None]) -> dict[str, Any]:
     """The file read and delivered here, with the code a dropped file runs (dry run: built, not sent)."""
-    from courier.delivery.pipeline import Delivery
-    from courier.doors.services import SAFETY_SECONDS
+    from courier.delivery.driver import Budget, Delivery
+    from courier.delivery.ledger import MemoryLedger
     from courier.settings import get_settings
-    from courier.sources.files import UnreadableFileError, open_rows
+    from courier.sources.files import UnreadableFileError, open_file
 
     destination = destination_of(function)
     settings = get_settings()
     real = destination.make_sender(settings)
     sender = DryRunSender(real.max_rows, real.max_chars, show) if dry_run else real
     refused: list[tuple[int, list[str]]] = []
-    stream = Progress(path)
+    streams: list[Progress] = []
+
+    def open_at(offset: int) -> io.BufferedReader:
+        streams.append(Progress(path, offset))
+        return io.BufferedReader(streams[-1], 1 << 20)
+
     problem = ""
+    now = time.time()
+    delivery = Delivery(
+        destination,
+        destination.make_preparer(settings, now),
+        sender,
+        Budget(deadline=now + LOCAL_SECONDS, hard_end=now + LOCAL_SECONDS + 60),
+        MemoryLedger(),
+        f"file:{path}",
+        lambda index, record, errors: refused.append((index, errors)),
+    )
     try:
-        opened = open_rows(io.BufferedReader(stream), path.name)
-        delivery = Delivery(
-            destination,
-            destination.make_preparer(settings, time.time()),
-            sender,
-            time.time() + 3600 - SAFETY_SECONDS,
-            lambda index, record, errors: refused.append((index, errors)),
-        )
-        if opened.columns is not None:
-            delivery.ignore_unknown(opened.columns)
-        delivery.feed(opened.rows, check_fields=opened.columns is None)
-        tally = delivery.finish()
+        source = open_file(open_at, path.name)
+        tally = delivery.run(source, check_fields=source.columns is None)
     except UnreadableFileError as error:
         problem = str(error)
-        tally = None
+        tally = delivery.tally
     finally:
-        stream.close()
+        for stream in streams:
+            stream.close()
     if isinstance(sender, DryRunSender):
         out(f"would send {sender.requests} request(s); the first rows as built:")
         for line in sender.built[: show + 1]:
             out(f"  {line}")
     for index, errors in refused:
         out(f"refused row {index}: {'; '.join(errors)}")
-    summary = tally.as_dict() if tally is not None else {}
+    summary = tally.as_dict()
     if dry_run and summary:
         summary["would_send"] = summary.pop("delivered")
     return {"function": function, "file": str(path), "dry_run": dry_run, "problem": problem, **summary}

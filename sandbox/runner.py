@@ -21,8 +21,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from courier.destinations import Destination
 from courier.doors.services import Services, reset_services, use_services
+from courier.model import Destination
 from courier.settings import Settings
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator

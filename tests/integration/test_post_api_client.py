@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from courier.delivery.csv_batch import CsvBatch
-from courier.delivery.outcomes import Status
+from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.model import Status
 from courier.destinations.appmetrica.client import PostApiSender
 from courier.http.retrying import RateLimiter, RetryPolicy
 from courier.settings import Settings

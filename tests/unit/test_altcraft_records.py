@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from courier.destinations import Preparer
+from courier.model import Preparer
 from courier.destinations.altcraft.batch import SINGLE, AltcraftBatch, batch_key
 from courier.destinations.altcraft.records import make_altcraft_preparer
 from courier.settings import Settings

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from courier.destinations import Preparer
+from courier.model import Preparer
 from courier.destinations.appmetrica.events import make_event_preparer
 from courier.settings import Settings
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from courier.delivery.outcomes import ItemResult, SendResult, Status, Tally
+from courier.model import ItemResult, SendResult, Status, Tally
 from courier.delivery.pipeline import Delivery, OnReject, SourceRow, as_rows
-from courier.destinations import Batch, Destination, Preparer, Sender
+from courier.model import Batch, Destination, Preparer, Sender
 from courier.destinations.appmetrica.events import APPMETRICA_EVENTS, make_event_preparer
 from courier.settings import Settings
 from courier.sources.files import open_rows

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from courier.delivery.csv_batch import CsvBatch
-from courier.destinations import Preparer
+from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.model import Preparer
 from courier.destinations.appmetrica.first_party import sha256_hex
 from courier.destinations.appmetrica.profiles import make_profile_preparer
 from courier.settings import Settings

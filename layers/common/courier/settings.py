@@ -20,6 +20,9 @@ class Settings(BaseModel):
     appmetrica_application_id: str = Field("", alias="APPMETRICA_APPLICATION_ID")
     appmetrica_telegram_strip_at: bool = Field(False, alias="APPMETRICA_TELEGRAM_STRIP_AT")
     appmetrica_max_rps: float = Field(30.0, alias="APPMETRICA_MAX_RPS", gt=0)
+    # true: a Post API request that may have arrived (a lost answer, 500/502/504) is sent again — at least once,
+    # possibly twice — instead of its rows going to rejected/ (at most once, the default)
+    appmetrica_at_least_once: bool = Field(False, alias="APPMETRICA_AT_LEAST_ONCE")
     altcraft_api_url: str = Field("https://ru.altkraft.com", alias="ALTCRAFT_API_URL")
     altcraft_api_token: str = Field("", alias="ALTCRAFT_API_TOKEN", repr=False)
     altcraft_api_token_secret: str = Field("", alias="ALTCRAFT_API_TOKEN_SECRET")

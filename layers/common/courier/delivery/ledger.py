@@ -1,71 +1,195 @@
-"""What has already gone out: a unit of work (a request's worth of records, a dropped object) is done at most once.
+"""What was sent: each chunk of a file, message or request is marked *sending* before its request leaves and *done*
+(with the destination's answer) after a clear one, so a later attempt knows what to do with it:
 
-With `IDEMPOTENCY_TABLE` set, the ledger is Powertools idempotency on DynamoDB: the first run of a key records its
-result; a later run of the same key (a redelivered message, a duplicate S3 notification, a retried file) gets that
-result back without doing the work again. Work whose result says "not done, try again later" is not recorded, so it
-runs again. Without a table every run does the work (local runs and tests that do not test this)."""
+- no entry: never sent; the chunk is formed and sent now;
+- *done*: sent and answered; its answer is replayed (delivered rows are skipped, refused rows are refused again);
+- *sending* within its lease: another invocation is sending it now; the message comes back later;
+- *sending* past its lease: an attempt sent it (or was about to) and ended without recording the answer — killed,
+  timed out, or unable to write the ledger. It was possibly sent: the driver resends it only where that is harmless.
+
+An entry also fixes the chunk's extent (`end`) and which of its rows went into the request (`sent`), so every
+attempt rebuilds exactly the same request. With `IDEMPOTENCY_TABLE` the ledger is that DynamoDB table; without it,
+an in-memory one that lasts one invocation (local runs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Work = Callable[[], dict[str, Any]]
-Finished = Callable[[dict[str, Any]], bool]  # False: the work must run again next time (nothing is recorded)
+SENDING, DONE = "sending", "done"
 RETENTION_SECONDS = 15 * 24 * 3600  # past the Post API's 14-day window, after which nothing can be re-sent anyway
+WRITE_ATTEMPTS = 6  # a ledger call is tried this many times (back-off 0.05 s doubling) before it gives up
+
+
+class LedgerUnavailableError(RuntimeError):
+    """The ledger could not be read or written after retries: nothing is sent without it."""
+
+
+@dataclass
+class Entry:
+    state: str
+    lease: float = 0.0  # epoch seconds: when the invocation that wrote a *sending* entry is certainly over
+    end: int = 0  # the index of the chunk's last row
+    sent: bytes = b""  # a bitmap over the chunk's rows: those that went into the request
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch key → SendResult.to_json()
+    attempt: str = ""  # who wrote it: a write whose answer was lost is recognised as one's own
+
+    def live(self, now: float) -> bool:
+        return self.state == SENDING and self.lease >= now
+
+    def was_sent(self, position: int) -> bool:
+        byte = position >> 3
+        return byte < len(self.sent) and bool(self.sent[byte] & (1 << (position & 7)))
 
 
 class Ledger(Protocol):
-    def once(self, key: str, work: Work, finished: Finished) -> tuple[dict[str, Any], bool]:
-        """(the result, True when it was recorded by an earlier run and the work was not done now)"""
+    def read(self, key: str) -> Entry | None: ...
+
+    def begin(self, key: str, entry: Entry, replacing: Entry | None = None) -> Entry | None:
+        """Writes a *sending* entry where there is none (or where the stored one is still `replacing`).
+        Returns None when written, else the entry found there."""
+        ...
+
+    def finish(self, key: str, entry: Entry) -> None:
+        """Records a chunk as *done*."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Forgets a chunk nothing of which reached the destination (a clear 'not processed', a failed connection)."""
+        ...
+
+    def claim(self, key: str, owner: str) -> str:
+        """The owner of `key`: `owner` if nobody had it (a dropped file belongs to the message that first saw it)."""
         ...
 
 
-class NoLedger:
-    def once(self, key: str, work: Work, finished: Finished) -> tuple[dict[str, Any], bool]:
-        return work(), False
+class MemoryLedger:
+    """The ledger of one invocation, when no table is configured."""
 
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._owners: dict[str, str] = {}
+        self._lock = threading.Lock()
 
-class _NotFinishedError(Exception):
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__("not finished")
-        self.result = result
+    def read(self, key: str) -> Entry | None:
+        with self._lock:
+            return self._entries.get(key)
 
+    def begin(self, key: str, entry: Entry, replacing: Entry | None = None) -> Entry | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found is not replacing:
+                return found
+            self._entries[key] = entry
+            return None
 
-class InProgressElsewhereError(RuntimeError):
-    """Another invocation is doing this work now: the message comes back later."""
+    def finish(self, key: str, entry: Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def claim(self, key: str, owner: str) -> str:
+        with self._lock:
+            return self._owners.setdefault(key, owner)
 
 
 class DynamoLedger:
-    def __init__(self, table: str, client: Any = None, context: Any = None) -> None:
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+    """Entries in the template's table (`id` key, `expiration` TTL). Every call is retried with back-off: a ledger
+    write that fails now and then costs time, never a duplicate."""
 
-        self._store = DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
-        self._config = IdempotencyConfig(expires_after_seconds=RETENTION_SECONDS)
-        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-            self._config.register_lambda_context(context)  # an interrupted run expires with the invocation
+    def __init__(self, table: str, client: Any, sleep: Any = time.sleep) -> None:
+        self._table = table
+        self._client = client
+        self._sleep = sleep
 
-    def once(self, key: str, work: Work, finished: Finished) -> tuple[dict[str, Any], bool]:
-        from aws_lambda_powertools.utilities.idempotency import idempotent_function
-        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    def read(self, key: str) -> Entry | None:
+        answer = self._call("get_item", Key=_key(key), ConsistentRead=True)
+        item = answer.get("Item")
+        return None if item is None else _entry(item)
 
-        ran = False
+    def begin(self, key: str, entry: Entry, replacing: Entry | None = None) -> Entry | None:
+        if replacing is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(id)"}
+        else:
+            condition = {
+                "ConditionExpression": "attempt = :attempt",
+                "ExpressionAttributeValues": {":attempt": {"S": replacing.attempt}},
+            }
+        if self._call("put_item", Item=_item(key, entry), **condition) is not None:
+            return None
+        found = self.read(key)
+        if found is not None and found.attempt == entry.attempt:
+            return None  # our own write, whose answer was lost and whose retry found it
+        return found or Entry(SENDING, lease=time.time() + 60)  # deleted in between: try again later
 
-        def courier_unit_of_work(unit: dict[str, str]) -> dict[str, Any]:
-            nonlocal ran
-            ran = True
-            result = work()
-            if not finished(result):
-                raise _NotFinishedError(result)  # Powertools deletes the in-progress record: it runs again later
-            return result
+    def finish(self, key: str, entry: Entry) -> None:
+        self._call("put_item", Item=_item(key, entry))
 
-        recorded = idempotent_function(
-            data_keyword_argument="unit", persistence_store=self._store, config=self._config
-        )(courier_unit_of_work)
-        try:
-            result = recorded(unit={"key": key})
-        except _NotFinishedError as not_finished:
-            return not_finished.result, False
-        except IdempotencyAlreadyInProgressError:
-            raise InProgressElsewhereError(f"{key} is being delivered by another invocation") from None
-        return result, not ran
+    def release(self, key: str) -> None:
+        self._call("delete_item", Key=_key(key))
+
+    def claim(self, key: str, owner: str) -> str:
+        item = {**_key(key), "owner": {"S": owner}, "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)}}
+        if self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(id)") is not None:
+            return owner
+        answer = self._call("get_item", Key=_key(key), ConsistentRead=True)
+        return str(answer.get("Item", {}).get("owner", {}).get("S", owner))
+
+    def _call(self, operation: str, **arguments: Any) -> Any:
+        """The call's answer; None when its condition failed."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return getattr(self._client, operation)(TableName=self._table, **arguments)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code == "ConditionalCheckFailedException":
+                    return None
+                if code in ("ValidationException", "ResourceNotFoundException", "AccessDeniedException"):
+                    raise LedgerUnavailableError(f"the ledger refused {operation}: {code}") from None
+                failure = code
+            except BotoCoreError as error:
+                failure = type(error).__name__
+            if attempt + 1 < WRITE_ATTEMPTS:
+                self._sleep(0.05 * 2**attempt)
+        raise LedgerUnavailableError(f"the ledger failed {operation} {WRITE_ATTEMPTS} times: {failure}")
+
+
+def _key(key: str) -> dict[str, Any]:
+    return {"id": {"S": key}}
+
+
+def _item(key: str, entry: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **_key(key),
+        "state": {"S": entry.state},
+        "lease": {"N": repr(entry.lease)},
+        "chunk_end": {"N": str(entry.end)},
+        "attempt": {"S": entry.attempt},
+        "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+    }
+    if entry.sent:
+        item["sent"] = {"B": entry.sent}
+    if entry.results:  # compressed: an Altcraft batch's answers repeat the same reasons (400 KB per item at most)
+        item["results"] = {"B": zlib.compress(json.dumps(entry.results).encode())}
+    return item
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    results = item.get("results", {}).get("B")
+    return Entry(
+        state=item.get("state", {}).get("S", DONE),
+        lease=float(item.get("lease", {}).get("N", "0")),
+        end=int(item.get("chunk_end", {}).get("N", "0")),
+        sent=bytes(item.get("sent", {}).get("B", b"")),
+        results=json.loads(zlib.decompress(results)) if results else {},
+        attempt=item.get("attempt", {}).get("S", ""),
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from courier.destinations import Destination
 from courier.doors.services import services_for
+from courier.model import Destination
 from courier.observability import logger, metrics
 
 

@@ -1,22 +1,27 @@
-"""Door 1: a file dropped in the data bucket, announced through the function's queue."""
+"""Door 1: a file dropped in the data bucket, announced through the function's queue.
+
+A file may take several invocations: each part reads from where the last one stopped (a ranged read from a byte
+offset) and hands the rest on in a continuation message. Every part rewrites `reports/<key>.json` with the whole
+file's counts so far; rejected rows of part n > 0 go to `rejected/<key>.<n>.csv`."""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from courier.delivery.driver import Budget, Delivery
 from courier.delivery.ledger import Ledger
-from courier.delivery.outcomes import Tally
-from courier.delivery.pipeline import Delivery
 from courier.delivery.reports import RejectedRows, put_report
-from courier.destinations import Destination
+from courier.delivery.tally import Tally
 from courier.doors.services import Services
+from courier.model import Destination, Mark
 from courier.observability import logger, metrics
-from courier.sources.files import UnreadableFileError, open_rows
+from courier.sources.files import UnreadableFileError, open_file
+from courier.sources.s3 import SourceUnavailableError, s3_opener
 
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 CONTINUE = "courier_continue"  # a message that carries on with a file an earlier invocation began
@@ -40,100 +45,119 @@ class DroppedFile:
         return f"s3://{self.bucket}/{self.key}@{self.version_id or self.etag}"
 
 
+@dataclass
+class Part:
+    """Which part of a file an invocation delivers: from `start` (None: the beginning), with the counts of the
+    parts before it."""
+
+    number: int = 0
+    start: Mark | None = None
+    before: Tally = field(default_factory=Tally)
+    rejected_files: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "part": self.number,
+            "start": self.start,
+            "before": self.before.as_dict(),
+            "rejected_files": self.rejected_files,
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Part:
+        return cls(int(body["part"]), body.get("start"), Tally.from_dict(body["before"]), list(body["rejected_files"]))
+
+
 def process_file(
     file: DroppedFile,
     destination: Destination,
     services: Services,
-    deadline: float,
-    ledger: Ledger | None = None,
-    skip_chunks: int = 0,
+    budget: Budget,
+    ledger: Ledger,
+    part: Part | None = None,
 ) -> dict[str, Any]:
-    """Streams one file to the destination and writes reports/<key>.json (and rejected/<key>.csv). When time runs
-    short it queues a continuation that starts at the next chunk; the ledger keeps any chunk from going out twice."""
-    from aws_lambda_powertools.utilities.streaming import S3Object
-
+    """Streams one file (or its next part) to the destination and writes reports/<key>.json and the rejected rows.
+    When time runs short it queues a continuation that starts where this part stopped."""
     started = time.monotonic()
+    part = part or Part()
     settings = services.settings
     out_bucket = settings.data_bucket or file.bucket
-    stream = S3Object(bucket=file.bucket, key=file.key, version_id=file.version_id or None, boto3_client=services.s3)
     problem = ""
     delivery: Delivery | None = None
     rejected: RejectedRows | None = None
+    opener = s3_opener(services.s3, file.bucket, file.key, file.version_id or None)
     try:
-        opened = open_rows(stream, file.key)
-        rejected = RejectedRows(opened.columns)
-        delivery = Delivery(
-            destination,
-            destination.make_preparer(settings, time.time()),
-            services.sender,
-            deadline,
-            rejected.add,
-            unit=file.unit,
-            ledger=ledger,
-            skip_chunks=skip_chunks,
-        )
-        if opened.columns is not None:
-            delivery.ignore_unknown(opened.columns)
-        delivery.feed(opened.rows, check_fields=opened.columns is None)
-        delivery.finish()
+        source = open_file(opener, file.key, part.start)
+        rejected = RejectedRows(source.columns)
+        prepare = destination.make_preparer(settings, time.time())
+        delivery = Delivery(destination, prepare, services.sender, budget, ledger, file.unit, rejected.add)
+        delivery.run(source, check_fields=source.columns is None)
     except UnreadableFileError as error:
         problem = str(error)
-        if delivery is not None:
-            delivery.finish()  # what was read before the break is still delivered
+    except SourceUnavailableError as error:  # transient: the message comes back and reading resumes
+        logger.warning("the file could not be read now", extra={"source": file.unit, "problem": str(error)})
+        if delivery is None:
+            raise RetryLaterError(f"{file.key} could not be read now: {error}") from None
+        delivery.tally.retry_reason = f"the file could not be read now: {error}"
+        delivery.leave_pending([], "")
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES:
             raise  # S3 itself failed: the message comes back
         problem = "the object no longer exists (deleted or overwritten before it was read)"
-    tally = delivery.tally if delivery is not None else Tally()
-    continue_from = delivery.continue_from if delivery is not None else None
-    report = _report(file, destination, tally, problem, time.monotonic() - started, continue_from)
-    if continue_from is not None:
-        _continue_later(file, continue_from, services)
-    rejected_key = f"rejected/{file.key}.csv"
-    report["rejected_file"] = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
+    tally = Tally()
+    tally.add(part.before)
+    if delivery is not None:
+        tally.add(delivery.tally)
+    resume_at = delivery.resume_at if delivery is not None and not delivery.stopped else None
+    retry = delivery is not None and delivery.stopped
+    rejected_key = f"rejected/{file.key}.csv" if part.number == 0 else f"rejected/{file.key}.{part.number}.csv"
+    written = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
+    rejected_files = [*part.rejected_files, *([written] if written else [])]
+    report = {
+        "source": f"s3://{file.bucket}/{file.key}",
+        "function": destination.name,
+        "status": _status(resume_at is not None, retry, problem),
+        "problem": problem,
+        **tally.as_dict(),
+        "part": part.number,
+        "continues_at_row": resume_at["index"] + 1 if resume_at is not None else None,
+        "duration_ms": round((time.monotonic() - started) * 1000),
+        "rejected_file": rejected_files[0] if rejected_files else None,
+        "rejected_files": rejected_files,
+    }
     report["report_file"] = put_report(services.s3, out_bucket, f"reports/{file.key}.json", report)
+    if resume_at is not None:
+        following = Part(part.number + 1, resume_at, tally, rejected_files)
+        body = {CONTINUE: asdict(file), **following.to_json()}
+        services.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(body))
     logger.info(
         "file processed",
         extra={
             k: report[k]
-            for k in ("source", "status", "read", "delivered", "rejected", "pending", "requests", "retry_reason")
+            for k in (
+                "source",
+                "status",
+                "part",
+                "read",
+                "delivered",
+                "rejected",
+                "pending",
+                "requests",
+                "retry_reason",
+            )
         },
     )
-    metrics.add_metric(name="RecordsDelivered", unit="Count", value=tally.delivered)
-    metrics.add_metric(name="RecordsRejected", unit="Count", value=tally.rejected)
-    if tally.pending and continue_from is None:
+    if delivery is not None:
+        metrics.add_metric(name="RecordsDelivered", unit="Count", value=delivery.tally.delivered)
+        metrics.add_metric(name="RecordsRejected", unit="Count", value=delivery.tally.rejected)
+    if retry:
         raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
     return report
 
 
-def _continue_later(file: DroppedFile, chunks_done: int, services: Services) -> None:
-    """The rest of the file goes to a new message on the function's own queue."""
-    body = {CONTINUE: asdict(file), "chunks_done": chunks_done}
-    services.sqs.send_message(QueueUrl=services.settings.ingest_queue_url, MessageBody=json.dumps(body))
-
-
-def _report(
-    file: DroppedFile,
-    destination: Destination,
-    tally: Tally,
-    problem: str,
-    seconds: float,
-    continue_from: int | None,
-) -> dict[str, Any]:
-    if continue_from is not None:
-        status = "continuing"
-    elif tally.pending:
-        status = "retrying"
-    elif problem:
-        status = "failed"
-    else:
-        status = "complete"
-    return {
-        "source": f"s3://{file.bucket}/{file.key}",
-        "function": destination.name,
-        "status": status,
-        "problem": problem,
-        **tally.as_dict(),
-        "continues_at_chunk": continue_from,
-        "duration_ms": round(seconds * 1000),
-    }
+def _status(continuing: bool, retry: bool, problem: str) -> str:
+    if continuing:
+        return "continuing"
+    if retry:
+        return "retrying"
+    return "failed" if problem else "complete"

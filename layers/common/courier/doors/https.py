@@ -11,17 +11,19 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from courier.delivery.pipeline import Delivery
+from courier.delivery.driver import Delivery
 from courier.delivery.reports import RejectedRows, door_key
-from courier.destinations import Destination
 from courier.destinations.values import compact_json
-from courier.doors.services import Services, deadline_of
+from courier.doors.services import Services, budget_of
 from courier.doors.signatures import signature_problem
+from courier.model import Destination
 from courier.observability import logger
 from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
+from courier.sources.records import RecordsSource
 
 MESSAGE_CHARS = 200_000  # records per SQS message are packed under this, well inside SQS's limit
+SYNC_SECONDS = 24.0  # ?mode=sync stops sending after this: API Gateway gives up on a call at 29 s
 
 
 def handle_https_request(event: dict[str, Any], context: Any, destination: Destination, services: Services) -> Any:
@@ -133,19 +135,13 @@ def _ingest(
             if id_name:
                 results.append({"index": index, id_name: destination_id})
 
-        ledger = services.ledger(context)
-        delivery = Delivery(
-            destination,
-            prepare,
-            services.sender,
-            deadline_of(context),
-            reject,
-            delivered,
-            f"https:{request_id}",
-            ledger,
-        )
-        delivery.feed((index, record, "") for index, record, _ in accepted)
-        tally = delivery.finish()
+        source = RecordsSource([(index, record, "") for index, record, _ in accepted])
+        budget = budget_of(context, at_most=SYNC_SECONDS)
+        unit = f"https:{request_id}"
+        delivery = Delivery(destination, prepare, services.sender, budget, services.ledger(), unit, reject, delivered)
+        tally = delivery.run(source)
+        if delivery.resume_at is not None:  # out of time: the rest is queued
+            delivery.leave_pending(source.rest(), "")
         if id_name:
             answer["results"] = sorted(results, key=lambda item: item["index"])
         left = set(delivery.pending_indexes)

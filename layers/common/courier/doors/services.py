@@ -6,11 +6,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from courier.delivery.ledger import DynamoLedger, Ledger, NoLedger
-from courier.destinations import Destination, Sender
+from courier.delivery.driver import Budget
+from courier.delivery.ledger import DynamoLedger, Ledger, MemoryLedger
+from courier.model import Destination, Sender
 from courier.settings import Settings, get_settings
 
 SAFETY_SECONDS = 10.0  # stop sending this long before Lambda's timeout, to write the report and answer
+LOCAL_SECONDS = 900.0  # the time a call without a Lambda context has (the command line)
 
 
 @dataclass
@@ -21,16 +23,17 @@ class Services:
     sender: Sender
     dynamodb: Any = None
 
-    def ledger(self, context: Any) -> Ledger:
-        """The record of work already done, for this invocation (exactly-once needs IDEMPOTENCY_TABLE)."""
+    def ledger(self) -> Ledger:
+        """What was sent: the table when IDEMPOTENCY_TABLE is set (exactly once across invocations), else an
+        in-memory ledger for this invocation only."""
         table = self.settings.idempotency_table
         if not table:
-            return NoLedger()
+            return MemoryLedger()
         if self.dynamodb is None:
             import boto3
 
             self.dynamodb = boto3.client("dynamodb")
-        return DynamoLedger(table, self.dynamodb, context)
+        return DynamoLedger(table, self.dynamodb)
 
 
 _services: dict[str, Services] = {}
@@ -57,7 +60,12 @@ def reset_services() -> None:
     get_settings.cache_clear()
 
 
-def deadline_of(context: Any) -> float:
-    """Epoch seconds by which sending must stop, from the Lambda context's remaining time."""
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
-    return time.time() + remaining - min(SAFETY_SECONDS, remaining / 4)
+def budget_of(context: Any, at_most: float | None = None) -> Budget:
+    """The invocation's time, from the Lambda context: sending stops a safety margin before the platform's end
+    (and `at_most` seconds from now, when given)."""
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else LOCAL_SECONDS
+    now = time.time()
+    deadline = now + remaining - min(SAFETY_SECONDS, remaining / 4)
+    if at_most is not None:
+        deadline = min(deadline, now + at_most)
+    return Budget(deadline=deadline, hard_end=now + remaining)

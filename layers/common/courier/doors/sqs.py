@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import json
 import time
-from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from courier.delivery.ledger import InProgressElsewhereError, Ledger, NoLedger
-from courier.delivery.pipeline import Delivery, as_rows
+from courier.delivery.driver import Budget, Delivery
+from courier.delivery.ledger import Ledger, LedgerUnavailableError
 from courier.delivery.reports import RejectedRows, door_key
-from courier.destinations import Destination
-from courier.doors.files import CONTINUE, DroppedFile, RetryLaterError, process_file
-from courier.doors.services import Services, deadline_of
+from courier.doors.files import CONTINUE, DroppedFile, Part, RetryLaterError, process_file
+from courier.doors.services import Services, budget_of
+from courier.model import Destination
 from courier.observability import logger
+from courier.sources.records import RecordsSource, as_rows
 
 BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 30, 900
 
 
 def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destination, services: Services) -> Any:
-    deadline = deadline_of(context)
-    ledger = services.ledger(context)
+    budget = budget_of(context)
+    ledger = services.ledger()
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
         try:
-            process_message(record.body, record.message_id, destination, services, deadline, ledger)
-        except (RetryLaterError, InProgressElsewhereError):
+            process_message(record.body, record.message_id, destination, services, budget, ledger)
+        except (RetryLaterError, LedgerUnavailableError):
             _back_off(services, record)
             raise
 
@@ -78,12 +78,11 @@ def process_message(
     message_id: str,
     destination: Destination,
     services: Services,
-    deadline: float,
-    ledger: Ledger | None = None,
+    budget: Budget,
+    ledger: Ledger,
 ) -> None:
     """Delivers one message's records; raises when any must be retried, so only this message comes back. Through
     the ledger, what one delivery of the message sent is not sent again by a redelivery."""
-    ledger = ledger or NoLedger()
     settings = services.settings
     rejected = RejectedRows()
     try:
@@ -95,27 +94,21 @@ def process_message(
         logger.info("s3:TestEvent skipped")
         return
     if isinstance(body, dict) and CONTINUE in body:
-        file = DroppedFile(**body[CONTINUE])
-        process_file(file, destination, services, deadline, ledger, skip_chunks=int(body["chunks_done"]))
+        process_file(DroppedFile(**body[CONTINUE]), destination, services, budget, ledger, Part.from_json(body))
         return
     if is_s3_notification(body):
         for file in dropped_files(body):
-            work = partial(process_file, file, destination, services, deadline, ledger)
-            _, duplicate = ledger.once(f"{file.unit}:{file.sequencer}", work, lambda report: True)
-            if duplicate:
+            if ledger.claim(f"file:{file.unit}", message_id) != message_id:
                 logger.info("duplicate S3 notification skipped", extra={"source": file.unit})
+                continue
+            process_file(file, destination, services, budget, ledger)
         return
-    delivery = Delivery(
-        destination,
-        destination.make_preparer(settings, time.time()),
-        services.sender,
-        deadline,
-        rejected.add,
-        unit=f"sqs:{message_id}",
-        ledger=ledger,
-    )
-    delivery.feed(as_rows(body if isinstance(body, list) else [body]))
-    tally = delivery.finish()
+    source = RecordsSource(list(as_rows(body if isinstance(body, list) else [body])))
+    prepare = destination.make_preparer(settings, time.time())
+    delivery = Delivery(destination, prepare, services.sender, budget, ledger, f"sqs:{message_id}", rejected.add)
+    tally = delivery.run(source)
+    if delivery.resume_at is not None:  # no time left in this invocation: the rest comes back with the message
+        delivery.leave_pending(source.rest(), "no time left in this invocation")
     logger.info(
         "message processed",
         extra={
@@ -126,5 +119,5 @@ def process_message(
     )
     if settings.data_bucket:
         rejected.upload(services.s3, settings.data_bucket, door_key("sqs", destination.name, message_id))
-    if tally.pending:
+    if delivery.stopped:
         raise RetryLaterError(f"{tally.pending} records of message {message_id} must be retried: {tally.retry_reason}")

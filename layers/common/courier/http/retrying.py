@@ -1,4 +1,10 @@
-"""POST with retries for network errors, 420/429 (Retry-After honoured) and 5xx, within the invocation's time."""
+"""POST with retries for what can succeed later, within the invocation's time. Reports transport facts only: the
+last answer, how many requests were made, and whether a request may have reached the destination unanswered.
+
+The one rule for ambiguous answers, for every destination: 420, 429 and 503 say the request was not processed, and
+a connection that never opened sent nothing, so those are retried. 500, 502 and 504, a reset or a timeout after
+the body went out, and a body cut off by the deadline may all follow a request the destination applied: such a
+request is sent again only when the caller says a resend is harmless (`resend_when_unsure`)."""
 
 from __future__ import annotations
 
@@ -9,29 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from courier.delivery.outcomes import SendResult, Status
-
 if TYPE_CHECKING:
     import requests
 
-RETRYABLE_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
-# Answers that say the request was not processed, so even a non-idempotent one may be sent again.
-NOT_PROCESSED_STATUSES = frozenset({420, 429, 503})
-
-
-@dataclass(frozen=True)
-class Resend:
-    """When a request may be sent again. `after_lost_answer`: the request may have reached the server and no answer
-    came (a read timeout, a connection reset) — safe only if applying it twice changes nothing."""
-
-    statuses: frozenset[int] = RETRYABLE_STATUSES
-    after_lost_answer: bool = True
-
-
-ALWAYS = Resend()
-NEVER_TWICE = Resend(NOT_PROCESSED_STATUSES, after_lost_answer=False)  # incr / add / delete
-UNLESS_ANSWER_LOST = Resend(RETRYABLE_STATUSES, after_lost_answer=False)  # AppMetrica: no idempotency key
+NOT_PROCESSED = frozenset({420, 429, 503})
+MAYBE_PROCESSED = frozenset({500, 502, 504})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
+MIN_REQUEST_SECONDS = 1.0  # no request starts with less time than this left before the deadline
+MAX_ANSWER_BYTES = 1 << 20  # an answer longer than this is cut: no destination of ours sends more
 
 
 def new_session() -> requests.Session:
@@ -73,18 +64,32 @@ class RateLimiter:
             return start - now
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole (bounded): what the senders classify."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
 @dataclass
 class Attempts:
-    """What a POST came to: the last response (None after a network error), requests made, and why it stopped."""
+    """What a POST came to: the last answer (None when none came), requests made, and why it stopped."""
 
-    response: requests.Response | None
+    answer: Answer | None
     requests: int
     retries: int
     error: str = ""
-    ambiguous: bool = False  # sent, and no clear answer: the destination may have applied it
+    possibly_sent: bool = False  # no clear answer to a request that went out: the destination may have applied it
 
-    def result(self, status: Status, reason: str = "") -> SendResult:
-        return SendResult(status, reason, requests=self.requests, retries=self.retries)
+    @property
+    def detail(self) -> str:
+        return self.error or (f"HTTP {self.answer.status}" if self.answer is not None else "no answer")
 
 
 @dataclass
@@ -95,11 +100,15 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
 
-    def delay(self, attempt: int, response: requests.Response | None) -> float:
-        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
+    def delay(self, attempt: int, answer: Answer | None) -> float:
+        retry_after = answer.headers.get("retry-after", "") if answer is not None else ""
         if retry_after.strip().isdigit():
             return float(retry_after.strip())
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # full jitter
+
+
+class _DeadlineError(Exception):
+    """The answer did not finish coming before the deadline."""
 
 
 def post_with_retries(
@@ -112,44 +121,82 @@ def post_with_retries(
     deadline: float,
     limiter: RateLimiter,
     policy: RetryPolicy,
-    resend: Resend = ALWAYS,
+    resend_when_unsure: bool,
     timeout: float = READ_TIMEOUT,
 ) -> Attempts:
-    """Retries only what can succeed later, never sleeps past `deadline` (epoch seconds), and never sends again
-    what `resend` forbids: a request that may have been applied is then left `ambiguous` for the caller."""
+    """Retries only what can succeed later; no request starts, and none is waited for, past `deadline` (epoch
+    seconds). Redirects are not followed: a POST must reach the configured address itself."""
     import requests
+    import urllib3
 
     made = 0
+    answer: Answer | None = None
+    error = ""
     while True:
-        policy.sleep(limiter.wait_time())
+        wait = limiter.wait_time()
+        if policy.clock() + wait + MIN_REQUEST_SECONDS > deadline:
+            return Attempts(answer, made, max(made - 1, 0), error or "no time left for a request")
+        policy.sleep(wait)
         made += 1
-        response: requests.Response | None = None
-        error = ""
+        answer, error, unsure = None, "", False
         try:
-            response = session.post(
-                url,
-                params=params,
-                data=cast(bytes, body),  # a bytearray goes as it is, with no copy: urllib3 sends any buffer
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT, timeout),
-            )
-        except requests.RequestException as exc:
+            answer = _post(session, url, params, body, headers, deadline, policy.clock, timeout)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
-            if not resend.after_lost_answer and not _never_sent(exc):
-                return Attempts(None, made, made - 1, error, ambiguous=True)
-        if response is not None and response.status_code not in RETRYABLE_STATUSES:
-            return Attempts(response, made, made - 1)
-        if response is not None and response.status_code in RETRYABLE_STATUSES - resend.statuses:
-            return Attempts(response, made, made - 1, ambiguous=True)
+            unsure = not _never_sent(exc)
+        except _DeadlineError:
+            error, unsure = "no complete answer before the invocation's deadline", True
+        if answer is not None and answer.status in MAYBE_PROCESSED:
+            unsure = True
+        if unsure and not resend_when_unsure:
+            return Attempts(answer, made, made - 1, error, possibly_sent=True)
+        if answer is not None and answer.status not in NOT_PROCESSED | MAYBE_PROCESSED:
+            return Attempts(answer, made, made - 1)
         if made >= policy.max_attempts:
-            return Attempts(response, made, made - 1, error)
-        pause = policy.delay(made - 1, response)
-        if policy.clock() + pause + CONNECT_TIMEOUT >= deadline:
-            return Attempts(response, made, made - 1, error)
+            return Attempts(answer, made, made - 1, error, possibly_sent=unsure)
+        pause = policy.delay(made - 1, answer)
+        if policy.clock() + pause + MIN_REQUEST_SECONDS >= deadline:
+            return Attempts(answer, made, made - 1, error, possibly_sent=unsure)
         policy.sleep(pause)
 
 
-def _never_sent(error: requests.RequestException) -> bool:
+def _post(
+    session: requests.Session,
+    url: str,
+    params: dict[str, str],
+    body: bytes | bytearray,
+    headers: dict[str, str],
+    deadline: float,
+    clock: Callable[[], float],
+    timeout: float,
+) -> Answer:
+    """One request whose every wait is capped by the deadline: the read timeout per socket read, and the whole
+    answer (a body that trickles in byte by byte is cut off)."""
+    left = deadline - clock()
+    response = session.post(
+        url,
+        params=params,
+        data=cast(bytes, body),  # a bytearray goes as it is, with no copy: urllib3 sends any buffer
+        headers=headers,
+        timeout=(min(CONNECT_TIMEOUT, left), max(0.1, min(timeout, left))),
+        allow_redirects=False,
+        stream=True,
+    )
+    try:
+        received = bytearray()
+        while len(received) <= MAX_ANSWER_BYTES:
+            piece = response.raw.read1(16 * 1024)  # whatever has arrived: a trickle cannot hold the loop
+            if not piece:
+                break
+            received += piece
+            if clock() > deadline:
+                raise _DeadlineError
+        return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, bytes(received))
+    finally:
+        response.close()
+
+
+def _never_sent(error: Exception) -> bool:
     """True when the request cannot have reached the server: the connection itself failed."""
     import requests
     import urllib3

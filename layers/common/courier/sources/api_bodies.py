@@ -8,7 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from courier.delivery.pipeline import SourceRow, as_rows
+from courier.model import SourceRow
+from courier.sources.records import as_rows
 
 
 class BadBodyError(ValueError):

@@ -3,24 +3,15 @@ read for `error` / `error_text` (not only the HTTP status), and batch `result[i]
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from courier.delivery.outcomes import ItemResult, SendResult, Status
-from courier.destinations import Batch, Sender
 from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import AltcraftBatch
 from courier.destinations.values import compact_json
-from courier.http.retrying import (
-    ALWAYS,
-    NEVER_TWICE,
-    Attempts,
-    LazySession,
-    RateLimiter,
-    RetryPolicy,
-    post_with_retries,
-)
+from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, post_with_retries
+from courier.model import Batch, ItemResult, Sender, SendResult, Status
 from courier.observability import logger, scrub
 from courier.settings import Settings, altcraft_api_token
 
@@ -53,6 +44,10 @@ class AltcraftSender:
         self._policy = RetryPolicy(base_delay=settings.retry_base_seconds)
         self.max_rows = settings.altcraft_batch_size
 
+    def may_resend(self, batch: Batch) -> bool:
+        """Plain values set twice are set once; incr / add / delete applied twice are not."""
+        return not cast(AltcraftBatch, batch).non_idempotent
+
     def send(self, batch: Batch, deadline: float) -> SendResult:
         altcraft = cast(AltcraftBatch, batch)
         token = altcraft_api_token(self._settings)
@@ -63,13 +58,14 @@ class AltcraftSender:
         answer = _answer(attempts, token)
         whole = _whole_request(attempts, answer, careful, token)
         if whole is not None:  # a batch refused whole, not for a lost answer: halving finds the records it refuses
-            split = whole.status is Status.REJECTED and not attempts.ambiguous and attempts.response is not None
-            return replace(attempts.result(whole.status, whole.reason), split=split)
+            split = whole.status is Status.REJECTED and not attempts.possibly_sent and attempts.answer is not None
+            return SendResult(whole.status, whole.reason, attempts.requests, attempts.retries, split=split)
         results = answer.get("result") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != altcraft.rows:
             reason = "Altcraft's batch answer does not list one result per record"
             status = Status.REJECTED if careful else Status.RETRY
-            return attempts.result(status, AMBIGUOUS.format(detail=reason) if careful else reason)
+            detail = AMBIGUOUS.format(detail=reason) if careful else reason
+            return SendResult(status, detail, attempts.requests, attempts.retries)
         items = tuple(_item(result, token) for result in results)
         return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
 
@@ -100,18 +96,18 @@ class AltcraftSender:
             deadline=deadline,
             limiter=self._limiter,
             policy=self._policy,
-            resend=ALWAYS if idempotent else NEVER_TWICE,
+            resend_when_unsure=idempotent,
             timeout=self._settings.http_read_timeout_seconds,
         )
 
 
 def _answer(attempts: Attempts, token: str) -> Any:
-    if attempts.response is None:
+    if attempts.answer is None:
         return None
     try:
-        return attempts.response.json()
+        return json.loads(attempts.answer.body)
     except ValueError:
-        return {"error_text": scrub(attempts.response.text[:300], token)}
+        return None
 
 
 def _code(answer: Any, http_status: int) -> tuple[int, str]:
@@ -138,13 +134,22 @@ def _classify(code: int, text: str, token: str) -> ItemResult:
 
 def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str) -> ItemResult | None:
     """The outcome of a request that failed as a whole; None when it succeeded (items to read)."""
-    response = attempts.response
-    if response is None or (attempts.ambiguous and careful):
-        detail = attempts.error or (f"HTTP {response.status_code}" if response is not None else "no answer")
-        if attempts.ambiguous and careful:
-            return ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=detail))
-        return ItemResult(Status.RETRY, detail)
-    code, text = _code(answer, response.status_code)
+    response = attempts.answer
+    if attempts.possibly_sent and careful:
+        return ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=attempts.detail))
+    if response is None:
+        return ItemResult(Status.RETRY, attempts.detail)
+    if 300 <= response.status < 400:
+        logger.error("Altcraft's address redirects; set ALTCRAFT_API_URL to the final address (records stay queued)")
+        return ItemResult(Status.RETRY, f"Altcraft answered {response.status} (a redirect, not followed)")
+    if 200 <= response.status < 300 and not isinstance(answer, dict):  # not Altcraft's answer: not a delivery
+        detail = f"HTTP {response.status} without Altcraft's JSON answer"
+        return (
+            ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=detail))
+            if careful
+            else ItemResult(Status.RETRY, detail)
+        )
+    code, text = _code(answer, response.status)
     return None if code == 0 else _classify(code, text, token)
 
 

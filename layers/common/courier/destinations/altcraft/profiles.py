@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from courier.destinations import Destination
 from courier.destinations.altcraft.batch import AltcraftBatch, batch_key
 from courier.destinations.altcraft.client import altcraft_sender
 from courier.destinations.altcraft.records import RECORD_FIELDS, make_altcraft_preparer
+from courier.model import Destination
 
 
 def _altcraft(name: str, route: str, update: bool) -> Destination:

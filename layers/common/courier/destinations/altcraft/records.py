@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from courier.destinations import Prepared, Preparer, Record
 from courier.destinations.altcraft import rules
 from courier.destinations.values import as_bool, as_number, split_list
+from courier.model import Prepared, Preparer, Record
 from courier.settings import Settings
 
 BOOL_OPTIONS = ("skip_triggers", "skip_invalid_subscriptions", "detect_geo")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from courier.delivery.csv_batch import CsvBatch
-from courier.delivery.outcomes import SendResult, Status
-from courier.destinations import Batch, Sender
-from courier.http.retrying import UNLESS_ANSWER_LOST, LazySession, RateLimiter, RetryPolicy, post_with_retries
+from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, post_with_retries
+from courier.model import Batch, Sender, SendResult, Status
 from courier.observability import logger, scrub
 from courier.settings import Settings, appmetrica_post_api_key
 
@@ -18,8 +16,8 @@ if TYPE_CHECKING:
 
 CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8"}
 LOST_ANSWER = (
-    "sent, but the answer was lost ({detail}); the Post API has no idempotency key, so the rows were not sent "
-    "again: check AppMetrica before dropping them once more"
+    "possibly delivered: sent, but no clear answer came back ({detail}); the Post API has no idempotency key, so "
+    "the rows were not sent again: check AppMetrica before dropping them once more"
 )
 # 400: the body was refused (splitting isolates bad rows); 413/422 alike. Retrying cannot help.
 REFUSED = frozenset({400, 413, 422})
@@ -48,6 +46,10 @@ class PostApiSender:
         self._limiter = RateLimiter(settings.appmetrica_max_rps)
         self._policy = policy or RetryPolicy(base_delay=settings.retry_base_seconds)
 
+    def may_resend(self, batch: Batch) -> bool:
+        """The Post API has no idempotency key: only users who chose at-least-once get a possibly-sent batch again."""
+        return self._settings.appmetrica_at_least_once
+
     def send(self, batch: Batch, deadline: float) -> SendResult:
         key = appmetrica_post_api_key(self._settings, batch.key)
         attempts = post_with_retries(
@@ -59,30 +61,40 @@ class PostApiSender:
             deadline=deadline,
             limiter=self._limiter,
             policy=self._policy,
-            resend=UNLESS_ANSWER_LOST,
+            resend_when_unsure=self._settings.appmetrica_at_least_once,
             timeout=self._settings.http_read_timeout_seconds,
         )
-        response = attempts.response
-        if attempts.ambiguous:
-            return attempts.result(Status.REJECTED, LOST_ANSWER.format(detail=attempts.error))
-        if response is None:
-            return attempts.result(Status.RETRY, attempts.error)
-        if response.status_code == 200:
-            return attempts.result(Status.DELIVERED)
-        detail = scrub(response.text[:300], key).strip()
-        reason = (
-            f"AppMetrica answered {response.status_code}: {detail}"
-            if detail
-            else f"AppMetrica answered {response.status_code}"
+        return _outcome(attempts, key, batch.key, self._settings.appmetrica_at_least_once)
+
+
+def _outcome(attempts: Attempts, key: str, application_id: str, at_least_once: bool) -> SendResult:
+    """What a Post API answer means for the batch's rows."""
+    answer = attempts.answer
+
+    def result(status: Status, reason: str = "", split: bool = False) -> SendResult:
+        return SendResult(status, reason, attempts.requests, attempts.retries, split=split)
+
+    if attempts.possibly_sent:
+        return result(Status.REJECTED, LOST_ANSWER.format(detail=attempts.detail))
+    if answer is None:
+        return result(Status.RETRY, attempts.error)
+    detail = scrub(answer.text[:300], key).strip()
+    if answer.status == 200:
+        if detail.startswith("<"):  # a proxy's or portal's page, not the Post API's answer: a problem, not a delivery
+            unsure = LOST_ANSWER.format(detail="an HTML page came back with 200")
+            return result(Status.RETRY, unsure) if at_least_once else result(Status.REJECTED, unsure)
+        return result(Status.DELIVERED)
+    reason = f"AppMetrica answered {answer.status}: {detail}" if detail else f"AppMetrica answered {answer.status}"
+    if answer.status in REFUSED:
+        return result(Status.REJECTED, reason, split=True)
+    if 300 <= answer.status < 400:
+        logger.error("AppMetrica's address redirects; set APPMETRICA_API_URL to the final address (rows stay queued)")
+    elif answer.status in (401, 403):
+        logger.error(
+            "AppMetrica refused the Post API key; records stay queued until it is fixed",
+            extra={"application_id": application_id},
         )
-        if response.status_code in REFUSED:
-            return replace(attempts.result(Status.REJECTED, reason), split=True)
-        if response.status_code in (401, 403):
-            logger.error(
-                "AppMetrica refused the Post API key; records stay queued until it is fixed",
-                extra={"application_id": batch.key},
-            )
-        return attempts.result(Status.RETRY, reason)
+    return result(Status.RETRY, reason)
 
 
 def post_api_sender(path: str) -> Callable[[Settings], Sender]:

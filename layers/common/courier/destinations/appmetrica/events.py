@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from courier.delivery.csv_batch import CsvBatch
-from courier.destinations import Destination, Prepared, Preparer, Record
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.client import by_application, post_api_sender
+from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.model import Destination, Prepared, Preparer, Record
 from courier.settings import Settings
 
 COMMON_FIELDS: dict[str, Callable[[Any], str]] = {

@@ -7,10 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from courier.delivery.csv_batch import CsvBatch
-from courier.destinations import Destination, Prepared, Preparer, Record
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.client import by_application, post_api_sender
+from courier.destinations.appmetrica.csv_batch import CsvBatch
 from courier.destinations.appmetrica.first_party import (
     SHA256_HEX,
     normalise_email,
@@ -19,6 +18,7 @@ from courier.destinations.appmetrica.first_party import (
     sha256_hex,
 )
 from courier.destinations.values import as_bool, as_number, compact_json, parse_json
+from courier.model import Destination, Prepared, Preparer, Record
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."

@@ -1,0 +1,154 @@
+"""The types every layer shares: records, prepared records, sources, batches, senders, outcomes, destinations.
+
+This module is the bottom of the layer: it imports nothing of Courier's, and everything else may import it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Record = Mapping[str, Any]
+# A prepared record: what to send (None when refused); then the reasons it was refused, or for a record sent,
+# the values dropped from it (an invalid phone among valid ones). Reasons never quote a value.
+Prepared = tuple[dict[str, Any] | None, list[str]]
+Preparer = Callable[[Record], Prepared]
+# (index, record, parse error): where a source could not read a record, the error is set and the record is
+# whatever it has of the original (a partial row, a line of text) so the rejected file can show it. Indexes grow by
+# one from row to row; files count from 1, messages and request bodies from 0.
+SourceRow = tuple[int, Any, str]
+# Where a source stands between two rows: {"index": the last row read, "offset": the byte the next row starts at
+# (files that can be resumed there)}. A continuation starts reading from a mark; a chunk is known by the mark it
+# starts at, so it is the same chunk on every attempt.
+Mark = dict[str, int]
+
+
+class Source(Protocol):
+    """Rows with their places, resumable from a mark and able to give back originals of rows it already gave."""
+
+    columns: list[str] | None  # a CSV header (the rejected file's columns); None for JSON records
+
+    def __iter__(self) -> Iterator[SourceRow]: ...
+
+    def mark(self) -> Mark:
+        """Where the source stands now: after the last row it gave."""
+        ...
+
+    def originals(self, start: Mark, indexes: set[int]) -> dict[int, Any]:
+        """The records at these indexes as the user sent them, read again from `start` (the rare path: rows the
+        destination refused go to rejected/ in their original form)."""
+        ...
+
+
+class Status(enum.Enum):
+    DELIVERED = "delivered"
+    REJECTED = "rejected"  # refused, by the destination or because it may already have arrived: never resent
+    RETRY = "retry"  # not delivered now (outage, throttling, bad key): the message goes back to SQS
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One record's outcome inside a batch the destination answered item by item."""
+
+    status: Status
+    reason: str = ""
+    destination_id: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: Status  # the whole request's; when `items` is set, each record's own status counts instead
+    reason: str = ""
+    requests: int = 1
+    retries: int = 0
+    items: tuple[ItemResult, ...] | None = None
+    split: bool = False  # refused whole for rows it did not name: halving the batch finds them
+
+    @property
+    def settled_nothing(self) -> bool:
+        """True when every record is still to retry: nothing reached the destination, the chunk is free again."""
+        statuses = [item.status for item in self.items] if self.items is not None else [self.status]
+        return all(status is Status.RETRY for status in statuses)
+
+    def to_json(self) -> dict[str, Any]:
+        items = None if self.items is None else [[i.status.value, i.reason, i.destination_id] for i in self.items]
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "requests": self.requests,
+            "retries": self.retries,
+            "items": items,
+            "split": self.split,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SendResult:
+        items = data.get("items")
+        return cls(
+            Status(data["status"]),
+            data.get("reason", ""),
+            int(data.get("requests", 0)),
+            int(data.get("retries", 0)),
+            None if items is None else tuple(ItemResult(Status(s), r, d) for s, r, d in items),
+            bool(data.get("split")),
+        )
+
+
+class Batch(Protocol):
+    """Prepared records bound for one request; `indexes` are their places in the source, in batch order."""
+
+    key: str
+    chars: int
+
+    @property
+    def indexes(self) -> Sequence[int]: ...
+
+    @property
+    def rows(self) -> int: ...
+
+    def add(self, fields: dict[str, Any], index: int, original: Any) -> None: ...
+
+    def records(self) -> list[Any]:
+        """The records as sent, in batch order (a rejected file's fallback when the source cannot give originals)."""
+        ...
+
+    def sample(self, limit: int) -> list[str]:
+        """The first rows as they would be sent (for `courier send --dry-run`)."""
+        ...
+
+    def subset(self, positions: list[int]) -> Batch:
+        """A batch of the records at these positions (to split a refused batch, or retry only some records)."""
+        ...
+
+
+class Sender(Protocol):
+    """Sends one batch as one request. Its caps say how large a batch the destination takes."""
+
+    max_rows: int
+    max_chars: int
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        """Never runs past `deadline` (epoch seconds): no request starts, nor waits for its answer, after it."""
+        ...
+
+    def may_resend(self, batch: Batch) -> bool:
+        """Whether sending this batch twice changes nothing at the destination (then a possibly-sent batch is sent
+        again rather than refused)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str  # the function's name: its S3 prefix, its queue, its folder under rejected/ and reports/
+    route: str  # the HTTPS route on the stack's REST API
+    fields: frozenset[str]  # every field a record may carry; others are ignored and reported
+    make_preparer: Callable[[Any, float], Preparer]  # (settings, now) → per-record validation
+    batch_key: Callable[[dict[str, Any]], str]  # records with different keys never share a request
+    new_batch: Callable[[str], Batch]
+    make_sender: Callable[[Any], Sender]  # (settings) → the destination's client
+    field_prefixes: tuple[str, ...] = ()  # families of fields, such as flat `attributes.<name>` columns
+    result_id: str = ""  # what the destination calls the id it answers per record (shown by ?mode=sync)
+
+    def knows(self, name: str) -> bool:
+        return name in self.fields or name.startswith(self.field_prefixes)

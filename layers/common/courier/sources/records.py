@@ -1,0 +1,43 @@
+"""Records already in memory (an SQS message's body, an HTTPS request's body) as a source the driver reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from courier.model import Mark, SourceRow
+
+
+def as_rows(records: Iterable[Any]) -> Iterator[SourceRow]:
+    """Records of a JSON message or body; an element that is not an object is refused with a reason."""
+    for index, record in enumerate(records):
+        if isinstance(record, dict):
+            yield index, record, ""
+        else:
+            yield index, record, f"record: must be a JSON object, not {type(record).__name__}"
+
+
+class RecordsSource:
+    """Rows in a list, indexed as given (indexes grow, gaps allowed)."""
+
+    columns: list[str] | None = None
+
+    def __init__(self, rows: list[SourceRow]) -> None:
+        self._rows = rows
+        self._taken = 0
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        while self._taken < len(self._rows):
+            self._taken += 1
+            yield self._rows[self._taken - 1]
+
+    def mark(self) -> Mark:
+        last = self._rows[self._taken - 1][0] if self._taken else (self._rows[0][0] - 1 if self._rows else -1)
+        return {"index": last, "offset": -1}
+
+    def rest(self) -> list[int]:
+        """The indexes of the rows not read yet."""
+        return [row[0] for row in self._rows[self._taken :]]
+
+    def originals(self, start: Mark, indexes: set[int]) -> dict[int, Any]:
+        return {index: record for index, record, _ in self._rows if index in indexes}
