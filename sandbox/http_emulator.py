@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 Answer = tuple[int, dict[str, str], Any]  # HTTP status, extra headers, JSON payload
 RESET = 0  # a scripted "status" that drops the connection instead of answering
+TRICKLE = -1  # a scripted "status": 200 headers, then a body that trickles in a byte at a time and never ends
+TRICKLE_SECONDS = 60.0  # how long a trickling answer goes on at most (the client is expected to give up first)
 Handled = tuple[int, dict[str, str], Any, int, int]  # an Answer, then the records carried and the records taken
 
 
@@ -32,6 +34,7 @@ class ScriptedFailure:
     retry_after: int | None = None
     body: str = ""
     after: int = 0  # requests answered normally before this failure
+    taken: bool = False  # the request is applied (its records taken) before the failure is answered
 
 
 @dataclass
@@ -87,12 +90,19 @@ class HttpEmulator:
             return list(self._requests)
 
     def fail_next(
-        self, status: int, times: int = 1, retry_after: int | None = None, body: str = "", after: int = 0
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        body: str = "",
+        after: int = 0,
+        taken: bool = False,
     ) -> None:
-        """The next `times` requests (once `after` more have been answered normally) fail with `status`."""
+        """The next `times` requests (once `after` more have been answered normally) fail with `status`; with
+        `taken`, after the API applied them (an answer lost on the way back)."""
         with self.lock:
             self._failures.extend(
-                ScriptedFailure(status, retry_after, body, after if n == 0 else 0) for n in range(times)
+                ScriptedFailure(status, retry_after, body, after if n == 0 else 0, taken) for n in range(times)
             )
 
     def reset(self) -> None:
@@ -125,7 +135,12 @@ class HttpEmulator:
                 elif self._failures:
                     failure = self._failures.popleft()
                     extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                    raise RefusalError(failure.status, self.failure_payload(failure), extra)
+                    if 300 <= failure.status < 400:
+                        extra["Location"] = self.url + "/moved" + path
+                    if failure.taken:
+                        _, _, _, request.rows, request.accepted = self.handle(path, query, headers, body)
+                    page = failure.body.encode() if failure.body.startswith("<") else None  # a proxy's HTML page
+                    raise RefusalError(failure.status, page or self.failure_payload(failure), extra)
                 status, extra, payload, request.rows, request.accepted = self.handle(path, query, headers, body)
             except RefusalError as refusal:
                 status, extra, payload = refusal.status, refusal.headers, refusal.payload
@@ -170,9 +185,9 @@ def _handler_for(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
             return
 
         def _reply(self, status: int, headers: dict[str, str], payload: Any) -> None:
-            data = json.dumps(payload).encode()
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if isinstance(payload, bytes) else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -203,6 +218,25 @@ def _handler_for(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if status == TRICKLE:
+                    self._trickle()
+                    return
                 self._reply(status, extra, payload)
+
+        def _trickle(self) -> None:
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.flush()
+            until = time.monotonic() + TRICKLE_SECONDS
+            try:
+                while time.monotonic() < until:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                return  # the client gave up
 
     return Handler

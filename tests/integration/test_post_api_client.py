@@ -14,6 +14,7 @@ from courier.destinations.appmetrica.client import PostApiSender
 from courier.http.retrying import RateLimiter, RetryPolicy
 from courier.settings import Settings
 from sandbox.appmetrica_emulator import AppMetricaEmulator
+from sandbox.http_emulator import RESET, TRICKLE
 from tests.conftest import APPLICATION_ID, POST_API_KEY
 from tests.support import recent
 
@@ -42,9 +43,18 @@ class Sleeps:
 
 
 def sender_for(
-    url: str, key: str = POST_API_KEY, sleeps: Callable[[float], None] | None = None, rps: float = 1000
+    url: str,
+    key: str = POST_API_KEY,
+    sleeps: Callable[[float], None] | None = None,
+    rps: float = 1000,
+    at_least_once: bool = False,
 ) -> PostApiSender:
-    settings = Settings(APPMETRICA_API_URL=url, APPMETRICA_POST_API_KEY=key, APPMETRICA_MAX_RPS=rps)
+    settings = Settings(
+        APPMETRICA_API_URL=url,
+        APPMETRICA_POST_API_KEY=key,
+        APPMETRICA_MAX_RPS=rps,
+        APPMETRICA_AT_LEAST_ONCE=at_least_once,
+    )
     policy = RetryPolicy(base_delay=0.01, max_delay=0.05, sleep=sleeps or Sleeps())
     return PostApiSender(settings, PATH, policy=policy)
 
@@ -132,3 +142,73 @@ def test_the_emulator_answers_429_past_30_requests_a_second(appmetrica: AppMetri
     assert 429 in statuses
     assert all(result.status is Status.DELIVERED for result in results)
     assert len(appmetrica.events(APPLICATION_ID)) == 40
+
+
+@pytest.mark.parametrize("status", [500, 502, 504, RESET])
+def test_an_answer_that_may_follow_applied_rows_is_never_resent_by_default(
+    appmetrica: AppMetricaEmulator, status: int
+) -> None:
+    # Given an API that takes the rows and then answers 500/502/504 or drops the connection
+    appmetrica.fail_next(status, taken=True)
+    # When a batch is sent
+    result = sender_for(appmetrica.url).send(one_event_batch(), time.time() + 30)
+    # Then it is not sent again: the row is rejected as possibly delivered, and it arrived once
+    assert (result.status, result.requests) == (Status.REJECTED, 1)
+    assert result.reason.startswith("possibly delivered")
+    assert len(appmetrica.events(APPLICATION_ID)) == 1
+
+
+def test_users_who_choose_at_least_once_get_the_batch_sent_again(appmetrica: AppMetricaEmulator) -> None:
+    # Given APPMETRICA_AT_LEAST_ONCE, and an API that took the rows and answered 502
+    appmetrica.fail_next(502, taken=True)
+    # When a batch is sent
+    result = sender_for(appmetrica.url, at_least_once=True).send(one_event_batch(), time.time() + 30)
+    # Then it is sent again and delivered: the row may arrive twice, as they chose
+    assert (result.status, result.requests) == (Status.DELIVERED, 2)
+    assert len(appmetrica.events(APPLICATION_ID)) == 2
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_never_counts_as_delivered(appmetrica: AppMetricaEmulator, status: int) -> None:
+    # Given an address that redirects
+    appmetrica.fail_next(status)
+    # When a batch is sent
+    result = sender_for(appmetrica.url).send(one_event_batch(), time.time() + 30)
+    # Then the redirect is not followed (one request), and the rows stay to retry with the reason
+    assert (result.status, result.requests) == (Status.RETRY, 1)
+    assert result.reason.startswith(f"AppMetrica answered {status}")
+    assert [request.path for request in appmetrica.requests] == [PATH]
+
+
+def test_an_answer_that_trickles_forever_is_cut_at_the_deadline(appmetrica: AppMetricaEmulator) -> None:
+    # Given an API that sends headers and then a body a byte at a time, without end
+    appmetrica.fail_next(TRICKLE)
+    # When a batch is sent with 4 seconds left
+    started = time.monotonic()
+    result = sender_for(appmetrica.url).send(one_event_batch(), time.time() + 4)
+    # Then the wait ends by the deadline, and the rows are refused as possibly delivered, not sent again
+    assert time.monotonic() - started < 5
+    assert (result.status, result.requests) == (Status.REJECTED, 1)
+    assert "no complete answer before the invocation's deadline" in result.reason
+
+
+def test_a_read_timeout_is_capped_by_the_time_left(appmetrica: AppMetricaEmulator) -> None:
+    # Given an API slower than the time the invocation has left (and a 120 s read timeout configured)
+    appmetrica.delay = 6.0
+    # When a batch is sent with 3 seconds left
+    started = time.monotonic()
+    result = sender_for(appmetrica.url).send(one_event_batch(), time.time() + 3)
+    # Then the request is given up by the deadline, as possibly delivered
+    assert time.monotonic() - started < 4
+    assert result.status is Status.REJECTED
+    assert result.reason.startswith("possibly delivered")
+
+
+def test_a_200_that_is_not_the_apis_answer_is_not_a_delivery(appmetrica: AppMetricaEmulator) -> None:
+    # Given something in the way that answers 200 with an HTML page
+    appmetrica.fail_next(200, body="<html>portal</html>")
+    # When a batch is sent
+    result = sender_for(appmetrica.url).send(one_event_batch(), time.time() + 30)
+    # Then it is not counted delivered
+    assert result.status is Status.REJECTED
+    assert "an HTML page came back with 200" in result.reason

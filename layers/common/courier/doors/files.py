@@ -20,8 +20,8 @@ from courier.delivery.tally import Tally
 from courier.doors.services import Services
 from courier.model import Destination, Mark
 from courier.observability import logger, metrics
-from courier.sources.files import UnreadableFileError, open_file
-from courier.sources.s3 import SourceUnavailableError, s3_opener
+from courier.sources.files import SourceUnavailableError, UnreadableFileError, open_file
+from courier.sources.s3 import s3_opener
 
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 CONTINUE = "courier_continue"  # a message that carries on with a file an earlier invocation began
