@@ -189,6 +189,16 @@ def test_functions_get_least_privilege(template: dict[str, Any]) -> None:
         assert len(secret_policies) == 1
 
 
+def test_functions_may_back_off_their_own_messages_only(template: dict[str, Any]) -> None:
+    # Given each function's policy statements (moto does not check IAM: the template must say it)
+    for wiring in function_wirings(template).values():
+        policies = template["Resources"][wiring.logical_id]["Properties"]["Policies"]
+        statements = [st for policy in policies if "Statement" in policy for st in policy["Statement"]]
+        # Then the back-off the SQS door calls (ChangeMessageVisibility) is allowed, on the function's queue alone
+        [back_off] = [st for st in statements if "sqs:ChangeMessageVisibility" in st["Action"]]
+        assert back_off["Resource"] == {"Fn::GetAtt": [wiring.queue_id, "Arn"]}
+
+
 def test_no_literal_secret_in_the_template_or_samconfig() -> None:
     text = TEMPLATE.read_text() + (ROOT / "samconfig.toml").read_text()
     assert not re.search(r"(?i)(post_api_key|api_token|token|password)\s*[:=]\s*['\"]?[A-Za-z0-9]{16,}", text)
