@@ -20,6 +20,7 @@ from typing import Any
 from courier.delivery.batching import Batcher
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, LedgerUnavailableError
 from courier.delivery.tally import Tally
+from courier.http.retrying import MIN_REQUEST_SECONDS
 from courier.model import Batch, Destination, ItemResult, Mark, Preparer, Sender, SendResult, Source, SourceRow, Status
 from courier.observability import logger
 
@@ -43,7 +44,11 @@ class Budget:
     slowest: float = 0.0  # the longest chunk cycle so far in this invocation (reading one while another is sent)
 
     def room_for_a_chunk(self) -> bool:
-        return time.time() + 2 * self.slowest + 1.0 < self.deadline
+        """Time to read a chunk and still start its request."""
+        return time.time() + 2 * self.slowest + MIN_REQUEST_SECONDS < self.deadline
+
+    def room_for_a_request(self) -> bool:
+        return time.time() + MIN_REQUEST_SECONDS + 0.1 < self.deadline
 
 
 @dataclass
@@ -99,7 +104,13 @@ class Delivery:
 
     @property
     def stopped(self) -> bool:
+        """Reading has stopped before the end: rows to retry, or no time left."""
         return self._halted
+
+    @property
+    def must_retry(self) -> bool:
+        """Some rows read must be retried (or the ledger could not be read): the message must come back."""
+        return self._halted and self.resume_at is None
 
     def run(self, source: Source, check_fields: bool = False) -> Tally:
         """Delivers the source from where it stands; exceptions of the source pass through, after the chunk in
@@ -215,6 +226,10 @@ class Delivery:
     def _dispatch(self, chunk: _Chunk) -> None:
         """Counts what the chunk settles without sending, then sends the rest while the next chunk is read."""
         self._settle_in_flight()
+        if chunk.batches and not self.stopped and not self._budget.room_for_a_request():
+            self.resume_at = chunk.start  # reading took the time: this chunk is the first of the next part
+            self._halted = True
+            return
         self.tally.read += chunk.read
         if self.stopped:
             self._leave_pending([*(r[0] for r in chunk.rejections), *_indexes(chunk.batches)], "")

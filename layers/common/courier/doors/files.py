@@ -108,8 +108,8 @@ def process_file(
     tally.add(part.before)
     if delivery is not None:
         tally.add(delivery.tally)
-    resume_at = delivery.resume_at if delivery is not None and not delivery.stopped else None
-    retry = delivery is not None and delivery.stopped
+    resume_at = delivery.resume_at if delivery is not None else None
+    retry = delivery is not None and delivery.must_retry
     rejected_key = f"rejected/{file.key}.csv" if part.number == 0 else f"rejected/{file.key}.{part.number}.csv"
     written = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
     rejected_files = [*part.rejected_files, *([written] if written else [])]

@@ -141,7 +141,7 @@ def _ingest(
         delivery = Delivery(destination, prepare, services.sender, budget, services.ledger(), unit, reject, delivered)
         tally = delivery.run(source)
         if delivery.resume_at is not None:  # out of time: the rest is queued
-            delivery.leave_pending(source.rest(), "")
+            delivery.leave_pending(source.after(delivery.resume_at), "")
         if id_name:
             answer["results"] = sorted(results, key=lambda item: item["index"])
         left = set(delivery.pending_indexes)

@@ -108,7 +108,7 @@ def process_message(
     delivery = Delivery(destination, prepare, services.sender, budget, ledger, f"sqs:{message_id}", rejected.add)
     tally = delivery.run(source)
     if delivery.resume_at is not None:  # no time left in this invocation: the rest comes back with the message
-        delivery.leave_pending(source.rest(), "no time left in this invocation")
+        delivery.leave_pending(source.after(delivery.resume_at), "no time left in this invocation")
     logger.info(
         "message processed",
         extra={

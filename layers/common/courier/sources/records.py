@@ -35,9 +35,9 @@ class RecordsSource:
         last = self._rows[self._taken - 1][0] if self._taken else (self._rows[0][0] - 1 if self._rows else -1)
         return {"index": last, "offset": -1}
 
-    def rest(self) -> list[int]:
-        """The indexes of the rows not read yet."""
-        return [row[0] for row in self._rows[self._taken :]]
+    def after(self, mark: Mark) -> list[int]:
+        """The indexes of the rows after a mark (the ones a delivery that stopped there left)."""
+        return [row[0] for row in self._rows if row[0] > mark["index"]]
 
     def originals(self, start: Mark, indexes: set[int]) -> dict[int, Any]:
         return {index: record for index, record, _ in self._rows if index in indexes}
