@@ -155,7 +155,9 @@ def test_a_file_longer_than_an_invocation_continues_exactly_once(aws: Aws, appme
     result = report(aws, key)
     assert result["status"] == "complete"
     assert result["read"] == result["delivered"] + result["duplicates_skipped"] + result["rejected"] + result["pending"]
-    assert result["duplicates_skipped"] > 0  # the last invocation skipped what earlier ones had sent
+    # And each continuation started where the last one stopped: nothing was read twice
+    assert result["duplicates_skipped"] == 0
+    assert result["read"] == 250_000
 
 
 @pytest.mark.parametrize("fault", ["timeout", "reset"])
@@ -179,7 +181,7 @@ def test_a_lost_answer_is_not_sent_twice_to_appmetrica(
     assert max(profile_ids(appmetrica).values(), default=0) <= 1
     rejected = csv_records(aws.object_text(f"rejected/{key}.csv"))
     assert [row["profile_id"] for row in rejected] == ["u0", "u1", "u2"]
-    assert all(row["error"].startswith("destination: sent, but the answer was lost") for row in rejected)
+    assert all(row["error"].startswith("destination: possibly delivered") for row in rejected)
 
 
 def test_a_dropped_connection_is_retried_when_sending_again_is_harmless(aws: Aws, altcraft: AltcraftEmulator) -> None:

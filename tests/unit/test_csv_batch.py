@@ -55,26 +55,28 @@ def test_columns_are_the_union_of_the_batch_in_first_seen_order() -> None:
     assert list(batch.indexes) == [0, 1, 2]
 
 
-def test_batcher_closes_a_batch_at_the_row_cap() -> None:
+def test_the_batcher_says_full_at_the_row_cap() -> None:
+    # Given a cap of 3 rows
     batcher = Batcher(by_application, CsvBatch, max_rows=3, max_chars=10**9)
-    full = [batcher.add({"application_id": "1", "n": str(i)}, i) for i in range(7)]
-    closed = [batch for batch in full if batch is not None]
-    assert [batch.rows for batch in closed] == [3, 3]
-    rest = batcher.drain()
-    assert [batch.rows for batch in rest] == [1]
-    assert [row["n"] for row in rest[0].records()] == ["6"]
+    # When rows are added
+    full = [batcher.add({"application_id": "1", "n": str(i)}, i) for i in range(3)]
+    # Then the third fills the batch
+    assert full == [False, False, True]
+    assert [row["n"] for row in batcher.open["1"].records()] == ["0", "1", "2"]
 
 
-def test_batcher_closes_a_batch_at_the_size_cap() -> None:
+def test_the_batcher_says_full_at_the_size_cap() -> None:
+    # Given a cap of 40 characters
     batcher = Batcher(by_application, CsvBatch, max_rows=1000, max_chars=40)
-    closed = [batcher.add({"application_id": "1", "v": "x" * 10}, i) for i in range(5)]
-    sizes = [batch.rows for batch in closed if batch is not None]
-    assert sizes == [4]  # 13 chars a line: the fourth line passes 40 and closes the batch
+    # When lines of 13 characters are added
+    full = [batcher.add({"application_id": "1", "v": "x" * 10}, i) for i in range(4)]
+    # Then the fourth line passes 40 and fills the batch
+    assert full == [False, False, False, True]
 
 
 def test_one_request_per_application_id() -> None:
     batcher = Batcher(by_application, CsvBatch, max_rows=100, max_chars=10**9)
     for i, app in enumerate(["1", "2", "1", "2", "1"]):
-        assert batcher.add({"application_id": app, "n": str(i)}, i) is None
-    batches = {batch.key: batch for batch in batcher.drain()}
+        assert batcher.add({"application_id": app, "n": str(i)}, i) is False
+    batches = batcher.open
     assert {key: list(batch.indexes) for key, batch in batches.items()} == {"1": [0, 2, 4], "2": [1, 3]}

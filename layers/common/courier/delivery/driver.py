@@ -93,7 +93,7 @@ class Delivery:
         self._on_delivered = on_delivered
         self._attempt = uuid.uuid4().hex
         self._seen: set[str] = set()
-        self._rows_cap = min(FIRST_CHUNK_ROWS, sender.max_rows)
+        self._rows_cap = FIRST_CHUNK_ROWS  # source rows; a batch that fills first closes the chunk too
         self._source: Source | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: tuple[_Chunk, Future[Answers]] | None = None
