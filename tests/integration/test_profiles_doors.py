@@ -14,7 +14,7 @@ from functions.appmetrica_profiles.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain
 from tests.conftest import APPLICATION_ID, Aws
-from tests.support import ROOT, everything_logged
+from tests.support import ROOT, csv_records, everything_logged
 
 FUNCTION = "appmetrica_profiles"
 PHONE_HASH = sha256_hex("79160123456")
@@ -154,3 +154,21 @@ def test_no_raw_personal_data_in_any_log_request_report_or_answer(
         leaked = [value for value in RAW_PERSONAL_DATA if value in text]
         assert leaked == [], place
     assert appmetrica.profiles(APPLICATION_ID)  # the run did deliver, so the check looked at real traffic
+
+
+def test_rows_the_destination_refuses_keep_the_form_they_were_sent_in(
+    profiles: Aws, appmetrica: AppMetricaEmulator
+) -> None:
+    # Given a profiles file with raw first-party data and flat attribute columns, one of whose rows AppMetrica refuses
+    appmetrica.poison = {"profile_id": "crm-2"}
+    header = "profile_id,phone,email,attributes.city,attributes.ltv:number"
+    rows = [f"crm-{n},8 916 012-34-5{n},user{n}@example.com,Moscow {n},{n}.5" for n in range(4)]
+    key = "appmetrica_profiles/refused.csv"
+    profiles.s3.put_object(Bucket=profiles.stack.bucket, Key=key, Body="\n".join([header, *rows]).encode())
+    # When the function processes its queue
+    run_queue(profiles)
+    # Then the refused row is in rejected/ with all its original columns, as the user wrote them, plus the reason
+    [refused] = csv_records(profiles.object_text(f"rejected/{key}.csv"))
+    assert {name: refused[name] for name in header.split(",")} == dict(zip(header.split(","), rows[2].split(",")))
+    assert refused["error"].startswith("destination: AppMetrica answered 400")
+    assert sorted(received(appmetrica)) == ["crm-0", "crm-1", "crm-3"]
