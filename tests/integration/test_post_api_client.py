@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.model import Status
 from courier.destinations.appmetrica.client import PostApiSender
+from courier.destinations.appmetrica.csv_batch import CsvBatch
 from courier.http.retrying import RateLimiter, RetryPolicy
+from courier.model import Status
 from courier.settings import Settings
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.http_emulator import RESET, TRICKLE

@@ -169,6 +169,8 @@ def test_rows_the_destination_refuses_keep_the_form_they_were_sent_in(
     run_queue(profiles)
     # Then the refused row is in rejected/ with all its original columns, as the user wrote them, plus the reason
     [refused] = csv_records(profiles.object_text(f"rejected/{key}.csv"))
-    assert {name: refused[name] for name in header.split(",")} == dict(zip(header.split(","), rows[2].split(",")))
+    assert {name: refused[name] for name in header.split(",")} == dict(
+        zip(header.split(","), rows[2].split(","), strict=True)
+    )
     assert refused["error"].startswith("destination: AppMetrica answered 400")
     assert sorted(received(appmetrica)) == ["crm-0", "crm-1", "crm-3"]

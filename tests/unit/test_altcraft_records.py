@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from courier.model import Preparer
 from courier.destinations.altcraft.batch import SINGLE, AltcraftBatch, batch_key
 from courier.destinations.altcraft.records import make_altcraft_preparer
+from courier.model import Preparer
 from courier.settings import Settings
 from tests.support import ROOT, csv_records
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from courier.delivery.batching import Batcher
-from courier.destinations.appmetrica.csv_batch import CsvBatch
 from courier.destinations.appmetrica.client import by_application
+from courier.destinations.appmetrica.csv_batch import CsvBatch
 from courier.destinations.appmetrica.events import make_event_preparer
 from courier.settings import Settings
 from tests.support import csv_records, recent, seed_sample_text

@@ -228,7 +228,12 @@ def test_a_chunk_left_sending_by_a_dead_attempt_is_rejected_as_possibly_delivere
     assert {tuple(errors) for _, errors in run.rejected} == {(f"destination: {reason}",)}
     # And the chunk is now recorded as done, so a third attempt rejects the same rows again without sending
     entry = ledger.read("sqs:m1#-1")
-    assert entry is not None and entry.state == DONE
+    assert entry is not None
+    assert entry.state == DONE
+    third = ScriptedSender()
+    again = deliver(list(events(12_000)), third, ledger)
+    assert third.batches == []
+    assert (again.tally.rejected, again.tally.duplicates_skipped) == (10_000, 2_000)
 
 
 def test_a_possibly_sent_chunk_is_sent_again_where_a_resend_is_harmless() -> None:

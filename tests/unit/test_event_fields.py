@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from courier.model import Preparer
 from courier.destinations.appmetrica.events import make_event_preparer
+from courier.model import Preparer
 from courier.settings import Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp()

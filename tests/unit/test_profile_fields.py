@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.model import Preparer
 from courier.destinations.appmetrica.first_party import sha256_hex
 from courier.destinations.appmetrica.profiles import make_profile_preparer
+from courier.model import Preparer
 from courier.settings import Settings
 from tests.support import ROOT, csv_records
 
