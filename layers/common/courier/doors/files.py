@@ -21,9 +21,8 @@ from courier.doors.services import Services
 from courier.model import Destination, Mark
 from courier.observability import logger, metrics
 from courier.sources.files import SourceUnavailableError, UnreadableFileError, open_file
-from courier.sources.s3 import s3_opener
+from courier.sources.s3 import CHANGED_OBJECT_CODES, MISSING_OBJECT_CODES, s3_opener
 
-MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 CONTINUE = "courier_continue"  # a message that carries on with a file an earlier invocation began
 
 
@@ -85,13 +84,14 @@ def process_file(
     problem = ""
     delivery: Delivery | None = None
     rejected: RejectedRows | None = None
-    opener = s3_opener(services.s3, file.bucket, file.key, file.version_id or None)
+    # Without a version id the reader holds to the ETag the notification named: no part reads another object's bytes
+    opener = s3_opener(services.s3, file.bucket, file.key, file.version_id or None, etag=file.etag)
     try:
-        source = open_file(opener, file.key, part.start)
-        rejected = RejectedRows(source.columns)
-        prepare = destination.make_preparer(settings, time.time())
-        delivery = Delivery(destination, prepare, services.sender, budget, ledger, file.unit, rejected.add)
-        delivery.run(source, check_fields=source.columns is None)
+        with open_file(opener, file.key, part.start) as source:
+            rejected = RejectedRows(source.columns)
+            prepare = destination.make_preparer(settings, time.time())
+            delivery = Delivery(destination, prepare, services.sender, budget, ledger, file.unit, rejected.add)
+            delivery.run(source, check_fields=source.columns is None)
     except UnreadableFileError as error:
         problem = str(error)
     except SourceUnavailableError as error:  # transient: the message comes back and reading resumes
@@ -101,9 +101,13 @@ def process_file(
         delivery.tally.retry_reason = f"the file could not be read now: {error}"
         delivery.leave_pending([], "")
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES:
+        code = error.response.get("Error", {}).get("Code")
+        if code in MISSING_OBJECT_CODES:
+            problem = "the object no longer exists (deleted or overwritten before it was read)"
+        elif code in CHANGED_OBJECT_CODES:
+            problem = "the object was overwritten while it was read (turn on bucket versioning to keep each upload)"
+        else:
             raise  # S3 itself failed: the message comes back
-        problem = "the object no longer exists (deleted or overwritten before it was read)"
     tally = Tally()
     tally.add(part.before)
     if delivery is not None:
