@@ -41,14 +41,17 @@ class Budget:
 
     deadline: float
     hard_end: float
-    slowest: float = 0.0  # the longest chunk cycle so far in this invocation (reading one while another is sent)
+    slowest_request: float = 0.0  # the longest request so far in this invocation
 
-    def room_for_a_chunk(self) -> bool:
-        """Time to read a chunk and still start its request."""
-        return time.time() + 2 * self.slowest + MIN_REQUEST_SECONDS < self.deadline
+    def reserve(self) -> float:
+        """The time kept for a chunk's request: reading stops this long before the deadline."""
+        return max(MIN_REQUEST_SECONDS, 2 * self.slowest_request)
+
+    def room_to_read(self) -> bool:
+        return time.time() + self.reserve() < self.deadline
 
     def room_for_a_request(self) -> bool:
-        return time.time() + MIN_REQUEST_SECONDS + 0.1 < self.deadline
+        return time.time() + MIN_REQUEST_SECONDS < self.deadline
 
 
 @dataclass
@@ -121,12 +124,11 @@ class Delivery:
         rows = iter(source)
         try:
             while not self.stopped:
-                if not self._budget.room_for_a_chunk():
+                if not self._budget.room_to_read():
                     self._settle_in_flight()
                     if not self.stopped:
                         self.resume_at = source.mark()
                     break
-                started = time.time()
                 chunk, failure = self._read_chunk(rows, source.mark(), check_fields)
                 if chunk is not None:
                     self._dispatch(chunk)  # what was read before a source failed is still delivered
@@ -134,7 +136,6 @@ class Delivery:
                     raise failure
                 if chunk is None:
                     break
-                self._budget.slowest = max(self._budget.slowest, time.time() - started)
         finally:
             self._settle_in_flight()
             if self._pool is not None:
@@ -220,6 +221,8 @@ class Delivery:
                         break
             if index >= last_wanted:
                 break
+            if not index & 1023 and entry is None and not self._budget.room_to_read():
+                break  # the chunk ends here, so that its request still has its time
 
     # Sending
 
@@ -285,8 +288,11 @@ class Delivery:
     def _send_now(self, key: str, batches: list[Batch], entry: Entry) -> Answers:
         results: list[tuple[Batch, SendResult]] = []
         for batch in batches:
+            started = time.time()
             try:
                 results.append((batch, self._sender.send(batch, self._budget.deadline)))
+                budget = self._budget
+                budget.slowest_request = max(budget.slowest_request, time.time() - started)
             except Exception:
                 if not results:  # raised before this chunk's first request could leave (a missing key)
                     self._ledger.release(key)

@@ -30,9 +30,7 @@ class Services:
         if not table:
             return MemoryLedger()
         if self.dynamodb is None:
-            import boto3
-
-            self.dynamodb = boto3.client("dynamodb")
+            self.dynamodb = aws_client("dynamodb", attempts=2)  # the ledger retries on its own, within bounds
         return DynamoLedger(table, self.dynamodb)
 
 
@@ -42,12 +40,20 @@ _services: dict[str, Services] = {}
 def services_for(destination: Destination) -> Services:
     services = _services.get(destination.name)
     if services is None:
-        import boto3  # the runtime's; AWS_ENDPOINT_URL points it at the sandbox when set
-
         settings = get_settings()
-        services = Services(settings, boto3.client("s3"), boto3.client("sqs"), destination.make_sender(settings))
+        services = Services(settings, aws_client("s3"), aws_client("sqs"), destination.make_sender(settings))
         _services[destination.name] = services
     return services
+
+
+def aws_client(service: str, attempts: int = 3) -> Any:
+    """A client whose every wait is short: a stalled read fails in seconds and is retried (files resume where they
+    stopped) instead of holding the invocation past its time with botocore's 60-second default."""
+    import boto3  # the runtime's; AWS_ENDPOINT_URL points it at the sandbox when set
+    from botocore.config import Config
+
+    config = Config(connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": attempts})
+    return boto3.client(service, config=config)
 
 
 def use_services(destination: Destination, services: Services) -> None:

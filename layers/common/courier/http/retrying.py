@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 NOT_PROCESSED = frozenset({420, 429, 503})
 MAYBE_PROCESSED = frozenset({500, 502, 504})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
-MIN_REQUEST_SECONDS = 1.0  # no request starts with less time than this left before the deadline
+MIN_REQUEST_SECONDS = 0.5  # no request starts with less time than this left before the deadline
 MAX_ANSWER_BYTES = 1 << 20  # an answer longer than this is cut: no destination of ours sends more
 
 
