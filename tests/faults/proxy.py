@@ -13,19 +13,17 @@ It also counts the GetObject body bytes served per key, so a test can tell wheth
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import random
-import socket
-import struct
-import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.faults.sockets import LocalServer, reset
 
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
@@ -57,7 +55,7 @@ class DynamoWriteFaults:
         self.random = random.Random(self.seed)
 
 
-class FaultProxy:
+class FaultProxy(LocalServer):
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.lock = threading.Lock()
@@ -67,23 +65,7 @@ class FaultProxy:
         self.s3_gets: Counter[str] = Counter()
         self.dynamo_calls: Counter[str] = Counter()
         self.injected: list[str] = []  # what fired, in order, for the failure messages
-        self._stopping = threading.Event()
-        self._server = QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self), "fault-proxy")
 
     def _s3_fault(self, key: str) -> S3ReadFault | None:
         with self.lock:
@@ -103,22 +85,6 @@ class FaultProxy:
             if faults.random.random() < 0.5:
                 return 400, "ThrottlingException", False
             return 500, "InternalServerError", faults.random.random() < faults.applied_share
-
-
-class QuietServer(ThreadingHTTPServer):
-    """A connection the peer dropped (a killed invocation) is expected here, not an error to print."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-def _reset(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        connection.close()
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -254,7 +220,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     if fault.mode == "stall":
                         proxy._stopping.wait(fault.stall_seconds)
                     self.close_connection = True
-                    _reset(self.connection)
+                    reset(self.connection)
                     return
             self.wfile.flush()
 

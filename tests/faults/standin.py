@@ -11,22 +11,20 @@ server thread right after the n-th answer left, so a test can SIGKILL the invoca
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import re
-import socket
-import struct
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.faults.sockets import LocalServer, reset
 
 WINDOW_SECONDS = 14 * 24 * 3600
 MAX_ROWS = 100_000
@@ -95,7 +93,7 @@ class Received:
     error: str = ""
 
 
-class AppMetricaStandIn:
+class AppMetricaStandIn(LocalServer):
     def __init__(self, post_api_key: str, application_id: str) -> None:
         self.post_api_key = post_api_key
         self.application_id = application_id
@@ -108,23 +106,7 @@ class AppMetricaStandIn:
         self._script: list[_Scripted] = []
         self._answered = 0
         self._hooks: list[tuple[int, Callable[[], None]]] = []
-        self._stopping = threading.Event()
-        self._server = QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="appmetrica-standin", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> AppMetricaStandIn:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self), "appmetrica-standin")
 
     # --- scripting ----------------------------------------------------------------------------------------------
     def script(self, rule: Rule, times: int = 1, after: int = 0) -> None:
@@ -251,23 +233,6 @@ def _runs(ids: Any) -> list[tuple[str, int, int]]:
     return runs
 
 
-class QuietServer(ThreadingHTTPServer):
-    """A connection the peer dropped (a killed invocation) is expected here, not an error to print."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-def _reset(connection: socket.socket) -> None:
-    """Closes with RST, as a crashed peer or a middlebox would."""
-    with contextlib.suppress(OSError):
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        connection.close()
-
-
 def _handler_for(standin: AppMetricaStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -349,7 +314,7 @@ def _handler_for(standin: AppMetricaStandIn) -> type[BaseHTTPRequestHandler]:
             if rule.reset:
                 request.status = 0
                 self.close_connection = True
-                _reset(self.connection)
+                reset(self.connection)
                 return
             if rule.trickle:
                 request.status = -1

@@ -140,7 +140,7 @@ def post_with_retries(
         made += 1
         answer, error, unsure = None, "", False
         try:
-            answer = _post(session, url, params, body, headers, deadline, policy.clock, timeout)
+            answer = _post(session, _Request(url, params, body, headers, timeout), deadline, policy.clock)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
             unsure = not _never_sent(exc)
@@ -160,25 +160,25 @@ def post_with_retries(
         policy.sleep(pause)
 
 
-def _post(
-    session: requests.Session,
-    url: str,
-    params: dict[str, str],
-    body: bytes | bytearray,
-    headers: dict[str, str],
-    deadline: float,
-    clock: Callable[[], float],
-    timeout: float,
-) -> Answer:
+@dataclass(frozen=True)
+class _Request:
+    url: str
+    params: dict[str, str]
+    body: bytes | bytearray
+    headers: dict[str, str]
+    timeout: float
+
+
+def _post(session: requests.Session, request: _Request, deadline: float, clock: Callable[[], float]) -> Answer:
     """One request whose every wait is capped by the deadline: the read timeout per socket read, and the whole
     answer (a body that trickles in byte by byte is cut off)."""
     left = deadline - clock()
     response = session.post(
-        url,
-        params=params,
-        data=cast(bytes, body),  # a bytearray goes as it is, with no copy: urllib3 sends any buffer
-        headers=headers,
-        timeout=(min(CONNECT_TIMEOUT, left), max(0.1, min(timeout, left))),
+        request.url,
+        params=request.params,
+        data=cast(bytes, request.body),  # a bytearray goes as it is, with no copy: urllib3 sends any buffer
+        headers=request.headers,
+        timeout=(min(CONNECT_TIMEOUT, left), max(0.1, min(request.timeout, left))),
         allow_redirects=False,
         stream=True,
     )
