@@ -173,13 +173,24 @@ def _send_on_sandbox(function: str, path: Path) -> tuple[dict[str, Any], str]:
 
 def replay(sqs: Any, dlq_url: str, queue_url: str, limit: int | None = None) -> int:
     """Dead-letter messages back to the queue: receive → send → delete, so none is lost on the way."""
+    from courier.doors.messages import ORIGIN_ATTRIBUTE
+
     moved = 0
     while limit is None or moved < limit:
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             break
         for message in messages[: None if limit is None else limit - moved]:
-            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])
+            # The copy keeps the original's attributes and identity, so the ledger knows what of it went out already
+            attributes = {
+                name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
+                for name, value in message.get("MessageAttributes", {}).items()
+                if "StringValue" in value
+            }
+            attributes.setdefault(ORIGIN_ATTRIBUTE, {"DataType": "String", "StringValue": message["MessageId"]})
+            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], MessageAttributes=attributes)
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
     return moved

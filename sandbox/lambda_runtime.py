@@ -38,7 +38,15 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
                     "ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
                     "SentTimestamp": m.get("Attributes", {}).get("SentTimestamp", "0"),
                 },
-                "messageAttributes": {},
+                "messageAttributes": {
+                    name: {
+                        "stringValue": attribute.get("StringValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": attribute["DataType"],
+                    }
+                    for name, attribute in m.get("MessageAttributes", {}).items()
+                },
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
@@ -62,7 +70,11 @@ def poll_once(
     messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount). They come back
     after `retry_after` seconds (None: after the queue's own visibility timeout, as in AWS)."""
     received = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+        WaitTimeSeconds=0,
     ).get("Messages", [])
     if not received:
         return PollResult(0, [])

@@ -13,7 +13,12 @@ from sandbox.stack import TEMPLATE, function_wirings, load_template
 
 ROOT = TEMPLATE.parent
 ENV_CONTRACT = {
-    "appmetrica": {"APPMETRICA_API_URL", "APPMETRICA_APPLICATION_ID", "APPMETRICA_POST_API_KEY_SECRET"},
+    "appmetrica": {
+        "APPMETRICA_API_URL",
+        "APPMETRICA_APPLICATION_ID",
+        "APPMETRICA_POST_API_KEY_SECRET",
+        "APPMETRICA_AT_LEAST_ONCE",
+    },
     "altcraft": {"ALTCRAFT_API_URL", "ALTCRAFT_API_TOKEN_SECRET", "ALTCRAFT_DB_ID", "ALTCRAFT_MATCHING"},
 }
 ROUTES = {

@@ -26,6 +26,7 @@ from courier.observability import logger
 
 OnReject = Callable[[int, Any, list[str]], None]
 OnDelivered = Callable[[int, str], None]  # (index, the destination's id for the record, when it gives one)
+OnChunkDone = Callable[[int, int], None]  # (first index, last index): every row between was answered or refused
 FIRST_CHUNK_ROWS = 10_000  # chunks grow from this, doubling, to the destination's cap: sending starts early
 MAX_CHUNK_ROWS = 100_000  # source rows a chunk spans at most (rejected rows included)
 LOST_ANSWER = (
@@ -84,6 +85,7 @@ class Delivery:
         unit: str,
         on_reject: OnReject,
         on_delivered: OnDelivered | None = None,
+        on_chunk_done: OnChunkDone | None = None,
     ) -> None:
         self.destination = destination
         self.tally = Tally()
@@ -94,6 +96,7 @@ class Delivery:
         self._unit = unit
         self._on_reject = on_reject
         self._on_delivered = on_delivered
+        self._on_chunk_done = on_chunk_done
         self._attempt = uuid.uuid4().hex
         self._seen: set[str] = set()
         self._rows_cap = FIRST_CHUNK_ROWS  # source rows; a batch that fills first closes the chunk too
@@ -242,6 +245,7 @@ class Delivery:
         for index, record, errors in chunk.rejections:
             self.reject(index, record, errors)
         if not chunk.batches:
+            self._chunk_done(chunk)
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="courier-send")
@@ -253,6 +257,11 @@ class Delivery:
             self._in_flight = None
             for batch, result, repeated in answer.result():
                 self._apply(chunk, _batch_key(chunk.key, batch), batch, result, repeated)
+            self._chunk_done(chunk)
+
+    def _chunk_done(self, chunk: _Chunk) -> None:
+        if self._on_chunk_done is not None:
+            self._on_chunk_done(chunk.start["index"] + 1, chunk.last)
 
     def _send_chunk(self, chunk: _Chunk) -> Answers:
         """On the sending thread: the chunk's requests through the ledger. Touches only the sender and the ledger."""

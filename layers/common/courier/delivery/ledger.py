@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 SENDING, DONE = "sending", "done"
 RETENTION_SECONDS = 15 * 24 * 3600  # past the Post API's 14-day window, after which nothing can be re-sent anyway
+READ_MANY, WRITE_MANY = 100, 100  # DynamoDB's caps: keys a BatchGetItem reads, items a transaction writes
 WRITE_ATTEMPTS = 6  # a ledger call is tried this many times (back-off 0.05 s doubling) before it gives up
 
 
@@ -37,13 +38,24 @@ class Entry:
     sent: bytes = b""  # a bitmap over the chunk's rows: those that went into the request
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch key → SendResult.to_json()
     attempt: str = ""  # who wrote it: a write whose answer was lost is recognised as one's own
+    settled: bytes = b""  # a message's: a bitmap over its records, those delivered or rejected for good
 
     def live(self, now: float) -> bool:
         return self.state == SENDING and self.lease >= now
 
     def was_sent(self, position: int) -> bool:
-        byte = position >> 3
-        return byte < len(self.sent) and bool(self.sent[byte] & (1 << (position & 7)))
+        return has_bit(self.sent, position)
+
+
+def has_bit(bits: bytes | bytearray, position: int) -> bool:
+    byte = position >> 3
+    return byte < len(bits) and bool(bits[byte] & (1 << (position & 7)))
+
+
+def set_bit(bits: bytearray, position: int) -> None:
+    if len(bits) <= position >> 3:
+        bits.extend(bytes((position >> 3) + 1 - len(bits)))
+    bits[position >> 3] |= 1 << (position & 7)
 
 
 class Ledger(Protocol):
@@ -64,6 +76,16 @@ class Ledger(Protocol):
 
     def claim(self, key: str, owner: str) -> str:
         """The owner of `key`: `owner` if nobody had it (a dropped file belongs to the message that first saw it)."""
+        ...
+
+    def read_many(self, keys: list[str]) -> dict[str, Entry]:
+        """The entries of many keys at once (those that exist)."""
+        ...
+
+    def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
+        """Writes entries, each only if the stored one was written by the attempt given ('': only if there is
+        none), in groups of up to WRITE_MANY that are written whole or not at all (another invocation holds one of
+        the group). Returns the keys written."""
         ...
 
 
@@ -98,6 +120,24 @@ class MemoryLedger:
     def claim(self, key: str, owner: str) -> str:
         with self._lock:
             return self._owners.setdefault(key, owner)
+
+    def read_many(self, keys: list[str]) -> dict[str, Entry]:
+        with self._lock:
+            return {key: self._entries[key] for key in keys if key in self._entries}
+
+    def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
+        written: set[str] = set()
+        with self._lock:
+            for start in range(0, len(writes), WRITE_MANY):
+                group = writes[start : start + WRITE_MANY]
+                if all(self._attempt_of(key) == expected for key, _, expected in group):
+                    self._entries.update((key, entry) for key, entry, _ in group)
+                    written.update(key for key, _, _ in group)
+        return written
+
+    def _attempt_of(self, key: str) -> str:
+        found = self._entries.get(key)
+        return found.attempt if found is not None else ""
 
 
 class DynamoLedger:
@@ -142,16 +182,50 @@ class DynamoLedger:
         answer = self._call("get_item", Key=_key(key), ConsistentRead=True)
         return str(answer.get("Item", {}).get("owner", {}).get("S", owner))
 
-    def _call(self, operation: str, **arguments: Any) -> Any:
+    def read_many(self, keys: list[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        for start in range(0, len(keys), READ_MANY):
+            wanted = [_key(key) for key in dict.fromkeys(keys[start : start + READ_MANY])]
+            while wanted:
+                request = {self._table: {"Keys": wanted, "ConsistentRead": True}}
+                answer = self._call("batch_get_item", RequestItems=request, table_in_request=False)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    found[item["id"]["S"]] = _entry(item)
+                wanted = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return found
+
+    def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
+        """One transaction per group of up to WRITE_MANY entries."""
+        written: set[str] = set()
+        for start in range(0, len(writes), WRITE_MANY):
+            group = writes[start : start + WRITE_MANY]
+            items = []
+            for key, entry, expected in group:
+                put: dict[str, Any] = {"TableName": self._table, "Item": _item(key, entry)}
+                if expected:
+                    put["ConditionExpression"] = "attempt = :attempt"
+                    put["ExpressionAttributeValues"] = {":attempt": {"S": expected}}
+                else:
+                    put["ConditionExpression"] = "attribute_not_exists(id)"
+                items.append({"Put": put})
+            if self._call("transact_write_items", TransactItems=items, table_in_request=False) is not None:
+                written.update(key for key, _, _ in group)
+        return written
+
+    def _call(self, operation: str, table_in_request: bool = True, **arguments: Any) -> Any:
         """The call's answer; None when its condition failed."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if table_in_request:
+            arguments["TableName"] = self._table
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                return getattr(self._client, operation)(TableName=self._table, **arguments)
+                return getattr(self._client, operation)(**arguments)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                if code == "ConditionalCheckFailedException":
+                if code == "ConditionalCheckFailedException" or (
+                    code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(error)
+                ):
                     return None
                 if code in ("ValidationException", "ResourceNotFoundException", "AccessDeniedException"):
                     raise LedgerUnavailableError(f"the ledger refused {operation}: {code}") from None
@@ -178,6 +252,8 @@ def _item(key: str, entry: Entry) -> dict[str, Any]:
     }
     if entry.sent:
         item["sent"] = {"B": entry.sent}
+    if entry.settled:
+        item["settled"] = {"B": entry.settled}
     if entry.results:  # compressed: an Altcraft batch's answers repeat the same reasons (400 KB per item at most)
         item["results"] = {"B": zlib.compress(json.dumps(entry.results).encode())}
     return item
@@ -192,4 +268,5 @@ def _entry(item: dict[str, Any]) -> Entry:
         sent=bytes(item.get("sent", {}).get("B", b"")),
         results=json.loads(zlib.decompress(results)) if results else {},
         attempt=item.get("attempt", {}).get("S", ""),
+        settled=bytes(item.get("settled", {}).get("B", b"")),
     )

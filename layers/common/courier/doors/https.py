@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from courier.delivery.driver import Delivery
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations.values import compact_json
+from courier.doors.messages import PREPARED_ATTRIBUTE
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import signature_problem
 from courier.model import Destination
@@ -168,22 +169,29 @@ def _ingest(
 
 
 def _enqueue(records: list[dict[str, Any]], services: Services) -> None:
-    """Puts accepted records on the function's queue, packed into messages of bounded size."""
+    """Puts accepted records, as prepared, on the function's queue, packed into messages of bounded size and marked
+    prepared, so that the SQS door sends them as they are."""
     if not records:
         return
     queue_url = services.settings.ingest_queue_url
     if not queue_url:
         raise RuntimeError("INGEST_QUEUE_URL is not set: the HTTPS door has nowhere to queue records")
+    prepared = {PREPARED_ATTRIBUTE: {"DataType": "String", "StringValue": "1"}}
+
+    def send(texts: list[str]) -> None:
+        body = "[" + ",".join(texts) + "]"
+        services.sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=prepared)
+
     chunk: list[str] = []
     size = 0
     for record in records:
         text = compact_json(record)
         if chunk and size + len(text) > MESSAGE_CHARS:
-            services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
+            send(chunk)
             chunk, size = [], 0
         chunk.append(text)
         size += len(text) + 1
-    services.sqs.send_message(QueueUrl=queue_url, MessageBody="[" + ",".join(chunk) + "]")
+    send(chunk)
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response[str]:

@@ -3,38 +3,80 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from courier.delivery.driver import Budget, Delivery
+from courier.delivery.driver import Budget
 from courier.delivery.ledger import Ledger, LedgerUnavailableError
-from courier.delivery.reports import RejectedRows, door_key
 from courier.doors.files import CONTINUE, DroppedFile, Part, RetryLaterError, process_file
+from courier.doors.messages import ORIGIN_ATTRIBUTE, PREPARED_ATTRIBUTE, Message, PreparedRecord, deliver_messages
 from courier.doors.services import Services, budget_of
 from courier.model import Destination
 from courier.observability import logger
-from courier.sources.records import RecordsSource, as_rows
+from courier.sources.records import as_rows
 
 BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 30, 900
 
 
 def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destination, services: Services) -> Any:
+    """The plain messages' records go out together; S3 notifications and continuations are files, each on its
+    own, within the same invocation's time. Only the messages with records still to deliver come back."""
     budget = budget_of(context)
     ledger = services.ledger()
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def record_handler(record: SQSRecord) -> None:
+    records = [SQSRecord(raw) for raw in event["Records"]]
+    plain: list[Message] = []
+    files: list[tuple[SQSRecord, Any]] = []
+    for record in records:
+        body, message = _read(record)
+        if message is not None:
+            plain.append(message)
+        elif body is not None:
+            files.append((record, body))
+    failed: set[str] = set()
+    if plain:
         try:
-            process_message(record.body, record.message_id, destination, services, budget, ledger)
-        except (RetryLaterError, LedgerUnavailableError):
+            failed |= set(deliver_messages(plain, destination, services, budget, ledger))
+        except LedgerUnavailableError as error:
+            logger.warning("the ledger could not be read: the messages come back", extra={"problem": str(error)})
+            failed |= {message.id for message in plain}
+    for record, body in files:
+        try:
+            process_control(body, record.message_id, destination, services, budget, ledger)
+        except (RetryLaterError, LedgerUnavailableError) as error:
+            logger.info("message to retry", extra={"message_id": record.message_id, "reason": str(error)})
+            failed.add(record.message_id)
+    for record in records:
+        if record.message_id in failed:
             _back_off(services, record)
-            raise
+    return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records if r.message_id in failed]}
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+def _read(record: SQSRecord) -> tuple[Any, Message | None]:
+    """(a control message's body, None), (None, None) for one to skip, or (None, a message of records)."""
+    message_id = record.message_id
+    try:
+        body = json.loads(record.body)
+    except (ValueError, RecursionError):
+        message = Message(message_id, [])
+        message.rejected.add(
+            0, record.body, ["message: the body is not JSON (expected a record or an array of records)"]
+        )
+        return None, message
+    if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
+        logger.info("s3:TestEvent skipped")
+        return None, None
+    if isinstance(body, dict) and (CONTINUE in body or is_s3_notification(body)):
+        return body, None
+    attributes: dict[str, Any] = record.raw_event.get("messageAttributes") or {}
+    prepared = (attributes.get(PREPARED_ATTRIBUTE) or {}).get("stringValue") == "1"
+    records = body if isinstance(body, list) else [body]
+    if prepared:
+        records = [PreparedRecord(item) if isinstance(item, dict) else item for item in records]
+    origin = str((attributes.get(ORIGIN_ATTRIBUTE) or {}).get("stringValue") or "")
+    receives = int(record.attributes.approximate_receive_count or 1)
+    return None, Message(message_id, list(as_rows(records)), origin=origin, receives=receives)
 
 
 def _back_off(services: Services, record: SQSRecord) -> None:
@@ -73,51 +115,15 @@ def is_s3_notification(body: Any) -> bool:
     return isinstance(records, list) and bool(records) and records[0].get("eventSource") == "aws:s3"
 
 
-def process_message(
-    body_text: str,
-    message_id: str,
-    destination: Destination,
-    services: Services,
-    budget: Budget,
-    ledger: Ledger,
+def process_control(
+    body: dict[str, Any], message_id: str, destination: Destination, services: Services, budget: Budget, ledger: Ledger
 ) -> None:
-    """Delivers one message's records; raises when any must be retried, so only this message comes back. Through
-    the ledger, what one delivery of the message sent is not sent again by a redelivery."""
-    settings = services.settings
-    rejected = RejectedRows()
-    try:
-        body = json.loads(body_text)
-    except (ValueError, RecursionError):
-        rejected.add(0, body_text, ["message: the body is not JSON (expected a record or an array of records)"])
-        body = []
-    if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
-        logger.info("s3:TestEvent skipped")
-        return
-    if isinstance(body, dict) and CONTINUE in body:
+    """A continuation, or an S3 notification: the files it names. Raises when the message must come back."""
+    if CONTINUE in body:
         process_file(DroppedFile(**body[CONTINUE]), destination, services, budget, ledger, Part.from_json(body))
         return
-    if is_s3_notification(body):
-        for file in dropped_files(body):
-            if ledger.claim(f"file:{file.unit}", message_id) != message_id:
-                logger.info("duplicate S3 notification skipped", extra={"source": file.unit})
-                continue
-            process_file(file, destination, services, budget, ledger)
-        return
-    source = RecordsSource(list(as_rows(body if isinstance(body, list) else [body])))
-    prepare = destination.make_preparer(settings, time.time())
-    delivery = Delivery(destination, prepare, services.sender, budget, ledger, f"sqs:{message_id}", rejected.add)
-    tally = delivery.run(source)
-    if delivery.resume_at is not None:  # no time left in this invocation: the rest comes back with the message
-        delivery.leave_pending(source.after(delivery.resume_at), "no time left in this invocation")
-    logger.info(
-        "message processed",
-        extra={
-            "message_id": message_id,
-            **{k: v for k, v in tally.as_dict().items() if isinstance(v, int)},
-            "retry_reason": tally.retry_reason,  # our own words or the destination's status, never a value
-        },
-    )
-    if settings.data_bucket:
-        rejected.upload(services.s3, settings.data_bucket, door_key("sqs", destination.name, message_id))
-    if delivery.stopped:
-        raise RetryLaterError(f"{tally.pending} records of message {message_id} must be retried: {tally.retry_reason}")
+    for file in dropped_files(body):
+        if ledger.claim(f"file:{file.unit}", message_id) != message_id:
+            logger.info("duplicate S3 notification skipped", extra={"source": file.unit})
+            continue
+        process_file(file, destination, services, budget, ledger)
