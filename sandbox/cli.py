@@ -155,9 +155,9 @@ def send_on_sandbox(function: str, path: Path, out: Callable[[str], None]) -> di
 
 
 def _send_on_sandbox(function: str, path: Path) -> tuple[dict[str, Any], str]:
-    from sandbox.runner import Sandbox
+    from sandbox.runner import QUICK_WINDOW, Sandbox
 
-    with Sandbox() as sandbox:
+    with Sandbox(batching_window=QUICK_WINDOW) as sandbox:
         key = f"{function}/{path.name}"
         sandbox.s3.upload_file(str(path), sandbox.bucket, key)
         sandbox.settle(timeout=3600)

@@ -209,9 +209,9 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
 
 
 def run() -> list[Row]:
-    from sandbox.runner import ALTCRAFT_DB, APPLICATION_ID, Sandbox
+    from sandbox.runner import ALTCRAFT_DB, APPLICATION_ID, QUICK_WINDOW, Sandbox
 
-    with Sandbox() as sandbox:
+    with Sandbox(batching_window=QUICK_WINDOW) as sandbox:
         for email in ("anna@example.com", "boris@example.com"):  # the customers the update samples change
             sandbox.altcraft.add_profile(ALTCRAFT_DB, {"email": email, "loyalty": 100, "promo_code": "WELCOME"})
         counters = {

@@ -57,6 +57,27 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def _gather(sqs: Any, queue_url: str, batch_size: int, window: float) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    until = 0.0
+    while len(received) < batch_size:
+        got = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, batch_size - len(received)),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if got:
+            until = until or time.monotonic() + window
+            received += got
+        elif not received or time.monotonic() >= until:
+            break
+        else:
+            time.sleep(0.1)
+    return received
+
+
 @dataclass
 class PollResult:
     received: int
@@ -64,18 +85,19 @@ class PollResult:
 
 
 def poll_once(
-    sqs: Any, queue_url: str, handler: Handler, context_timeout: float = 300.0, retry_after: int | None = 0
+    sqs: Any,
+    queue_url: str,
+    handler: Handler,
+    context_timeout: float = 300.0,
+    retry_after: int | None = 0,
+    batch_size: int = 10,
+    window: float = 0.0,
 ) -> PollResult:
     """One receive → invoke → delete round, as the event source mapping does with ReportBatchItemFailures:
     messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount). They come back
-    after `retry_after` seconds (None: after the queue's own visibility timeout, as in AWS)."""
-    received = sqs.receive_message(
-        QueueUrl=queue_url,
-        MaxNumberOfMessages=10,
-        AttributeNames=["All"],
-        MessageAttributeNames=["All"],
-        WaitTimeSeconds=0,
-    ).get("Messages", [])
+    after `retry_after` seconds (None: after the queue's own visibility timeout, as in AWS). Like the mapping, it
+    gathers up to `batch_size` messages, waiting at most `window` seconds after the first for the batch to fill."""
+    received = _gather(sqs, queue_url, batch_size, window)
     if not received:
         return PollResult(0, [])
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

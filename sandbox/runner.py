@@ -26,7 +26,7 @@ from courier.model import Destination
 from courier.settings import Settings
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.lambda_runtime import LambdaContext, api_gateway_event, poll_once
+from sandbox.lambda_runtime import LambdaContext, PollResult, api_gateway_event, poll_once
 from sandbox.stack import FunctionWiring, create_stack
 
 API_KEY = "sandbox-api-key"  # what API Gateway's usage plan would hand out
@@ -38,6 +38,9 @@ BUCKET = "courier-sandbox-data"
 KEY_SECRET, TOKEN_SECRET = "courier/appmetrica/post-api-key", "courier/altcraft/api-token"  # the template's defaults
 SECRETS = {KEY_SECRET: POST_API_KEY, TOKEN_SECRET: ALTCRAFT_TOKEN}
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+QUICK_WINDOW = 0.2  # the batching window of the demo and `courier send`: a few messages need not wait 5 s
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Function:
 class Sandbox:
     ports: Ports = field(default_factory=Ports)
     retry_after: int | None = None  # None: a failed message comes back when the function's back-off says
+    batching_window: float | None = None  # None: the template's (QueueBatchingWindowSeconds), as Lambda waits
     log: Callable[[str], None] = lambda line: None
     functions: dict[str, Function] = field(default_factory=dict)
 
@@ -70,7 +74,7 @@ class Sandbox:
         self._lock = threading.Lock()  # one invocation at a time: the functions share Powertools' state
         self._stopping = threading.Event()
         self._saved_env: dict[str, str | None] = {}
-        self._busy = False
+        self._busy: set[str] = set()  # the functions whose queue poller is gathering or invoking now
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def start(self) -> Self:
@@ -108,7 +112,7 @@ class Sandbox:
         self.api_url = f"http://127.0.0.1:{self._api.server_address[1]}"
         self._threads = [
             threading.Thread(target=self._api.serve_forever, daemon=True),
-            threading.Thread(target=self._poll_forever, daemon=True),
+            *(threading.Thread(target=self._poll_forever, args=(f,), daemon=True) for f in self.functions.values()),
         ]
         for thread in self._threads:
             thread.start()
@@ -181,26 +185,29 @@ class Sandbox:
     def _invoke_polled(self, function: Function, event: dict[str, Any], context: Any) -> Any:
         return self.invoke(function, event)
 
-    def _poll_forever(self) -> None:
+    def _poll_forever(self, function: Function) -> None:
+        """One function's event source mapping: its batch size and batching window, as the template sets them."""
+        wiring = function.wiring
         while not self._stopping.is_set():
-            received = 0
-            for function in self.functions.values():
-                try:
-                    result = poll_once(
-                        self.sqs,
-                        function.wiring.queue_url,
-                        partial(self._invoke_polled, function),
-                        retry_after=self.retry_after,
-                    )
-                except Exception as error:
-                    self.log(f"{function.name}: polling failed ({type(error).__name__}); trying again")
-                    continue
-                if result.received:
-                    failed = f", {len(result.failed)} failed (back in {self.retry_after} s)" if result.failed else ""
-                    self.log(f"{function.name} ← SQS: {result.received} message(s){failed}")
-                received += result.received
-            self._busy = received > 0
-            if not received:
+            self._busy.add(function.name)
+            try:
+                result = poll_once(
+                    self.sqs,
+                    wiring.queue_url,
+                    partial(self._invoke_polled, function),
+                    retry_after=self.retry_after,
+                    batch_size=wiring.batch_size,
+                    window=wiring.batching_window if self.batching_window is None else self.batching_window,
+                )
+            except Exception as error:
+                self.log(f"{function.name}: polling failed ({type(error).__name__}); trying again")
+                result = PollResult(0, [])
+            finally:
+                self._busy.discard(function.name)
+            if result.received:
+                failed = f", {len(result.failed)} failed (back in {self.retry_after} s)" if result.failed else ""
+                self.log(f"{function.name} ← SQS: {result.received} message(s){failed}")
+            else:
                 self._stopping.wait(0.2)
 
     def settle(self, timeout: float = 60.0) -> bool:

@@ -55,9 +55,18 @@ class FunctionWiring:
     visibility_timeout: int
     timeout: int
     routes: list[str]
+    batch_size: int = 10  # messages an invocation takes at most (the event source's BatchSize)
+    batching_window: float = 0.0  # seconds the event source waits for a batch to fill
     prefixes: list[str] = field(default_factory=list)
     queue_url: str = ""
     dlq_url: str = ""
+
+
+def _resolved(template: dict[str, Any], value: Any) -> Any:
+    """A property's value: a parameter's default where it refers to one."""
+    if isinstance(value, dict) and "Ref" in value:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
 
 
 def _getatt_id(value: Any) -> str:
@@ -73,7 +82,8 @@ def function_wirings(template: dict[str, Any]) -> dict[str, FunctionWiring]:
             continue
         props = resource["Properties"]
         events = props.get("Events", {}).values()
-        queue_id = next(_getatt_id(e["Properties"]["Queue"]) for e in events if e["Type"] == "SQS")
+        sqs = next(e["Properties"] for e in events if e["Type"] == "SQS")
+        queue_id = _getatt_id(sqs["Queue"])
         queue_props = resources[queue_id]["Properties"]
         redrive = queue_props["RedrivePolicy"]
         timeout = props.get("Timeout", default_timeout)
@@ -87,6 +97,8 @@ def function_wirings(template: dict[str, Any]) -> dict[str, FunctionWiring]:
             visibility_timeout=int(queue_props["VisibilityTimeout"]),
             timeout=int(timeout) if not isinstance(timeout, dict) else int(default_timeout),
             routes=[e["Properties"]["Path"] for e in events if e["Type"] == "Api"],
+            batch_size=int(_resolved(template, sqs["BatchSize"])),
+            batching_window=float(_resolved(template, sqs.get("MaximumBatchingWindowInSeconds", 0))),
         )
     bucket = next(r for r in resources.values() if r["Type"] == "AWS::S3::Bucket")
     for config in bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]:

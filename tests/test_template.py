@@ -70,11 +70,12 @@ def test_each_function_folder_has_a_handler(template: dict[str, Any]) -> None:
 
 def test_queues_outlast_six_function_timeouts_and_redrive_to_a_14_day_dlq(template: dict[str, Any]) -> None:
     max_timeout = template["Parameters"]["FunctionTimeoutSeconds"]["MaxValue"]
+    max_window = template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"]
     resources = template["Resources"]
     wirings = function_wirings(template)
     assert wirings
     for wiring in wirings.values():
-        assert wiring.visibility_timeout >= 6 * max_timeout
+        assert wiring.visibility_timeout >= 6 * max_timeout + max_window
         assert wiring.max_receive_count == 5
         assert resources[wiring.dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
@@ -84,6 +85,8 @@ def test_sqs_events_report_batch_item_failures_with_bounded_concurrency(template
         [sqs] = [e["Properties"] for e in resource["Properties"]["Events"].values() if e["Type"] == "SQS"]
         assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert sqs["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "MaximumConcurrency"}
+        assert sqs["BatchSize"] == {"Ref": "QueueBatchSize"}
+        assert sqs["MaximumBatchingWindowInSeconds"] == {"Ref": "QueueBatchingWindowSeconds"}
 
 
 def test_https_routes_require_an_api_key_and_a_throttled_usage_plan(template: dict[str, Any]) -> None:

@@ -12,12 +12,12 @@ import pytest
 import requests
 
 from sandbox.cli import replay
-from sandbox.runner import API_KEY, APPLICATION_ID, Sandbox
+from sandbox.runner import API_KEY, APPLICATION_ID, QUICK_WINDOW, Sandbox
 
 
 @pytest.fixture(scope="module")
 def _running() -> Iterator[Sandbox]:
-    with Sandbox(retry_after=0) as running:
+    with Sandbox(retry_after=0, batching_window=QUICK_WINDOW) as running:
         yield running
 
 
