@@ -80,6 +80,10 @@ class Sandbox:
     def start(self) -> Self:
         from moto.server import ThreadedMotoServer
 
+        from sandbox import moto_fixes
+
+        moto_fixes.apply()
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server would log every AWS call
         self.aws_url = f"http://127.0.0.1:{self.ports.aws or _free_port()}"
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(self.aws_url.rsplit(":", 1)[1]), verbose=False)

@@ -182,11 +182,14 @@ class Runner:
             _kill(process)
 
     def invoke(self, function: str, event: dict[str, Any], timeout: float, env: dict[str, str]) -> Invocation:
-        number = len(self.invocations) + 1
+        """Runs one invocation to its end. Callable from several threads at once (two invocations at a time);
+        `kill_current` then concerns the last one started."""
+        with self._lock:
+            number = len(self.invocations) + 1
+            invocation = Invocation(number, function, timeout, self.logs / f"{number:03d}-{function}.log")
+            self.invocations.append(invocation)
         event_file = self.logs / f"{number:03d}-event.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
-        invocation = Invocation(number, function, timeout, self.logs / f"{number:03d}-{function}.log")
-        self.invocations.append(invocation)
         command = [
             sys.executable,
             "-m",
@@ -707,6 +710,10 @@ def _reset_moto(url: str) -> None:
 
 def start_moto() -> tuple[Any, str]:
     from moto.server import ThreadedMotoServer
+
+    from sandbox import moto_fixes
+
+    moto_fixes.apply()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
