@@ -66,14 +66,18 @@ def naive(key: str, sample: int = 2000) -> int:
 
 def courier(function: str, key: str, handler: Any) -> int:
     """The real function path: an S3 notification on the queue, handed to lambda_handler."""
+    import boto3
+
     from sandbox.lambda_runtime import LambdaContext
 
+    s3 = boto3.client("s3")
+    etag = s3.head_object(Bucket=os.environ["DATA_BUCKET"], Key=key)["ETag"].strip('"')  # as S3 announces it
     notification = {
         "Records": [
             {
                 "eventSource": "aws:s3",
                 "eventName": "ObjectCreated:Put",
-                "s3": {"bucket": {"name": os.environ["DATA_BUCKET"]}, "object": {"key": key, "eTag": "bench"}},
+                "s3": {"bucket": {"name": os.environ["DATA_BUCKET"]}, "object": {"key": key, "eTag": etag}},
             }
         ]
     }
@@ -92,11 +96,7 @@ def courier(function: str, key: str, handler: Any) -> int:
     }
     answer: dict[str, Any] = handler(event, LambdaContext(timeout_seconds=900))
     assert answer == {"batchItemFailures": []}, answer
-    import boto3
-
-    report = json.loads(
-        boto3.client("s3").get_object(Bucket=os.environ["DATA_BUCKET"], Key=f"reports/{key}.json")["Body"].read()
-    )
+    report = json.loads(s3.get_object(Bucket=os.environ["DATA_BUCKET"], Key=f"reports/{key}.json")["Body"].read())
     if report["status"] != "complete" or report["rejected"]:
         raise RuntimeError(f"the benchmark file did not go through cleanly: {report}")
     return int(report["delivered"])
