@@ -49,3 +49,19 @@ class LocalServer:
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def request_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """A request's body, sized by Content-Length or sent in chunks (requests sends a generator's body chunked)."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        parts: list[bytes] = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            parts.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
