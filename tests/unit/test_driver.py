@@ -258,7 +258,7 @@ def test_a_chunk_another_invocation_is_sending_now_is_left_for_later() -> None:
     run = deliver(list(events(10)), sender, ledger)
     # Then nothing is sent and the rows wait
     assert sender.batches == []
-    assert (run.tally.pending, run.delivery.busy) == (10, True)
+    assert (run.tally.pending, run.tally.retry_reason) == (10, "another invocation is sending these rows now")
 
 
 def test_a_chunk_keeps_its_extent_and_rows_when_the_clock_moved() -> None:

@@ -105,7 +105,6 @@ class Delivery:
         self._in_flight: tuple[_Chunk, Future[Answers]] | None = None
         self.pending_indexes: list[int] = []  # rows left to retry
         self.resume_at: Mark | None = None  # set when time ran out before the source did
-        self.busy = False  # another invocation is sending a chunk of this unit now
         self._halted = False  # some rows must be retried (or the ledger could not be read): reading stops
 
     @property
@@ -280,7 +279,6 @@ class Delivery:
                     (b, SendResult.from_json(found.results.get(b.key) or leftover.to_json()), True) for b in batches
                 ]
             if found.live(time.time()):
-                self.busy = True
                 busy = SendResult(Status.RETRY, "another invocation is sending these rows now", requests=0)
                 return [(batch, busy, False) for batch in batches]
             if all(self._sender.may_resend(batch) for batch in batches):  # possibly sent, and harmless to resend
