@@ -30,6 +30,7 @@ from typing import Any
 
 import boto3
 
+from sandbox.cli import replay
 from sandbox.lambda_runtime import sqs_event
 from sandbox.stack import Stack, create_stack, load_template
 from tests.faults.proxy import FaultProxy
@@ -487,19 +488,9 @@ class World:
             found.extend(got)
 
     def replay_dead_letters(self, function: str = EVENTS) -> int:
-        """What an operator does once the cause is fixed (`courier replay`): each dead letter back on the function's
-        queue (receive → send → delete), its body unchanged. Returns how many."""
-        moved = 0
-        while True:
-            got = self.sqs.receive_message(
-                QueueUrl=self.dlq_url(function), MaxNumberOfMessages=10, VisibilityTimeout=60
-            ).get("Messages", [])
-            if not got:
-                return moved
-            for message in got:
-                self.sqs.send_message(QueueUrl=self.queue_url(function), MessageBody=message["Body"])
-                self.sqs.delete_message(QueueUrl=self.dlq_url(function), ReceiptHandle=message["ReceiptHandle"])
-                moved += 1
+        """What an operator does once the cause is fixed: `courier replay`, each dead letter back on the function's
+        queue. Returns how many."""
+        return replay(self.sqs, self.dlq_url(function), self.queue_url(function))
 
     def send_records(self, records: list[dict[str, Any]], function: str = EVENTS) -> str:
         sent = self.sqs.send_message(QueueUrl=self.queue_url(function), MessageBody=json.dumps(records))

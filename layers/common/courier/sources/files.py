@@ -27,6 +27,7 @@ from operator import length_hint
 from typing import IO, Any, Protocol, cast
 
 from courier.model import Mark, SourceRow
+from courier.sources.records import object_row
 
 FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
 RESUMABLE_FORMATS = frozenset({".csv", ".jsonl", ".ndjson"})  # uncompressed, they resume at a byte offset
@@ -417,10 +418,7 @@ class FileSource:
                             continue
                     index += 1
                     self._index = index
-                    if isinstance(record, dict):
-                        yield index, record, ""
-                    else:
-                        yield index, record, f"line: must be a JSON object, not {type(record).__name__}"
+                    yield object_row(index, record, "line")
         except _BROKEN as error:
             raise _unreadable(error, f"line {index}") from None
         finally:
@@ -432,10 +430,7 @@ class FileSource:
             for record in _JsonArrayReader(stream).items():
                 index += 1
                 self._index = index
-                if isinstance(record, dict):
-                    yield index, record, ""
-                else:
-                    yield index, record, f"record: must be a JSON object, not {type(record).__name__}"
+                yield object_row(index, record)
         except UnreadableFileError:
             raise
         except (*_BROKEN, ValueError, RecursionError) as error:

@@ -8,13 +8,17 @@ from typing import Any
 from courier.model import Mark, SourceRow
 
 
+def object_row(index: int, record: Any, what: str = "record") -> SourceRow:
+    """A decoded JSON value as a row: one that is not an object is refused with a reason."""
+    if isinstance(record, dict):
+        return index, record, ""
+    return index, record, f"{what}: must be a JSON object, not {type(record).__name__}"
+
+
 def as_rows(records: Iterable[Any]) -> Iterator[SourceRow]:
-    """Records of a JSON message or body; an element that is not an object is refused with a reason."""
+    """Records of a JSON message or body."""
     for index, record in enumerate(records):
-        if isinstance(record, dict):
-            yield index, record, ""
-        else:
-            yield index, record, f"record: must be a JSON object, not {type(record).__name__}"
+        yield object_row(index, record)
 
 
 class RecordsSource:
