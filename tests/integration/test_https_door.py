@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from courier.destinations.appmetrica.events import APPMETRICA_EVENTS
+from courier.doors import handle
 from functions.appmetrica_events.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain
 from tests.conftest import APPLICATION_ID, Aws
-from tests.support import recent
+from tests.support import csv_records, recent
 
 ROUTE = "/appmetrica/events"
 
@@ -120,3 +123,34 @@ def test_a_body_over_the_limit_is_413(
 def test_another_route_is_404(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
     response = lambda_handler(api_gateway_event("/appmetrica/other", "{}"), LambdaContext())
     assert response["statusCode"] == 404
+
+
+def test_sync_mode_prepares_each_record_once_and_a_refusal_shows_it_as_sent(
+    aws: Aws, appmetrica: AppMetricaEmulator
+) -> None:
+    # Given a preparer that counts its calls, and a destination that refuses the request whole
+    calls: list[Any] = []
+
+    def counting(settings: Any, now: float) -> Any:
+        prepare = APPMETRICA_EVENTS.make_preparer(settings, now)
+
+        def count(record: Any) -> Any:
+            calls.append(record)
+            return prepare(record)
+
+        return count
+
+    destination = replace(APPMETRICA_EVENTS, make_preparer=counting)
+    appmetrica.fail_next(400, body="bad batch")
+    record = {"profile_id": "once", "event_name": "open", "event_timestamp": recent(), "extra": "kept"}
+    # When it is posted with ?mode=sync
+    response = handle(
+        api_gateway_event(ROUTE, json.dumps([record]), query={"mode": "sync"}), LambdaContext(), destination
+    )
+    # Then the record was prepared once, and rejected/ shows it as the caller sent it (its unknown field too)
+    assert response["statusCode"] == 400
+    assert calls == [record]
+    [key] = aws.keys("rejected/https/appmetrica_events/")
+    [row] = csv_records(aws.object_text(key))
+    assert json.loads(row["record"]) == record
+    assert row["error"].startswith("destination: AppMetrica answered 400")

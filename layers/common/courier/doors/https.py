@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from courier.delivery.driver import Delivery
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations.values import compact_json
-from courier.doors.messages import PREPARED_ATTRIBUTE
+from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_prepared
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import signature_problem
 from courier.model import Destination
@@ -136,10 +136,24 @@ def _ingest(
             if id_name:
                 results.append({"index": index, id_name: destination_id})
 
-        source = RecordsSource([(index, record, "") for index, record, _ in accepted])
+        # Each record was prepared above: it is sent as it is, and a refusal shows the record as the caller sent it
+        originals = {index: record for index, record, _ in accepted}
+
+        def refused_by_destination(index: int, record: Any, errors: list[str]) -> None:
+            reject(index, originals[index], errors)
+
+        source = RecordsSource([(index, PreparedRecord(fields), "") for index, _, fields in accepted])
         budget = budget_of(context, at_most=SYNC_SECONDS)
-        unit = f"https:{request_id}"
-        delivery = Delivery(destination, prepare, services.sender, budget, services.ledger(), unit, reject, delivered)
+        delivery = Delivery(
+            destination,
+            sent_as_prepared(prepare),
+            services.sender,
+            budget,
+            services.ledger(),
+            f"https:{request_id}",
+            refused_by_destination,
+            delivered,
+        )
         tally = delivery.run(source)
         if delivery.resume_at is not None:  # out of time: the rest is queued
             delivery.leave_pending(source.after(delivery.resume_at), "")

@@ -58,7 +58,7 @@ def deliver_messages(
 ) -> list[str]:
     """Delivers the messages' records together; returns the ids of the messages that must come back."""
     attempt = uuid.uuid4().hex
-    prepare = _prepare_any(destination.make_preparer(services.settings, time.time()))
+    prepare = sent_as_prepared(destination.make_preparer(services.settings, time.time()))
     entries = ledger.read_many([message.key for message in messages])
     rows: list[SourceRow] = []
     owners: list[tuple[Message, int]] = []
@@ -194,7 +194,9 @@ class MessageMarks:
                 message.holder = self._attempt
 
 
-def _prepare_any(prepare: Preparer) -> Preparer:
+def sent_as_prepared(prepare: Preparer) -> Preparer:
+    """The destination's preparer, except for records already prepared (PreparedRecord): those go as they are."""
+
     def prepare_any(record: Record) -> Prepared:
         if type(record) is PreparedRecord:
             return dict(record), []
