@@ -22,6 +22,9 @@ NOT_PROCESSED = frozenset({420, 429, 503})
 MAYBE_PROCESSED = frozenset({500, 502, 504})
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0
 MIN_REQUEST_SECONDS = 0.5  # no request starts with less time than this left before the deadline
+# The first try of a request the driver dispatched (it checked MIN_REQUEST_SECONDS then): the ledger write between
+# its check and this one must not turn "time for one request" into "no time", or the chunk would wait for a retry.
+FIRST_TRY_SECONDS = 0.1
 MAX_ANSWER_BYTES = 1 << 20  # an answer longer than this is cut: no destination of ours sends more
 
 
@@ -134,7 +137,7 @@ def post_with_retries(
     error = ""
     while True:
         wait = limiter.wait_time()
-        if policy.clock() + wait + MIN_REQUEST_SECONDS > deadline:
+        if policy.clock() + wait + (MIN_REQUEST_SECONDS if made else FIRST_TRY_SECONDS) > deadline:
             return Attempts(answer, made, max(made - 1, 0), error or "no time left for a request")
         policy.sleep(wait)
         made += 1
