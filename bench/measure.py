@@ -1,5 +1,7 @@
-"""One measurement, in a fresh process so its peak memory is its own: `python -m bench.measure PATH KEY ROWS`.
-Prints {"seconds", "rows", "peak_mb"}. The S3 object is in moto's server, the destination in bench.servers."""
+"""One measurement, in a fresh process so its peak memory is its own: `python -m bench.measure PATH KEY`.
+Prints {"seconds", "rows", "peak_mb", "requests", "ledger_calls"}. S3, SQS and DynamoDB are moto's server, the
+destination bench.servers. PATH is limit, naive, a function's name (KEY: the S3 object), or stream / webhooks (KEY:
+how many single-record messages or HTTPS calls)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,15 @@ import os
 import resource
 import sys
 import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 LINES_PER_REQUEST = 100_000
+LEDGER_CALLS: Counter[str] = Counter()  # DynamoDB operations made by the measured code, by name
 
 
 def limit(key: str) -> int:
@@ -102,23 +108,143 @@ def courier(function: str, key: str, handler: Any) -> int:
     return int(report["delivered"])
 
 
+def stream(count: int, handler: Any) -> int:
+    """`count` single-event messages handed to the events function in batches as the event source mapping builds
+    them (the template's QueueBatchSize); receiving and deleting them is Lambda's work, so not measured here."""
+    from sandbox.lambda_runtime import LambdaContext
+
+    stamp = str(int(time.time()) - 3600)
+    messages = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": f"handle-{n}",
+            "Body": json.dumps([{"profile_id": f"user-{n}", "event_name": "open", "event_timestamp": stamp}]),
+        }
+        for n in range(count)
+    ]
+    events = lambda_batches(messages)
+    return _timed(lambda: _hand_over(events, handler, LambdaContext))
+
+
+def webhooks(count: int, handler: Any) -> int:
+    """`count` HTTPS calls of one event each through the async door (each queues a message on moto's SQS), then the
+    messages it queued handed to the function in Lambda-shaped batches. They are taken as the door sent them (its
+    SendMessage calls, with the ids SQS gave them): receiving them is Lambda's work, so not measured."""
+    import boto3
+
+    from sandbox.lambda_runtime import LambdaContext, api_gateway_event
+
+    event = {"event_name": "open", "event_timestamp": int(time.time()) - 3600}
+    calls = [
+        api_gateway_event("/appmetrica/events", json.dumps({"profile_id": f"hook-{n}", **event})) for n in range(count)
+    ]
+    queued: list[dict[str, Any]] = []
+
+    def sending(params: dict[str, Any], **_: Any) -> None:
+        queued.append({"Body": params["MessageBody"], "MessageAttributes": params.get("MessageAttributes", {})})
+
+    def sent(parsed: dict[str, Any], **_: Any) -> None:
+        queued[-1].update(MessageId=parsed["MessageId"], ReceiptHandle=f"handle-{len(queued)}")
+
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.sqs.SendMessage", sending)
+    boto3.DEFAULT_SESSION.events.register("after-call.sqs.SendMessage", sent)
+
+    def answer(block: list[dict[str, Any]]) -> int:
+        for call in block:
+            answer = handler(call, LambdaContext(timeout_seconds=30))
+            if answer["statusCode"] != 202:
+                raise RuntimeError(f"the HTTPS door answered {answer}")
+        return len(block)
+
+    sqs = boto3.client("sqs")
+    for at in range(0, count, CALLS_PER_PURGE):
+        _timed(lambda at=at: answer(calls[at : at + CALLS_PER_PURGE]))  # type: ignore[misc]
+        sqs.purge_queue(QueueUrl=os.environ["INGEST_QUEUE_URL"])  # what was queued is in `queued`
+    events = lambda_batches(queued)
+    _timed(lambda: _hand_over(events, handler, LambdaContext))
+    return count
+
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:bench-ingest"
+CALLS_PER_PURGE = (
+    250  # moto's SendMessage slows with every message in the queue (AWS's does not): emptied outside the clock
+)
+
+
+def lambda_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages in events as the event source mapping builds them, at the template's default batch size."""
+    from sandbox.lambda_runtime import sqs_event
+    from sandbox.stack import load_template
+
+    size = int(load_template()["Parameters"]["QueueBatchSize"]["Default"])
+    return [sqs_event(messages[at : at + size], QUEUE_ARN) for at in range(0, len(messages), size)]
+
+
+SECONDS: list[float] = []  # the measured stretches of this process
+
+
+def _timed(work: Callable[[], int]) -> int:
+    started = time.perf_counter()
+    done = work()
+    SECONDS.append(time.perf_counter() - started)
+    return done
+
+
+def _hand_over(events: list[dict[str, Any]], handler: Any, context: Any) -> int:
+    for event in events:
+        answer = handler(event, context(timeout_seconds=300))
+        if answer != {"batchItemFailures": []}:
+            raise RuntimeError(f"messages came back: {answer}")
+    return sum(len(event["Records"]) for event in events)
+
+
+def destination_requests() -> int:
+    state = requests.get(os.environ["APPMETRICA_API_URL"] + "/_emulator/state", timeout=30).json()
+    return len(state["requests"])
+
+
+def count_ledger_calls() -> None:
+    """Every DynamoDB call the measured code makes goes through boto3's default session."""
+    import boto3
+
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", lambda model, **_: LEDGER_CALLS.update([model.name]))
+
+
 def main() -> None:
     path, key = sys.argv[1], sys.argv[2]
     import importlib
 
     import boto3
 
+    count_ledger_calls()
     boto3.client("s3")  # imports and clients made before the clock starts, for every path alike
-    handler = None if path in ("limit", "naive") else importlib.import_module(f"functions.{path}.app").lambda_handler
-    started = time.perf_counter()
+    function = "appmetrica_events" if path in ("stream", "webhooks") else path
+    handler = None
+    if path not in ("limit", "naive"):
+        handler = importlib.import_module(f"functions.{function}.app").lambda_handler
+    requests_before = destination_requests()
     if path == "limit":
-        rows = limit(key)
+        rows = _timed(lambda: limit(key))
     elif path == "naive":
-        rows = naive(key)
+        rows = _timed(lambda: naive(key))
+    elif path == "stream":
+        rows = stream(int(key), handler)
+    elif path == "webhooks":
+        rows = webhooks(int(key), handler)
     else:
-        rows = courier(path, key, handler)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": round(peak_rss_mb(), 1)}))
+        rows = _timed(lambda: courier(path, key, handler))
+    result = {
+        "seconds": sum(SECONDS),
+        "rows": rows,
+        "peak_mb": round(peak_rss_mb(), 1),
+        "requests": destination_requests() - requests_before,
+        "ledger_calls": sum(LEDGER_CALLS.values()),
+        "ledger_by_operation": dict(LEDGER_CALLS),
+    }
+    print(json.dumps(result))
 
 
 def peak_rss_mb() -> float:

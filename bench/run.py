@@ -23,17 +23,22 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-BUCKET, TABLE = "bench-data", "bench-ledger"
+BUCKET, TABLE, QUEUE = "bench-data", "bench-ledger", "bench-ingest"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """Ports free now, all different (held open together while they are chosen)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
-def environment(aws_port: int, emulator_port: int) -> dict[str, str]:
+def environment(aws_port: int, appmetrica_port: int, altcraft_port: int) -> dict[str, str]:
     from sandbox.stack import load_template
 
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
@@ -47,10 +52,11 @@ def environment(aws_port: int, emulator_port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "DATA_BUCKET": BUCKET,
         "IDEMPOTENCY_TABLE": TABLE,
-        "APPMETRICA_API_URL": f"http://127.0.0.1:{emulator_port}",
+        "INGEST_QUEUE_URL": f"http://127.0.0.1:{aws_port}/123456789012/{QUEUE}",
+        "APPMETRICA_API_URL": f"http://127.0.0.1:{appmetrica_port}",
         "APPMETRICA_POST_API_KEY": "bench-post-api-key",
         "APPMETRICA_APPLICATION_ID": "1111",
-        "ALTCRAFT_API_URL": f"http://127.0.0.1:{emulator_port + 1}",
+        "ALTCRAFT_API_URL": f"http://127.0.0.1:{altcraft_port}",
         "ALTCRAFT_API_TOKEN": "bench-token",
         "ALTCRAFT_DB_ID": "1",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -122,25 +128,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000,5000000")
     parser.add_argument("--profile-max", type=int, default=1_000_000)
     parser.add_argument("--altcraft-max", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=100_000, help="single-event SQS messages (0: none)")
+    parser.add_argument("--calls", type=int, default=10_000, help="single-event HTTPS calls (0: none)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
-    aws_port, emulator_port = free_port(), free_port()
-    env = environment(aws_port, emulator_port)
-    moto = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(aws_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    servers = subprocess.Popen(
-        [sys.executable, "-m", "bench.servers", str(emulator_port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    ports = free_ports(3)
+    env = environment(*ports)
+    servers = [start_server(env, "aws", ports[:1]), start_server(env, "destinations", ports[1:])]
     try:
-        if servers.stdout is None or servers.stdout.readline().strip() != "ready":
-            raise RuntimeError("the emulators did not start")
         import boto3
 
         os.environ.update(
@@ -149,18 +144,14 @@ def main(argv: list[str] | None = None) -> None:
                 for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
             }
         )
-        for _ in range(50):
-            try:
-                boto3.client("s3").create_bucket(Bucket=BUCKET)
-                break
-            except Exception:
-                time.sleep(0.2)
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("dynamodb").create_table(
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         )
+        boto3.client("sqs").create_queue(QueueName=QUEUE)
         results: list[dict[str, Any]] = []
         for size in sizes:
             plan = [("events", "limit"), ("events", "appmetrica_events")]
@@ -183,19 +174,54 @@ def main(argv: list[str] | None = None) -> None:
                 )
         naive = measure(env, "naive", f"appmetrica_events/events-{sizes[0]}.csv")
         print(f"naive: {naive['rows_per_s']:,.0f} rows/s ({naive['rows']} one-event requests)", flush=True)
+        streams = {path: measure(env, path, str(count)) for path, count in streaming_plan(args)}
+        for path, result in streams.items():
+            print(f"{path}: {result['rows_per_s']:,.0f} rows/s {per_thousand(result)}", flush=True)
         imported = import_seconds(env, ["boto3", "functions.appmetrica_events.app"])
         imports = {"boto3": imported["boto3"], "handler": imported["functions.appmetrica_events.app"]}
-        write_results(results, naive, imports, layer_zip_mb(), " ".join(["make bench", *(argv or sys.argv[1:])]))
+        command = " ".join(["make bench", *(argv or sys.argv[1:])])
+        write_results(results, naive, streams, imports, layer_zip_mb(), command)
     finally:
-        servers.terminate()
-        moto.terminate()
-        servers.wait(timeout=10)
-        moto.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def start_server(env: dict[str, str], kind: str, ports: list[int]) -> subprocess.Popen[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.servers", kind, *map(str, ports)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if kind == "aws" else None,  # moto logs every request
+        text=True,
+    )
+    if server.stdout is None or server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise RuntimeError(f"the bench's {kind} server did not start")
+    return server
+
+
+def streaming_plan(args: argparse.Namespace) -> list[tuple[str, int]]:
+    return [(path, count) for path, count in (("stream", args.messages), ("webhooks", args.calls)) if count]
+
+
+def per_thousand(result: dict[str, Any]) -> str:
+    thousands = result["rows"] / 1000
+    return (
+        f"{result['requests'] / thousands:.1f} destination requests and "
+        f"{result['ledger_calls'] / thousands:.1f} ledger calls per 1,000 records, {result['peak_mb']:.0f} MB"
+    )
 
 
 def write_results(
     results: list[dict[str, Any]],
     naive: dict[str, Any],
+    streams: dict[str, dict[str, Any]],
     imports: dict[str, float],
     layer_mb: float | None,
     command: str,
@@ -243,9 +269,57 @@ def write_results(
         f"(ratio {imports['handler'] / imports['boto3']:.2f}).",
         f"- built layer, zipped: {layer_mb:.1f} MB." if layer_mb is not None else "- built layer: run `make build`.",
     ]
+    lines += streaming_lines(by, naive, streams)
     lines += ["", NOTES]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot(results, sizes)
+
+
+STREAM_PATHS = {
+    "stream": "SQS: single-event messages, Lambda-shaped batches",
+    "webhooks": "HTTPS async door, one event a call, then its queue",
+    "file": "a file of events (S3)",
+    "naive": "naive client (one request an event)",
+}
+RATE_LIMIT = 30  # AppMetrica's documented requests per second per IP (about)
+
+
+def streaming_lines(
+    by: dict[tuple[int, str], dict[str, Any]], naive: dict[str, Any], streams: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Records per second of each path beside the file path and the naive client of the same run, with what each
+    costs per 1,000 records, and what each could reach at AppMetrica's rate limit."""
+    if not streams:
+        return []
+    file_size = 100_000 if (100_000, "appmetrica_events") in by else max(size for size, _ in by)
+    rows = {**streams, "file": by[(file_size, "appmetrica_events")], "naive": naive}
+    lines = [
+        "",
+        "## Streaming: records of many messages share requests",
+        "",
+        "Single-event SQS messages are handed to `appmetrica_events` as its event source mapping builds batches (the "
+        "template's `QueueBatchSize`); receiving and deleting them is Lambda's work and is not in the time. The HTTPS "
+        "path is the time of the calls (each one a `SendMessage`) plus the time to deliver what they queued. The "
+        f"file is the {file_size:,}-row events file above.",
+        "",
+        "| path | records | rows/s | / naive | requests per 1,000 | ledger calls per 1,000 | peak memory (MB) "
+        f"| records/s at {RATE_LIMIT} requests/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for path, title in STREAM_PATHS.items():
+        row = rows.get(path)
+        if row is None:
+            continue
+        per_request = row["rows"] / max(row["requests"], 1)
+        lines.append(
+            f"| {title} | {row['rows']:,} | {row['rows_per_s']:,.0f} | {row['rows_per_s'] / naive['rows_per_s']:,.0f}× "
+            f"| {row['requests'] * 1000 / row['rows']:.1f} | {row['ledger_calls'] * 1000 / row['rows']:.1f} "
+            f"| {row['peak_mb']:.0f} | {per_request * RATE_LIMIT:,.0f} |"
+        )
+    for path, result in streams.items():
+        operations = sorted(result["ledger_by_operation"].items())
+        lines.append(f"\n- {path} ledger calls: {', '.join(f'{name} {calls:,}' for name, calls in operations)}.")
+    return lines
 
 
 NOTES = """## What bounds the numbers, and what was tried

@@ -1,27 +1,52 @@
-"""The emulators in a process of their own, keeping counts only, with no rate limit: `python -m bench.servers PORT`."""
+"""The bench's servers, each kind in a process of its own: `python -m bench.servers destinations PORT PORT` (the
+AppMetrica and Altcraft emulators, keeping counts only, with no rate limit) or `python -m bench.servers aws PORT`
+(moto, with the fix the tests and the sandbox use: see sandbox.moto_fixes)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
-
-from sandbox.altcraft_emulator import AltcraftEmulator
-from sandbox.appmetrica_emulator import AppMetricaEmulator
+from collections.abc import Callable
 
 POST_API_KEY, TOKEN, APPLICATION_ID, DB = "bench-post-api-key", "bench-token", "1111", 1
 
 
-def main() -> None:
-    port = int(sys.argv[1])
+def destinations(port: int, altcraft_port: int) -> Callable[[], None]:
+    from sandbox.altcraft_emulator import AltcraftEmulator
+    from sandbox.appmetrica_emulator import AppMetricaEmulator
+
     appmetrica = AppMetricaEmulator({POST_API_KEY: {APPLICATION_ID}}, rate_limit=None, port=port, keep=False).start()
-    altcraft = AltcraftEmulator({TOKEN: {DB}}, port=port + 1, keep=False).start()
+    altcraft = AltcraftEmulator({TOKEN: {DB}}, port=altcraft_port, keep=False).start()
+
+    def stop() -> None:
+        appmetrica.stop()
+        altcraft.stop()
+
+    return stop
+
+
+def aws(port: int) -> Callable[[], None]:
+    from moto.server import ThreadedMotoServer
+
+    from sandbox import moto_fixes
+
+    moto_fixes.apply()
+    os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"  # the bench empties its queue often
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server.stop
+
+
+def main() -> None:
+    kind, ports = sys.argv[1], [int(port) for port in sys.argv[2:]]
+    stop_servers = destinations(*ports) if kind == "destinations" else aws(*ports)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("ready", flush=True)
     stop.wait()
-    appmetrica.stop()
-    altcraft.stop()
+    stop_servers()
 
 
 if __name__ == "__main__":

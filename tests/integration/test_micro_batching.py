@@ -9,9 +9,11 @@ from collections import Counter
 from typing import Any
 
 import boto3
+import pytest
 
 from courier.delivery.ledger import SENDING, DynamoLedger, Entry
 from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.doors.services import reset_services
 from functions.altcraft_profile_import.app import lambda_handler as import_handler
 from functions.appmetrica_events.app import lambda_handler as events_handler
 from functions.appmetrica_profiles.app import lambda_handler as profiles_handler
@@ -153,3 +155,45 @@ def test_records_the_https_door_queued_go_out_as_it_prepared_them(aws: Aws, appm
     expected.add(prepared, 0)
     [request] = appmetrica.requests
     assert request.body == bytes(expected.body())
+
+
+def test_the_ledger_writes_groups_of_a_hundred_at_once_and_a_held_entry_fails_only_its_group(aws: Aws) -> None:
+    # Given 250 new entries, one of which (in the second hundred) another invocation wrote first
+    calls: Counter[str] = Counter()
+    client = boto3.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    ledger = DynamoLedger(aws.stack.table, client)
+    entry = Entry(SENDING, lease=time.time() + 600, end=1, sent=b"\x01", attempt="this-invocation")
+    held = Entry(SENDING, lease=time.time() + 600, end=1, sent=b"\x01", attempt="another-invocation")
+    assert ledger.write_many([("sqs:m150", held, "")]) == {"sqs:m150"}
+    calls.clear()
+    # When this invocation writes all 250
+    written = ledger.write_many([(f"sqs:m{n}", entry, "") for n in range(250)])
+    # Then three transactions were made, and only the second hundred (with the held entry) was refused, whole
+    assert calls == Counter({"TransactWriteItems": 3})
+    assert written == {f"sqs:m{n}" for n in (*range(100), *range(200, 250))}
+    found = ledger.read_many([f"sqs:m{n}" for n in range(250)])
+    assert set(found) == written | {"sqs:m150"}
+    assert found["sqs:m150"].attempt == "another-invocation"
+
+
+@pytest.mark.parametrize("fault", ["stale receipt handles", "the call fails"])
+def test_messages_whose_back_off_cannot_be_set_are_still_named_for_retry(
+    aws: Aws, appmetrica: AppMetricaEmulator, fault: str
+) -> None:
+    # Given two messages that must come back (another invocation holds them), whose back-off fails: SQS no longer
+    # knows their receipt handles, or the call itself fails (here: the queue it names is gone)
+    batch = messages(aws, EVENTS, [event(0), event(1)])
+    ledger = DynamoLedger(aws.stack.table, boto3.client("dynamodb"))
+    held = Entry(SENDING, lease=time.time() + 600, end=1, sent=b"\x01", attempt="another-invocation")
+    ledger.write_many([(f"sqs:{message['MessageId']}", held, "") for message in batch])
+    if fault == "stale receipt handles":
+        batch = [{**message, "ReceiptHandle": f"gone-{n}"} for n, message in enumerate(batch)]
+    else:
+        aws.monkeypatch.setenv("INGEST_QUEUE_URL", aws.queue_url(EVENTS) + "-gone")
+        reset_services()
+    # When the function runs
+    failed = invoke(events_handler, EVENTS, batch)
+    # Then it still answers, naming both, and sent nothing
+    assert failed == {message["MessageId"] for message in batch}
+    assert appmetrica.requests == []

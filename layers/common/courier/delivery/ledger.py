@@ -24,6 +24,7 @@ SENDING, DONE = "sending", "done"
 RETENTION_SECONDS = 15 * 24 * 3600  # past the Post API's 14-day window, after which nothing can be re-sent anyway
 READ_MANY, WRITE_MANY = 100, 100  # DynamoDB's caps: keys a BatchGetItem reads, items a transaction writes
 WRITE_ATTEMPTS = 6  # a ledger call is tried this many times (back-off 0.05 s doubling) before it gives up
+PARALLEL_WRITES = 8  # transactions in flight at once (botocore pools 10 connections)
 
 
 class LedgerUnavailableError(RuntimeError):
@@ -195,22 +196,30 @@ class DynamoLedger:
         return found
 
     def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
-        """One transaction per group of up to WRITE_MANY entries."""
-        written: set[str] = set()
-        for start in range(0, len(writes), WRITE_MANY):
-            group = writes[start : start + WRITE_MANY]
-            items = []
-            for key, entry, expected in group:
-                put: dict[str, Any] = {"TableName": self._table, "Item": _item(key, entry)}
-                if expected:
-                    put["ConditionExpression"] = "attempt = :attempt"
-                    put["ExpressionAttributeValues"] = {":attempt": {"S": expected}}
-                else:
-                    put["ConditionExpression"] = "attribute_not_exists(id)"
-                items.append({"Put": put})
-            if self._call("transact_write_items", TransactItems=items, table_in_request=False) is not None:
-                written.update(key for key, _, _ in group)
-        return written
+        """One transaction per group of up to WRITE_MANY entries, the groups at the same time (a batch of 1,000
+        messages waits for one transaction's round trip, not ten)."""
+        groups = [writes[start : start + WRITE_MANY] for start in range(0, len(writes), WRITE_MANY)]
+        if len(groups) <= 1:
+            return set().union(*map(self._write_group, groups))
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(len(groups), PARALLEL_WRITES)) as pool:
+            return set().union(*pool.map(self._write_group, groups))
+
+    def _write_group(self, group: list[tuple[str, Entry, str]]) -> set[str]:
+        """The group's keys if its transaction was written, else none (a condition failed)."""
+        items = []
+        for key, entry, expected in group:
+            put: dict[str, Any] = {"TableName": self._table, "Item": _item(key, entry)}
+            if expected:
+                put["ConditionExpression"] = "attempt = :attempt"
+                put["ExpressionAttributeValues"] = {":attempt": {"S": expected}}
+            else:
+                put["ConditionExpression"] = "attribute_not_exists(id)"
+            items.append({"Put": put})
+        if self._call("transact_write_items", TransactItems=items, table_in_request=False) is None:
+            return set()
+        return {key for key, _, _ in group}
 
     def _call(self, operation: str, table_in_request: bool = True, **arguments: Any) -> Any:
         """The call's answer; None when its condition failed."""

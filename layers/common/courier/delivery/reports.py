@@ -17,13 +17,16 @@ class RejectedRows:
 
     def __init__(self, columns: list[str] | None = None) -> None:
         self._columns = columns
-        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115  (lives with the object)
-        self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="", write_through=True)
-        self._writer = csv.writer(self._text, lineterminator="\n")
-        self._writer.writerow([*(columns or ["record"]), "error"])
+        self._file: Any = None  # made with the first row: most messages and requests never have one
+        self._writer: Any = None
         self.count = 0
 
     def add(self, index: int, record: Any, errors: list[str]) -> None:
+        if self._writer is None:
+            self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115  (lives with the object)
+            self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="", write_through=True)
+            self._writer = csv.writer(self._text, lineterminator="\n")
+            self._writer.writerow([*(self._columns or ["record"]), "error"])
         error = "; ".join(errors)
         if self._columns is not None and isinstance(record, dict):
             self._writer.writerow([*(_cell(record.get(name, "")) for name in self._columns), error])

@@ -36,7 +36,7 @@ class Message:
     settled: bytearray = field(default_factory=bytearray)  # records delivered or rejected for good
     holder: str = ""  # the attempt whose entry the ledger holds now ('': none)
     busy: bool = False  # another invocation is sending some of its records now
-    changed: bool = False  # settled more records, or was marked, in this invocation
+    changed: bool = False  # settled more records, or was marked sending, since its entry was last written
 
     @property
     def key(self) -> str:
@@ -191,7 +191,7 @@ class MessageMarks:
         written = self._ledger.write_many(writes)
         for message in messages:
             if message.key in written:
-                message.holder = self._attempt
+                message.holder, message.changed = self._attempt, False
 
 
 def sent_as_prepared(prepare: Preparer) -> Preparer:

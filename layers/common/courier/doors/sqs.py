@@ -47,9 +47,7 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
         except (RetryLaterError, LedgerUnavailableError) as error:
             logger.info("message to retry", extra={"message_id": record.message_id, "reason": str(error)})
             failed.add(record.message_id)
-    for record in records:
-        if record.message_id in failed:
-            _back_off(services, record)
+    _back_off(services, [record for record in records if record.message_id in failed])
     return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records if r.message_id in failed]}
 
 
@@ -79,15 +77,32 @@ def _read(record: SQSRecord) -> tuple[Any, Message | None]:
     return None, Message(message_id, list(as_rows(records)), origin=origin, receives=receives)
 
 
-def _back_off(services: Services, record: SQSRecord) -> None:
-    """A message that must be retried comes back later each time (30 s, 60 s, … 15 min), then to the DLQ."""
-    receives = int(record.attributes.approximate_receive_count or 1)
-    delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (receives - 1))
+def _back_off(services: Services, records: list[SQSRecord]) -> None:
+    """Messages that must be retried come back later each time (30 s, 60 s, … 15 min), then to the DLQ. Ten to a
+    call; a call that fails changes nothing but the wait (the queue's visibility timeout), so it is only logged."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     queue_url = services.settings.ingest_queue_url
-    if queue_url:
-        services.sqs.change_message_visibility(
-            QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
-        )
+    if not queue_url:
+        return
+    entries = []
+    for number, record in enumerate(records):
+        receives = int(record.attributes.approximate_receive_count or 1)
+        delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (receives - 1))
+        entries.append({"Id": str(number), "ReceiptHandle": record.receipt_handle, "VisibilityTimeout": delay})
+    for start in range(0, len(entries), 10):
+        try:
+            answer = services.sqs.change_message_visibility_batch(
+                QueueUrl=queue_url, Entries=entries[start : start + 10]
+            )
+            failures = [failure.get("Code", "") for failure in answer.get("Failed", [])]
+        except (BotoCoreError, ClientError) as error:
+            failures = [type(error).__name__]
+        if failures:
+            logger.warning(
+                "a back-off was not set: the messages come back after the visibility timeout",
+                extra={"problems": sorted(set(failures))},
+            )
 
 
 def dropped_files(notification: dict[str, Any]) -> list[DroppedFile]:
