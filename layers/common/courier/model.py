@@ -139,6 +139,17 @@ class Sender(Protocol):
 
 
 @dataclass(frozen=True)
+class Field:
+    """One field of an endpoint's record, declared once: validation, the command line's help and README's record
+    format tables come from it."""
+
+    name: str
+    kind: str  # what the value is, in a few words: "text", "whole number", "one of: a, b", "JSON object", …
+    description: str  # one line
+    required: bool = False  # required on every record (a rule between fields, such as "one of", is in `rules`)
+
+
+@dataclass(frozen=True)
 class Destination:
     name: str  # the function's name: its S3 prefix, its queue, its folder under rejected/ and reports/
     route: str  # the HTTPS route on the stack's REST API
@@ -149,6 +160,9 @@ class Destination:
     make_sender: Callable[[Any], Sender]  # (settings) → the destination's client
     field_prefixes: tuple[str, ...] = ()  # families of fields, such as flat `attributes.<name>` columns
     result_id: str = ""  # what the destination calls the id it answers per record (shown by ?mode=sync)
+    declared: tuple[Field, ...] = ()  # the record format, for people (README, the command line's help)
+    rules: tuple[str, ...] = ()  # rules between fields, one line each ("exactly one of profile_id, …")
+    summary: str = ""  # one line: what the endpoint does, and where it sends
 
     def knows(self, name: str) -> bool:
         return name in self.fields or name.startswith(self.field_prefixes)
