@@ -11,12 +11,13 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam build needs the runtime's interpreter (python3.13) on PATH; pyenv keeps it out of PATH unless selected.
 PY313_DIR := $(shell if python3.13 -V >/dev/null 2>&1; then dirname "$$(command -v python3.13)"; else ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n1; fi)
 
-.PHONY: help venv sam-cli lint typecheck template security build pytest test demo sandbox bench clean
+.PHONY: help venv sam-cli lint typecheck template security build pytest test demo sandbox bench generate clean
 
 help:
 	@echo "make demo   - play the sample data through the local sandbox (moto + emulators)"
 	@echo "make test   - ruff, mypy, template checks (cfn-lint, sam validate), bandit, checkov, sam build, pytest"
 	@echo "make bench  - the benchmarks (bench/RESULTS.md, bench/throughput.png); BENCH_ARGS=--sizes=10000,100000"
+	@echo "make generate - rewrite the per-endpoint parts of template.yaml and README.md from the endpoint registry"
 	@echo "make sandbox - the sandbox in the foreground: moto on :4566, routes on :3000, emulators on :8701 and :8702"
 
 $(BIN)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
@@ -74,6 +75,9 @@ sandbox: venv
 bench: venv build
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+generate: venv
+	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox.generate
 
 demo: venv
 	PYTHONPATH=.:layers/common $(BIN)/python -m sandbox.demo

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
@@ -38,86 +39,34 @@ class Row:
 
 @dataclass
 class Samples:
-    """What the demo plays through one function's doors."""
+    """What the demo plays through one function's doors: `events/<function>/demo.json` names the file to drop and
+    holds the records of the message and of the HTTPS call. `$NOW-<seconds>`, `$NOW_MS` and `$ISO-<seconds>` in them
+    become times relative to now (the Post API takes only the last 14 days)."""
 
     file_name: str
     file_body: bytes
     message: list[dict[str, Any]]
     request: list[dict[str, Any]]
 
-
-def fresh_seed_sample() -> bytes:
-    """The seed's events sample with its timestamps moved to the last hours, and one stale row to show a refusal."""
-    text = (EVENTS / "appmetrica_events" / "seed_sample.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    now = int(time.time())
-    for offset, row in enumerate(rows):
-        row["event_timestamp"] = str(now - 3600 * (offset + 1))
-    stale = {**rows[0], "profile_id": "stale-user", "event_timestamp": str(now - 20 * 24 * 3600)}
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows([*rows, stale])
-    return out.getvalue().encode("utf-8")
+    @classmethod
+    def of(cls, function: str, now: int) -> Samples:
+        folder = EVENTS / function
+        plan = json.loads(_fresh((folder / "demo.json").read_text(encoding="utf-8"), now))
+        body = _fresh((folder / plan["file"]).read_text(encoding="utf-8"), now).encode("utf-8")
+        return cls(plan["file"], body, plan["message"], plan["request"])
 
 
-def samples() -> dict[str, Samples]:
-    now = int(time.time())
-    return {
-        "appmetrica_events": Samples(
-            "seed_sample.csv",
-            fresh_seed_sample(),
-            [
-                {"profile_id": "sqs-user", "event_name": "energy_restored", "event_timestamp": now - 60},
-                {"profile_id": "sqs-user", "event_name": "in_ms", "event_timestamp": now * 1000},
-            ],
-            [
-                {
-                    "profile_id": "web-user",
-                    "event_name": "payment_succeeded",
-                    "event_timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 30)),
-                    "event_json": {"amount": 990, "currency": "RUB"},
-                },
-                {"event_name": "no_identifier", "event_timestamp": now},
-            ],
-        ),
-        "appmetrica_profiles": Samples(
-            "sample_profiles.csv",
-            (EVENTS / "appmetrica_profiles" / "sample_profiles.csv").read_bytes(),
-            [
-                {"profile_id": "crm-2001", "attributes": {"plan": "pro"}, "email": "Ivan.Petrov@ya.ru"},
-                {"profile_id": "crm-2002", "attributes": {"plan": ["not", "a", "scalar"]}},
-            ],
-            [
-                {"profile_id": "crm-3001", "phone": "+7 (916) 012-34-56", "attributes": {"tier": 2}},
-                {"profile_id": "crm-3002", "attributes": {"appmetrica_reserved": 1}},
-            ],
-        ),
-        "altcraft_profile_import": Samples(
-            "sample_profiles.csv",
-            (EVENTS / "altcraft_profile_import" / "sample_profiles.csv").read_bytes(),
-            [
-                json.loads((EVENTS / "altcraft_profile_import" / "seed_import_record.json").read_text()),
-                {"matching": "phone", "data": {"_fname": "No phone"}},
-            ],
-            [
-                {"email": "web@example.com", "data": {"email": "web@example.com", "_fname": "Web"}},
-                {"matching": "profile_id", "profile_id": "5f4fa1a5ce9448665fef548e", "data": {"_fname": "x"}},
-            ],
-        ),
-        "altcraft_profile_update": Samples(
-            "sample_updates.csv",
-            (EVENTS / "altcraft_profile_update" / "sample_updates.csv").read_bytes(),
-            [
-                {"email": "anna@example.com", "data": {"loyalty": {"action": "incr", "value": 1}}},
-                {"email": "anna@example.com", "data": {"email": {"action": "unset"}}},
-            ],
-            [
-                {"email": "boris@example.com", "data": {"interests": {"action": "add", "value": ["travel"]}}},
-                {"email": "nobody@example.com", "data": {"_fname": "Nobody"}},
-            ],
-        ),
-    }
+TIME_TOKEN = re.compile(r"\$(NOW_MS|NOW|ISO)(?:-(\d+))?")
+
+
+def _fresh(text: str, now: int) -> str:
+    def moment(match: re.Match[str]) -> str:
+        at = now - int(match.group(2) or 0)
+        if match.group(1) == "NOW_MS":
+            return str(at * 1000)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)) if match.group(1) == "ISO" else str(at)
+
+    return TIME_TOKEN.sub(moment, text)
 
 
 def rejected_files(sandbox: Sandbox, function: str) -> set[str]:
@@ -209,20 +158,16 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
 
 
 def run() -> list[Row]:
-    from sandbox.runner import ALTCRAFT_DB, APPLICATION_ID, QUICK_WINDOW, Sandbox
+    from courier.destinations.registry import ALTCRAFT, APPMETRICA, ENDPOINTS
+    from sandbox.runner import ALTCRAFT_DB, QUICK_WINDOW, Sandbox
 
     with Sandbox(batching_window=QUICK_WINDOW) as sandbox:
         for email in ("anna@example.com", "boris@example.com"):  # the customers the update samples change
             sandbox.altcraft.add_profile(ALTCRAFT_DB, {"email": email, "loyalty": 100, "promo_code": "WELCOME"})
-        counters = {
-            "appmetrica_events": lambda: len(sandbox.appmetrica.events(APPLICATION_ID)),
-            "appmetrica_profiles": lambda: len(sandbox.appmetrica.profiles(APPLICATION_ID)),
-            "altcraft_profile_import": sandbox.altcraft.accepted,
-            "altcraft_profile_update": sandbox.altcraft.accepted,
-        }
-        rows = []
-        for function, played in samples().items():
-            rows += play(sandbox, function, played, counters[function])
+        accepted = {APPMETRICA: sandbox.appmetrica.accepted, ALTCRAFT: sandbox.altcraft.accepted}
+        rows, now = [], int(time.time())
+        for endpoint in ENDPOINTS:
+            rows += play(sandbox, endpoint.name, Samples.of(endpoint.name, now), accepted[endpoint.api])
         save_bucket(sandbox.s3, sandbox.bucket)
     return rows
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
+from courier.destinations.registry import ENDPOINTS
 from sandbox.stack import TEMPLATE, function_wirings, load_template
 
 ROOT = TEMPLATE.parent
@@ -21,12 +22,7 @@ ENV_CONTRACT = {
     },
     "altcraft": {"ALTCRAFT_API_URL", "ALTCRAFT_API_TOKEN_SECRET", "ALTCRAFT_DB_ID", "ALTCRAFT_MATCHING"},
 }
-ROUTES = {
-    "appmetrica_events": "/appmetrica/events",
-    "appmetrica_profiles": "/appmetrica/profiles",
-    "altcraft_profile_import": "/altcraft/profiles/import",
-    "altcraft_profile_update": "/altcraft/profiles/update",
-}
+ROUTES = {endpoint.name: endpoint.destination.route for endpoint in ENDPOINTS}
 
 
 @pytest.fixture(scope="module")
