@@ -9,16 +9,21 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import requests
 
 LINES_PER_REQUEST = 100_000
 LEDGER_CALLS: Counter[str] = Counter()  # DynamoDB operations made by the measured code, by name
+LEDGER_ITEMS: Counter[str] = Counter()  # items they read or wrote
+LEDGER_SECONDS: list[float] = []  # stretches of time with a ledger call in flight (calls overlap)
+SECONDS: list[float] = []  # the measured stretches of this process
+T = TypeVar("T")
 
 
 def limit(key: str) -> int:
@@ -110,20 +115,17 @@ def courier(function: str, key: str, handler: Any) -> int:
 
 def stream(count: int, handler: Any) -> int:
     """`count` single-event messages handed to the events function in batches as the event source mapping builds
-    them (the template's QueueBatchSize); receiving and deleting them is Lambda's work, so not measured here."""
-    from sandbox.lambda_runtime import LambdaContext
-
+    them (the template's QueueBatchSize); receiving and deleting them is Lambda's work, so not measured here. Each
+    batch is made just before its invocation (outside the clock), so the peak memory is the function's."""
     stamp = str(int(time.time()) - 3600)
-    messages = [
-        {
-            "MessageId": str(uuid.uuid4()),
-            "ReceiptHandle": f"handle-{n}",
-            "Body": json.dumps([{"profile_id": f"user-{n}", "event_name": "open", "event_timestamp": stamp}]),
-        }
-        for n in range(count)
-    ]
-    events = lambda_batches(messages)
-    return _timed(lambda: _hand_over(events, handler, LambdaContext))
+
+    def message(n: int) -> dict[str, Any]:
+        record = {"profile_id": f"user-{n}", "event_name": "open", "event_timestamp": stamp}
+        return {"MessageId": str(uuid.uuid4()), "ReceiptHandle": f"handle-{n}", "Body": json.dumps([record])}
+
+    size = batch_size()
+    batches = ([message(n) for n in range(at, min(at + size, count))] for at in range(0, count, size))
+    return _hand_over(batches, handler)
 
 
 def webhooks(count: int, handler: Any) -> int:
@@ -161,8 +163,8 @@ def webhooks(count: int, handler: Any) -> int:
     for at in range(0, count, CALLS_PER_PURGE):
         _timed(lambda at=at: answer(calls[at : at + CALLS_PER_PURGE]))  # type: ignore[misc]
         sqs.purge_queue(QueueUrl=os.environ["INGEST_QUEUE_URL"])  # what was queued is in `queued`
-    events = lambda_batches(queued)
-    _timed(lambda: _hand_over(events, handler, LambdaContext))
+    size = batch_size()
+    _hand_over((queued[at : at + size] for at in range(0, len(queued), size)), handler)
     return count
 
 
@@ -172,31 +174,32 @@ CALLS_PER_PURGE = (
 )
 
 
-def lambda_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages in events as the event source mapping builds them, at the template's default batch size."""
-    from sandbox.lambda_runtime import sqs_event
+def batch_size() -> int:
+    """Messages per invocation: the template's default QueueBatchSize, as the event source mapping hands them."""
     from sandbox.stack import load_template
 
-    size = int(load_template()["Parameters"]["QueueBatchSize"]["Default"])
-    return [sqs_event(messages[at : at + size], QUEUE_ARN) for at in range(0, len(messages), size)]
+    return int(load_template()["Parameters"]["QueueBatchSize"]["Default"])
 
 
-SECONDS: list[float] = []  # the measured stretches of this process
-
-
-def _timed(work: Callable[[], int]) -> int:
+def _timed(work: Callable[[], T]) -> T:
     started = time.perf_counter()
     done = work()
     SECONDS.append(time.perf_counter() - started)
     return done
 
 
-def _hand_over(events: list[dict[str, Any]], handler: Any, context: Any) -> int:
-    for event in events:
-        answer = handler(event, context(timeout_seconds=300))
+def _hand_over(batches: Iterable[list[dict[str, Any]]], handler: Any) -> int:
+    """Each batch as one invocation's SQS event; only the invocations are timed."""
+    from sandbox.lambda_runtime import LambdaContext, sqs_event
+
+    handed = 0
+    for batch in batches:
+        event = sqs_event(batch, QUEUE_ARN)
+        answer = _timed(lambda event=event: handler(event, LambdaContext(timeout_seconds=300)))  # type: ignore[misc]
         if answer != {"batchItemFailures": []}:
             raise RuntimeError(f"messages came back: {answer}")
-    return sum(len(event["Records"]) for event in events)
+        handed += len(batch)
+    return handed
 
 
 def destination_requests() -> int:
@@ -205,12 +208,39 @@ def destination_requests() -> int:
 
 
 def count_ledger_calls() -> None:
-    """Every DynamoDB call the measured code makes goes through boto3's default session."""
+    """Every DynamoDB call the measured code makes goes through boto3's default session: counted, with its items
+    and its time (the ledger's share of the run, and what an item costs in moto)."""
     import boto3
 
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
-    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", lambda model, **_: LEDGER_CALLS.update([model.name]))
+    lock, in_flight, since = threading.Lock(), [0], [0.0]
+
+    def items(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            count = len(params["TransactItems"])
+        elif model.name == "BatchGetItem":
+            count = sum(len(table["Keys"]) for table in params["RequestItems"].values())
+        else:
+            count = 1
+        LEDGER_ITEMS.update({model.name: count})
+
+    def before(model: Any, **_: Any) -> None:
+        with lock:
+            LEDGER_CALLS.update([model.name])
+            in_flight[0] += 1
+            if in_flight[0] == 1:
+                since[0] = time.perf_counter()
+
+    def after(**_: Any) -> None:
+        with lock:
+            in_flight[0] -= 1
+            if in_flight[0] == 0:
+                LEDGER_SECONDS.append(time.perf_counter() - since[0])
+
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.dynamodb", items)
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", before)
+    boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", after)
 
 
 def main() -> None:
@@ -243,6 +273,8 @@ def main() -> None:
         "requests": destination_requests() - requests_before,
         "ledger_calls": sum(LEDGER_CALLS.values()),
         "ledger_by_operation": dict(LEDGER_CALLS),
+        "ledger_items": sum(LEDGER_ITEMS.values()),
+        "ledger_seconds": sum(LEDGER_SECONDS),
     }
     print(json.dumps(result))
 

@@ -6,6 +6,7 @@ courier send FUNCTION FILE --dry-run  validate and build, print counts, the firs
                                       row with its reason; nothing is sent
 courier send FUNCTION FILE --live     to the real API, keys and settings from the environment
 courier replay FUNCTION               dead-letter messages back to the function's queue (receive → send → delete)
+courier fields FUNCTION               the record format the function takes: its declared fields and rules
 """
 
 from __future__ import annotations
@@ -208,6 +209,17 @@ def stack_queues(function: str, stack: str) -> tuple[str, str]:
     return values[f"{wiring.queue_id}Url"], values[f"{wiring.dlq_id}Url"]
 
 
+def record_format(destination: Any) -> str:
+    """The function's declared fields, one a line, and its rules between fields."""
+    width = max((len(declared.name) for declared in destination.declared), default=0)
+    lines = [f"{destination.name}: {destination.summary}", ""]
+    for declared in destination.declared:
+        required = "required; " if declared.required else ""
+        lines.append(f"  {declared.name:<{width}}  {required}{declared.kind}: {declared.description}")
+    lines += ["", *(f"- {rule}" for rule in destination.rules)] if destination.rules else []
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="courier", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -224,7 +236,12 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     again.add_argument("--queue-url")
     again.add_argument("--dlq-url")
     again.add_argument("--limit", type=int)
+    fields = commands.add_parser("fields", help="the record format a function takes")
+    fields.add_argument("function", choices=functions())
     args = parser.parse_args(argv)
+    if args.command == "fields":
+        out(record_format(destination_of(args.function)))
+        return 0
     if args.command == "send":
         if not args.file.is_file():
             parser.error(f"no such file: {args.file}")

@@ -17,14 +17,17 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+T = TypeVar("T")
+R = TypeVar("R")
 SENDING, DONE = "sending", "done"
 RETENTION_SECONDS = 15 * 24 * 3600  # past the Post API's 14-day window, after which nothing can be re-sent anyway
 READ_MANY, WRITE_MANY = 100, 100  # DynamoDB's caps: keys a BatchGetItem reads, items a transaction writes
 WRITE_ATTEMPTS = 6  # a ledger call is tried this many times (back-off 0.05 s doubling) before it gives up
-PARALLEL_WRITES = 8  # transactions in flight at once (botocore pools 10 connections)
+PARALLEL_CALLS = 8  # ledger calls in flight at once (botocore pools 10 connections)
 
 
 class LedgerUnavailableError(RuntimeError):
@@ -184,27 +187,30 @@ class DynamoLedger:
         return str(answer.get("Item", {}).get("owner", {}).get("S", owner))
 
     def read_many(self, keys: list[str]) -> dict[str, Entry]:
+        """One BatchGetItem per group of up to READ_MANY keys, the groups at the same time."""
+        unique = list(dict.fromkeys(keys))
+        groups = [unique[start : start + READ_MANY] for start in range(0, len(unique), READ_MANY)]
         found: dict[str, Entry] = {}
-        for start in range(0, len(keys), READ_MANY):
-            wanted = [_key(key) for key in dict.fromkeys(keys[start : start + READ_MANY])]
-            while wanted:
-                request = {self._table: {"Keys": wanted, "ConsistentRead": True}}
-                answer = self._call("batch_get_item", RequestItems=request, table_in_request=False)
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    found[item["id"]["S"]] = _entry(item)
-                wanted = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        for entries in _at_once(self._read_group, groups):
+            found.update(entries)
+        return found
+
+    def _read_group(self, keys: list[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        wanted = [_key(key) for key in keys]
+        while wanted:
+            request = {self._table: {"Keys": wanted, "ConsistentRead": True}}
+            answer = self._call("batch_get_item", RequestItems=request, table_in_request=False)
+            for item in answer.get("Responses", {}).get(self._table, []):
+                found[item["id"]["S"]] = _entry(item)
+            wanted = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
         return found
 
     def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
         """One transaction per group of up to WRITE_MANY entries, the groups at the same time (a batch of 1,000
         messages waits for one transaction's round trip, not ten)."""
         groups = [writes[start : start + WRITE_MANY] for start in range(0, len(writes), WRITE_MANY)]
-        if len(groups) <= 1:
-            return set().union(*map(self._write_group, groups))
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(len(groups), PARALLEL_WRITES)) as pool:
-            return set().union(*pool.map(self._write_group, groups))
+        return set().union(*_at_once(self._write_group, groups))
 
     def _write_group(self, group: list[tuple[str, Entry, str]]) -> set[str]:
         """The group's keys if its transaction was written, else none (a condition failed)."""
@@ -244,6 +250,16 @@ class DynamoLedger:
             if attempt + 1 < WRITE_ATTEMPTS:
                 self._sleep(0.05 * 2**attempt)
         raise LedgerUnavailableError(f"the ledger failed {operation} {WRITE_ATTEMPTS} times: {failure}")
+
+
+def _at_once(call: Callable[[T], R], groups: list[T]) -> list[R]:
+    """`call` on each group, in threads when there are several (boto3 clients are thread-safe)."""
+    if len(groups) <= 1:
+        return [call(group) for group in groups]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(len(groups), PARALLEL_CALLS)) as pool:
+        return list(pool.map(call, groups))
 
 
 def _key(key: str) -> dict[str, Any]:
