@@ -4,13 +4,23 @@ Written from the spec, not from Courier's code: token in the body, a Bearer head
 403 unknown); `db_id` required (404 unknown); matching keys enforced per mode, `profile_id` never creates, two
 matches are 409; update functions applied with type checks; subscriptions validated per channel; batches answered
 item by item; 10,000 items and 10 MB per batch. Profiles live in memory, so tests check the resulting profile.
+
+`campaigns/triggers/import_and_start` and `…/import_and_start_batch` follow ../shared/specs/new-endpoints.md §B.2,
+§B.3, §B.5 and the checklist §D.2: the profile is imported as `profiles/import` does, into the trigger's database
+(`db_id` is not a parameter of these methods), then a launch of `trigger_id` is recorded (`triggers_started`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
+import re
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.http_emulator import Handled, HttpEmulator, RefusalError, ScriptedFailure
@@ -47,6 +57,37 @@ STATUSES = {
 }
 CC_DATA = {"telegram_bot", "whatsapp", "viber", "notify"}
 OK = "Successful operation"
+TRIGGERS_PREFIX = "/api/v1.1/campaigns/triggers/"
+TRIGGER_METHODS = {"import_and_start": False, "import_and_start_batch": True}  # name → batch
+# §B.2: the import_and_start table lists five modes; the strict reading refuses the other six (inference)
+TRIGGER_MATCHING = ("email", "email_profile", "phone", "profile_id", "custom")
+TIMEOUT_KEYS = {"days": 86400, "hours": 3600, "minutes": 60}
+DATA_URI = re.compile(r"data:([^;,]*)((?:;[^;,=]+=[^;,]*)*);base64,(.*)", re.DOTALL)
+TRIGGER_FLAGS = ("skip_triggers", "skip_invalid_subscriptions", "detect_geo")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    mimetype: str  # from the data URI, or the item's `mimetype` when given
+    data: bytes
+    file_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TriggerLaunch:
+    """One trigger campaign start the emulator recorded: which trigger, for which profile, when, with what."""
+
+    trigger_id: int
+    db_id: int  # the trigger's database, where the profile was imported
+    profile_id: str
+    matched_by: dict[str, Any]  # the matching mode and the key values that found or created the profile
+    scheduled_at: float  # the request's time plus `timeout`
+    content: dict[str, Any] | None = None
+    custom_data: dict[str, Any] | None = None
+    attachments: tuple[Attachment, ...] = ()
+    skip_triggers: bool = False  # suppresses import-event triggers only, never this launch (inference, §B.2)
+    batch: bool = False
 
 
 def _fail(code: int, text: str) -> RefusalError:
@@ -70,11 +111,27 @@ class AltcraftEmulator(HttpEmulator):
         rate_limit: int | None = None,
         port: int = 0,
         keep: bool = True,
+        triggers: dict[int, int] | None = None,
+        max_attach_bytes: int = 100 * 1024 * 1024,
     ) -> None:
         super().__init__(port, rate_limit, keep=keep)
         self.tokens = tokens or {"sandbox-altcraft-token": {1}}  # token → databases it may write to
         self.max_items, self.max_bytes = max_items, max_bytes
         self._databases: dict[int, list[dict[str, Any]]] = {db: [] for dbs in self.tokens.values() for db in dbs}
+        # trigger id → the database (the trigger's list_id) its imports go to; by default trigger 13, the documented
+        # example id, on the lowest database (inference)
+        self.triggers = dict(triggers) if triggers is not None else {13: min(self._databases)}
+        for db in self.triggers.values():
+            self._databases.setdefault(db, [])
+        self.max_attach_bytes = max_attach_bytes  # "exception for files — 100 Mb" [DOC]
+        self._launches: list[TriggerLaunch] = []
+        self.warnings: list[str] = []
+        self._trigger_settings()
+
+    def _trigger_settings(self) -> None:
+        """What a test may change for the trigger methods; `reset` (through `clear`) puts it back."""
+        self.clock: Callable[[], float] = time.time
+        self.inactive_triggers: set[int] = set()  # known but inactive: refused with error 400 (inference)
 
     # --- what tests read and seed ------------------------------------------------------------------------------
     def profiles(self, db_id: int) -> list[dict[str, Any]]:
@@ -87,18 +144,42 @@ class AltcraftEmulator(HttpEmulator):
             self._databases[db_id].append(profile)
             return str(profile["id"])
 
+    @property
+    def triggers_started(self) -> list[TriggerLaunch]:
+        """Every trigger launch recorded by import_and_start(_batch), in order (none when `keep` is off)."""
+        with self.lock:
+            return list(self._launches)
+
+    def started(self, trigger_id: int) -> list[str]:
+        """The profile ids trigger `trigger_id` was started for, in order."""
+        with self.lock:
+            return [launch.profile_id for launch in self._launches if launch.trigger_id == trigger_id]
+
     def clear(self) -> None:
         for profiles in self._databases.values():
             profiles.clear()
+        self._launches.clear()
+        self.warnings.clear()
+        self._trigger_settings()
 
     def state(self) -> dict[str, Any]:
-        return {"profiles": {db: len(profiles) for db, profiles in self._databases.items()}}
+        started: dict[int, int] = {}
+        for launch in self._launches:
+            started[launch.trigger_id] = started.get(launch.trigger_id, 0) + 1
+        return {
+            "profiles": {db: len(profiles) for db, profiles in self._databases.items()},
+            "triggers_started": started,
+            "warnings": list(self.warnings),
+        }
 
     def failure_payload(self, failure: ScriptedFailure) -> Any:
         return {"error": failure.status, "error_text": failure.body or "scripted failure"}
 
     # --- the API -----------------------------------------------------------------------------------------------
     def handle(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
+        trigger_method = path.removeprefix(TRIGGERS_PREFIX).rstrip("/") if path.startswith(TRIGGERS_PREFIX) else ""
+        if trigger_method in TRIGGER_METHODS:
+            return self._import_and_start(TRIGGER_METHODS[trigger_method], query, headers, body)
         method = path.removeprefix(PREFIX).rstrip("/") if path.startswith(PREFIX) else ""
         if method not in METHODS:
             raise _fail(404, f"unknown method {path}")
@@ -135,13 +216,17 @@ class AltcraftEmulator(HttpEmulator):
         taken = sum(1 for result in results if result["error"] == 0)
         return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items), taken
 
-    def _database(self, request: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> int:
+    def _token(self, request: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> str:
         bearer = headers.get("authorization", "")
         token = request.get("token") or bearer.removeprefix("Bearer ").strip() or query.get("token")
         if not token:
             raise _fail(401, "API token required")
-        if token not in self.tokens:
+        if not isinstance(token, str) or token not in self.tokens:
             raise _fail(403, "No access: invalid API token")
+        return token
+
+    def _database(self, request: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> int:
+        token = self._token(request, headers, query)
         db = request.get("db_id")
         if not isinstance(db, int) or isinstance(db, bool):
             raise _fail(400, "db_id is required (an integer)")
@@ -186,6 +271,148 @@ class AltcraftEmulator(HttpEmulator):
         else:
             self._databases[db].append(profile)
         return str(profile["id"])
+
+    # --- campaigns/triggers/import_and_start(_batch) (new-endpoints.md §B.2, §B.3, §B.5, §D.2) -------------------
+    def _import_and_start(self, batch: bool, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
+        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            # XML is documented too (§B.1) but not emulated: the sandbox speaks JSON only, as its profile routes do
+            raise _fail(400, "Content-Type must be application/json")
+        if len(body) > self.max_attach_bytes:
+            raise _fail(413, f"the request is larger than {self.max_attach_bytes} bytes")
+        try:
+            request = json.loads(body)
+        except ValueError:
+            raise _fail(400, "the body is not valid JSON") from None
+        if not isinstance(request, dict):
+            raise _fail(400, "the body must be a JSON object")
+        token = self._token(request, headers, query)
+        trigger = request.get("trigger_id")
+        if not isinstance(trigger, int) or isinstance(trigger, bool):
+            raise _fail(400, "trigger_id is required (an integer)")  # [DOC] int, required; "13" is refused (inference)
+        if trigger not in self.triggers:
+            raise _fail(404, f"trigger {trigger} not found")  # the code is undocumented: inference (§B.9)
+        db = self.triggers[trigger]  # db_id is no parameter here: the import goes to the trigger's database (§D.2.4)
+        if db not in self.tokens[token]:
+            raise _fail(403, "No access to this trigger")  # inference
+        if trigger in self.inactive_triggers:
+            raise _fail(400, f"trigger {trigger} is not active")  # inference: the code is undocumented
+        unknown = set(request) - (BATCH_PARAMETERS if batch else SINGLE_PARAMETERS)
+        if unknown:
+            # inference (strict reading): what the method's table does not list is refused, so a misplaced or
+            # misspelt parameter (add_to_segments, a profile field outside data, ...) is not silently dropped
+            raise _fail(400, f"unknown parameters: {', '.join(sorted(unknown))}")
+        launch = _launch_options(request, self.clock())
+        if not launch["attachments"] and len(body) > self.max_bytes:
+            raise _fail(413, f"the request is larger than {self.max_bytes} bytes")  # §D.2.13 (413 is a choice)
+        matching = request.get("matching", "email")  # "By default - email" [DOC]
+        if matching not in TRIGGER_MATCHING:
+            raise _fail(400, f"matching must be one of {', '.join(TRIGGER_MATCHING)}")
+        if matching == "custom" and not (isinstance(request.get("field_name"), str) and request["field_name"]):
+            raise _fail(400, "matching custom requires field_name")
+        if not batch:
+            data = request.get("data")
+            if not isinstance(data, dict):
+                raise _fail(400, "data is required (an object)")  # "Yes" [DOC]
+            keys = {name: request[name] for name in ("email", "phone", "profile_id", "field_value") if name in request}
+            profile_id, given = self._import_for_launch(db, request, matching, keys, data)
+            self._record(trigger, db, profile_id, given, launch, request.get("custom_data"), batch)
+            return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1
+        items = request.get("data")
+        if not isinstance(items, list) or not items:
+            # EN "Yes", RU "Нет" [CONFLICT]: the strict reading makes it required (inference)
+            raise _fail(400, 'data must be a non-empty array of {"data": {...}} items')
+        if len(items) > self.max_items:
+            # "not recommended" (scenario and add_batch pages), not forbidden: taken, with a warning (§D.2.13)
+            self.warnings.append(
+                f"import_and_start_batch: {len(items)} items, more than the recommended {self.max_items}"
+            )
+        results = []
+        for item in items:
+            try:
+                results.append(self._batch_item(trigger, db, request, matching, item, launch))
+            except RefusalError as refusal:
+                results.append(refusal.payload)
+        taken = sum(1 for result in results if result["error"] == 0)
+        # the batch answer is undocumented (§B.3): per-item objects as profiles/add_batch answers (inference)
+        return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items), taken
+
+    def _batch_item(
+        self, trigger: int, db: int, request: dict[str, Any], matching: str, item: Any, launch: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise _fail(400, "a data array item must be an object")
+        unknown = set(item) - DATA_ARRAY_KEYS
+        if unknown:
+            # inference: profile fields belong inside the item's own "data" object (§B.3), not beside it
+            raise _fail(400, f"unknown keys in a data array item: {', '.join(sorted(unknown))}")
+        if "custom_request" in item:
+            # [DOC] only "when no matching specified"; a Mongo query is beyond this sandbox, so it is refused
+            raise _fail(400, "custom_request is not supported by the emulator")
+        data = item.get("data")
+        if not isinstance(data, dict):
+            raise _fail(400, "each data array item needs a data object with the profile's fields")
+        # §D.2.8 (inference): item-level keys first, then data.email / data.phones for the email and phone modes;
+        # top-level email / phone / profile_id / field_value are not used for a batch item
+        keys = {name: item[name] for name in ("email", "phone", "profile_id", "field_value") if name in item}
+        if matching in ("email", "email_profile") and "email" not in keys and "email" in data:
+            keys["email"] = data["email"]
+        if matching == "phone" and "phone" not in keys and data.get("phones"):
+            phones = data["phones"]
+            keys["phone"] = phones[0] if isinstance(phones, list) else phones
+        custom_data = item.get("custom_data", request.get("custom_data"))  # per item overrides the root [DOC]
+        if not isinstance(custom_data, dict | None):
+            raise _fail(400, "custom_data must be an object")
+        profile_id, given = self._import_for_launch(db, request, matching, keys, data)
+        self._record(trigger, db, profile_id, given, launch, custom_data, True)
+        return {"error": 0, "error_text": OK, "profile_id": profile_id}
+
+    def _import_for_launch(
+        self, db: int, request: dict[str, Any], matching: str, keys: dict[str, Any], data: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Imports one profile as profiles/import does; answers its id and the keys it was matched by."""
+        for name in ("email", "phone", "profile_id"):
+            if name in keys and not isinstance(keys[name], str):
+                raise _fail(400, f"{name} must be a string")
+        value = keys.get("field_value")
+        if value is not None and (not isinstance(value, str | int) or isinstance(value, bool)):
+            raise _fail(400, "field_value must be a string or an integer")  # "int/string" [DOC]
+        for address in (keys.get("email"), data.get("email")):
+            if isinstance(address, str) and not _single_address(address):
+                # [C-ALFA]: the real server takes "a@x;b@x" as one address and delivers nothing; strict: refused
+                raise _fail(400, f"{address!r} is not one valid e-mail address")
+        data = dict(data)
+        if isinstance(data.get("phones"), str):
+            data["phones"] = [data["phones"]]  # the batch example sends a string (§B.3): taken as one phone (inference)
+        profile_id = self._apply(db, {**request, "matching": matching}, keys, data, False)
+        needed = MATCHING[matching]
+        given = {"matching": matching, **{n: (request if n == "field_name" else keys).get(n) for n in needed}}
+        return profile_id, given
+
+    def _record(
+        self,
+        trigger: int,
+        db: int,
+        profile_id: str,
+        given: dict[str, Any],
+        launch: dict[str, Any],
+        custom_data: dict[str, Any] | None,
+        batch: bool,
+    ) -> None:
+        if self.keep:
+            self._launches.append(
+                TriggerLaunch(
+                    trigger_id=trigger,
+                    db_id=db,
+                    profile_id=profile_id,
+                    matched_by=given,
+                    scheduled_at=launch["scheduled_at"],
+                    content=launch["content"],
+                    custom_data=copy.deepcopy(custom_data),
+                    attachments=launch["attachments"],
+                    skip_triggers=launch["skip_triggers"],
+                    batch=batch,
+                )
+            )
 
 
 def _subs(profile: dict[str, Any], channel: str) -> list[dict[str, Any]]:
@@ -322,3 +549,75 @@ def _subscribe(profile: dict[str, Any], subs: Any, skip: bool, update: bool) -> 
                 break
         else:
             stored.append(dict(sub))
+
+
+# --- import_and_start: what the documentation allows ----------------------------------------------------------------
+SINGLE_PARAMETERS = {
+    *("token", "data", "skip_triggers", "skip_invalid_subscriptions", "detect_geo"),
+    *("matching", "email", "phone", "profile_id", "field_name", "field_value", "resource_id"),
+    *("trigger_id", "timeout", "custom_data", "content", "attach"),
+    "db_id",  # not a parameter of the method; tolerated and ignored (§D.2.4)
+}
+BATCH_PARAMETERS = SINGLE_PARAMETERS  # "the same table as §B.2" except for data [DOC]
+DATA_ARRAY_KEYS = {"data", "email", "phone", "profile_id", "field_value", "custom_request", "custom_data"}  # §B.5
+ATTACH_KEYS = {"data", "name", "file_key", "mimetype"}  # data + name [DOC]; file_key, mimetype from workflows (§B.2)
+
+
+def _single_address(value: str) -> bool:
+    return "@" in value and not any(separator in value for separator in ";, ")
+
+
+def _launch_options(request: dict[str, Any], now: float) -> dict[str, Any]:
+    """Checks the launch parameters (timeout, content, custom_data, attach, the flags, resource_id)."""
+    for name in TRIGGER_FLAGS:
+        if name in request and not isinstance(request[name], bool):
+            raise _fail(400, f"{name} must be a boolean")  # bool [DOC]
+    resource = request.get("resource_id")
+    if resource is not None and (not isinstance(resource, int) or isinstance(resource, bool)):
+        raise _fail(400, "resource_id must be an integer")
+    for name in ("content", "custom_data"):
+        if name in request and not isinstance(request[name], dict):
+            raise _fail(400, f"{name} must be an object")
+    timeout = request.get("timeout", {})
+    if not isinstance(timeout, dict) or set(timeout) - set(TIMEOUT_KEYS):
+        raise _fail(400, "timeout must be an object of days, hours and minutes")
+    delay = 0
+    for unit, value in timeout.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            # bounds are undocumented: missing keys count 0, negatives are refused (inference, §B.2)
+            raise _fail(400, f"timeout.{unit} must be a non-negative integer")
+        delay += value * TIMEOUT_KEYS[unit]
+    return {
+        "scheduled_at": now + delay,
+        "content": copy.deepcopy(request.get("content")),
+        "attachments": _attachments(request.get("attach")),
+        "skip_triggers": bool(request.get("skip_triggers")),
+    }
+
+
+def _attachments(attach: Any) -> tuple[Attachment, ...]:
+    """`attach`: "JSON objects array" [DOC]; the documented example is one bare object, also taken (inference)."""
+    if attach is None:
+        return ()
+    items = [attach] if isinstance(attach, dict) else attach
+    if not isinstance(items, list):
+        raise _fail(400, "attach must be an array of files")
+    files = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - ATTACH_KEYS:
+            raise _fail(400, f"an attach item is an object of {', '.join(sorted(ATTACH_KEYS))}")
+        name, uri = item.get("name"), item.get("data")
+        if not isinstance(name, str) or not name:
+            raise _fail(400, "an attached file needs a name")
+        match = DATA_URI.fullmatch(uri) if isinstance(uri, str) else None
+        if match is None:
+            raise _fail(400, "an attached file's data must be a data: URI with base64 content")
+        try:
+            content = base64.b64decode(match.group(3), validate=True)
+        except (binascii.Error, ValueError):
+            raise _fail(400, "an attached file's base64 content is invalid") from None
+        for optional in ("file_key", "mimetype"):
+            if optional in item and not isinstance(item[optional], str):
+                raise _fail(400, f"attach {optional} must be a string")
+        files.append(Attachment(name, item.get("mimetype") or match.group(1), content, item.get("file_key")))
+    return tuple(files)

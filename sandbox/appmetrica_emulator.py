@@ -6,6 +6,11 @@ profile_id / appmetrica_device_id, a bad session_type, event_json that is not a 
 rows; profiles whose attributes are not a JSON object of scalars or whose appmetrica_1pd_* values are not SHA-256
 hex; 429 past 30 requests per second; events older than 14 days are accepted but dropped, as the real API does.
 Tests script failures with `fail_next`; people use GET /_emulator/state and POST /_emulator/fail.
+
+Revenue, ad revenue and e-commerce (`/logs/v1/import/{revenue,adrevenue,ecommerce}[.csv]`) follow
+../shared/specs/new-endpoints.md Part A and the checklist §D.1: required fields, enumerations, decimal(10,8) amounts,
+the documented currency list, exactly one identity, the 14-day window, 100,000 rows; 200 with an empty body.
+`doc_compat` also takes what the documentation's own samples do (both ids, CSV quoting inside the query string).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import io
 import json
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.http_emulator import Handled, HttpEmulator, RefusalError, ScriptedFailure
@@ -39,6 +46,35 @@ class AppMetricaEmulator(HttpEmulator):
         self._profiles: dict[str, list[dict[str, Any]]] = {}  # rows, attributes parsed
         self.dropped: list[dict[str, Any]] = []
         self.poison: dict[str, str] = {}  # field → value: a request with such a row is refused whole (400)
+        self._revenue: dict[str, list[dict[str, Any]]] = {}
+        self._ad_revenue: dict[str, list[dict[str, Any]]] = {}
+        self._ecommerce: dict[str, list[dict[str, Any]]] = {}
+        self._purchase_stores = {"revenue": self._revenue, "adrevenue": self._ad_revenue, "ecommerce": self._ecommerce}
+        self.flagged: list[dict[str, Any]] = []  # rows doc_compat took although strict reading refuses them
+        self._settings()
+
+    def _settings(self) -> None:
+        """What a test may change for the purchase methods; `reset` (through `clear`) puts it back."""
+        self.clock: Callable[[], float] = time.time  # "now" for the 14-day window of the purchase methods
+        self.doc_compat = False  # take what the documented samples do: both ids, CSV-quoted query values
+        self.known_ids: set[str] | None = None  # ids "seen by the SDK"; None: every id is known
+        self.max_body_bytes = 1 << 30  # 1 GB [DOC]; larger bodies are answered 413 (inference: the code is a choice)
+
+    def revenue(self, application_id: str) -> list[dict[str, Any]]:
+        """In-app revenue rows taken for the application: column → value, defaults filled in."""
+        with self.lock:
+            return [dict(row) for row in self._revenue.get(application_id, [])]
+
+    def ad_revenue(self, application_id: str) -> list[dict[str, Any]]:
+        """Ad revenue rows taken for the application: column → value, defaults filled in."""
+        with self.lock:
+            return [dict(row) for row in self._ad_revenue.get(application_id, [])]
+
+    def ecommerce(self, application_id: str) -> list[dict[str, Any]]:
+        """E-commerce rows taken for the application: column → value; prices resolved along the fallback chain,
+        array fields (`*_internal_*`, `product_promo_codes`) as lists of strings."""
+        with self.lock:
+            return [dict(row) for row in self._ecommerce.get(application_id, [])]
 
     def events(self, application_id: str) -> list[dict[str, str]]:
         with self.lock:
@@ -53,12 +89,20 @@ class AppMetricaEmulator(HttpEmulator):
         self._events.clear()
         self._profiles.clear()
         self.dropped.clear()
+        for store in self._purchase_stores.values():
+            store.clear()
+        self.flagged.clear()
+        self._settings()
 
     def state(self) -> dict[str, Any]:
         return {
             "events": {app: len(rows) for app, rows in self._events.items()},
             "profiles": {app: len(rows) for app, rows in self._profiles.items()},
+            "revenue": {app: len(rows) for app, rows in self._revenue.items()},
+            "ad_revenue": {app: len(rows) for app, rows in self._ad_revenue.items()},
+            "ecommerce": {app: len(rows) for app, rows in self._ecommerce.items()},
             "dropped": list(self.dropped),
+            "flagged": list(self.flagged),
         }
 
     def error_payload(self, status: int, message: str) -> Any:
@@ -68,6 +112,11 @@ class AppMetricaEmulator(HttpEmulator):
         return {"message": failure.body or "scripted"}
 
     def handle(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
+        method = PURCHASE_PATHS.get(path)
+        if method is not None:
+            rows = self._accept_purchases(method, path, query, body)
+            # §D.1.13: 200 with an empty body (no body is documented); the base sends bytes as text/html
+            return 200, {}, b"", rows, rows
         rows = self._accept(path, query, body)
         return 200, {}, {"status": "ok", "rows": rows}, rows, rows
 
@@ -108,6 +157,51 @@ class AppMetricaEmulator(HttpEmulator):
         for row in kept:
             if self.keep:
                 self._events.setdefault(row["application_id"], []).append(row)
+        return len(rows)
+
+    # --- revenue, ad revenue, e-commerce (new-endpoints.md Part A, §D.1) -------------------------------------------
+    def _accept_purchases(self, method: Purchase, path: str, query: dict[str, str], body: bytes) -> int:
+        key = query.get("post_api_key", "")
+        if key not in self.keys:
+            raise _refusal(403, "missing or invalid post_api_key")
+        if len(body) > self.max_body_bytes:
+            raise _refusal(413, f"the body is larger than {self.max_body_bytes} bytes")
+        defaults = {k: _unquoted(v) if self.doc_compat else v for k, v in query.items() if k != "post_api_key"}
+        defaults = {k: v for k, v in defaults.items() if v != ""}
+        # §D.1.3: a .csv path with an empty body carries its one record in the query string, as the documented
+        # samples do; a path without .csv ignores any body
+        rows = _csv_table(body, defaults) if path.endswith(".csv") and body else [defaults]
+        if len(rows) > MAX_ROWS:
+            raise _refusal(400, f"more than {MAX_ROWS} rows in one request")  # inference: the events limit applies
+        checked: list[dict[str, Any]] = []
+        for number, row in enumerate(rows, start=1):
+            if any(row.get(name) == value for name, value in self.poison.items()):
+                raise _refusal(400, f"row {number}: refused")
+            if not DIGITS.fullmatch(row.get("application_id", "")):
+                raise _refusal(400, f"row {number}: application_id must be an integer")
+            if row["application_id"] not in self.keys[key]:
+                raise _refusal(403, f"row {number}: the key does not own application_id")
+            checked.append(_check_purchase(method, row, number, self.doc_compat))
+        now = self.clock()
+        for row in checked:
+            identity = row.get("profile_id", row.get("appmetrica_device_id", ""))
+            timestamp = int(row["event_timestamp"])
+            reason = ""
+            if timestamp < now - WINDOW_SECONDS:
+                reason = "older than 14 days"
+            elif timestamp > now + 24 * 3600:
+                reason = "in the future"  # inference: more than a day ahead is dropped, as the events route does
+            elif self.known_ids is not None and identity not in self.known_ids:
+                reason = "an identifier the SDK never sent"  # [DOC] restriction; silent handling is an inference
+            if reason:
+                self.dropped.append({"method": method.name, "row": row, "reason": reason})
+                continue
+            if "profile_id" in row and "appmetrica_device_id" in row:
+                self.flagged.append(
+                    {"method": method.name, "row": row, "reason": "both profile_id and appmetrica_device_id"}
+                )
+            if self.keep:
+                self._purchase_stores[method.name].setdefault(row["application_id"], []).append(row)
         return len(rows)
 
 
@@ -183,3 +277,243 @@ def _refusal(status: int, message: str) -> RefusalError:
     return RefusalError(
         status, {"errors": [{"error_type": kind, "message": message}], "code": status, "message": message}
     )
+
+
+# --- revenue, ad revenue, e-commerce: what the documentation allows ------------------------------------------------
+DIGITS = re.compile(r"[0-9]+")
+DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # decimal(10,8) [DOC]; no exponent, no bare ".5" (inference)
+SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,8})?")  # inference: refunds may be negative (price only)
+MAX_TIMESTAMP = 9_999_999_999  # more digits are milliseconds, not the seconds the API expects (§D.1.8)
+MAX_DEVICE_ID = 2**64 - 1
+PAYLOAD_BYTES = 30 * 1024  # "The maximum size is 30 KB" [DOC]; KB = 1,024 bytes is an inference
+# §A.7: the 168 supported codes; the 23 "unsupported" ones (MRU, VES, ...) are simply not in the list
+SUPPORTED_CURRENCIES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTC BTN BWP BYR BYN BZD CAD
+    CDF CHF CLF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GGP GHS GIP GMD GNF GTQ
+    GYD HKD HNL HRK HTG HUF IDR ILS IMP INR IQD IRR ISK JEP JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR
+    LRD LSL LTL LVL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK
+    PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD STD SVC SYP SZL THB TJS TMT TND TOP TRY
+    TTD TWD TZS UAH UGX USD UYU UZS VEF VND VUV WST XAF XAG XAU XCD XDR XOF XPF YER ZAR ZMK ZMW ZWL"""
+CURRENCIES = frozenset(SUPPORTED_CURRENCIES.split())
+REVENUE_EVENT_TYPES = frozenset(
+    {"one_time_purchase", "trial_started", "intro_started", "promo_started", "subscription_converted"}
+    | {"subscription_started", "subscription_renewed", "cancellation", "uncancellation", "expired", "billing_issues"}
+    | {"refund"}
+)  # §A.4.3; the export names (trial_subscription_started, subscription_cancelled, ...) are refused
+AD_TYPES = frozenset({"native", "banner", "rewarded", "interstitial", "mrec", "other"})  # §A.5.2
+ECOM_EVENT_TYPES = frozenset(
+    {"SHOW_SCREEN", "SHOW_PRODUCT_CARD", "SHOW_PRODUCT_DETAILS", "ADD_TO_CART", "REMOVE_FROM_CART", "BEGIN_CHECKOUT"}
+    | {"PURCHASE"}
+)  # §A.6.3, upper case exactly as listed (inference: lower case is refused)
+DEVICE_FIELDS = (
+    "session_type",
+    "ios_ifa",
+    "ios_ifv",
+    "google_aid",
+    "windows_aid",
+    "os_name",
+    "os_version",
+    "device_manufacturer",
+    "device_model",
+    "device_type",
+    "device_locale",
+    "app_version_name",
+    "app_package_name",
+    "connection_type",
+    "operator_name",
+    "mcc",
+    "mnc",
+    "device_ipv6",
+)
+IDENTITY_FIELDS = ("application_id", "profile_id", "appmetrica_device_id", "event_timestamp")
+PRICES = ("cart_item_price", "actual_price", "original_price")  # the e-commerce fallback chain, first to last
+PRICE_PARTS = ("currency", "value", "internal_currency", "internal_value")
+PATHS_N = tuple(f"{kind}_category_path_{n}" for kind in ("product", "screen") for n in range(1, 11))
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One of the three methods: its documented columns and what each must look like."""
+
+    name: str
+    columns: tuple[str, ...]  # every documented column; others (account_id) are ignored, not stored
+    required: tuple[str, ...]
+    integers: tuple[str, ...]
+    decimals: tuple[str, ...]
+    enums: tuple[tuple[str, frozenset[str]], ...]
+    currencies: tuple[str, ...]
+    arrays: tuple[str, ...] = ()
+    signed: tuple[str, ...] = ()  # decimals that may be negative
+
+
+REVENUE = Purchase(
+    name="revenue",
+    columns=(
+        *IDENTITY_FIELDS,
+        *("revenue_event_type", "price", "currency", "product_id", "quantity", "payload", "transaction_id"),
+        "order_id",
+        *DEVICE_FIELDS,
+    ),
+    # currency and product_id: required in the request format, not starred in the table [CONFLICT]; strict reading
+    required=("application_id", "revenue_event_type", "event_timestamp", "price", "currency", "product_id"),
+    integers=("event_timestamp", "quantity", "mcc", "mnc"),
+    decimals=("price",),
+    signed=("price",),
+    enums=(("revenue_event_type", REVENUE_EVENT_TYPES),),
+    currencies=("currency",),
+)
+AD_REVENUE = Purchase(
+    name="adrevenue",
+    columns=(
+        *IDENTITY_FIELDS,
+        *("revenue", "currency", "ad_type", "ad_network", "ad_unit_id", "ad_unit_name", "ad_placement_id"),
+        *("ad_placement_name", "precision", "payload"),
+        *DEVICE_FIELDS,
+    ),
+    required=("application_id", "event_timestamp", "revenue", "currency", "ad_type"),
+    integers=("event_timestamp", "mcc", "mnc"),
+    decimals=("revenue",),
+    enums=(("ad_type", AD_TYPES),),  # precision is an open set ("For example, ..."): not checked
+    currencies=("currency",),
+)
+ECOMMERCE = Purchase(
+    name="ecommerce",
+    columns=(
+        *IDENTITY_FIELDS,
+        *("ecom_event_type", "order_id", "product_name", "cart_item_quantity"),
+        *(
+            f"{price}_{part}"
+            for price in PRICES
+            for part in ("currency", "value", "internal_currency", "internal_value")
+        ),
+        *("payload", "product_payload", "product_promo_codes", "product_sku", "screen_name", "screen_payload"),
+        *PATHS_N,
+        *DEVICE_FIELDS,
+    ),
+    required=(
+        *("application_id", "event_timestamp", "ecom_event_type", "order_id", "product_name", "cart_item_quantity"),
+        *("original_price_currency", "original_price_value"),
+    ),
+    integers=("event_timestamp", "cart_item_quantity", "mcc", "mnc"),
+    # typed <int> but every sample is a decimal (0.5, 0.7, 1.05) [CONFLICT]: decimals accepted (inference)
+    decimals=tuple(f"{price}_value" for price in PRICES),
+    enums=(("ecom_event_type", ECOM_EVENT_TYPES),),
+    currencies=tuple(f"{price}_currency" for price in PRICES),
+    arrays=(*(f"{price}_internal_{part}" for price in PRICES for part in ("currency", "value")), "product_promo_codes"),
+)
+PURCHASE_PATHS = {
+    f"/logs/v1/import/{method.name}{suffix}": method
+    for method in (REVENUE, AD_REVENUE, ECOMMERCE)
+    for suffix in ("", ".csv")
+}
+
+
+def _unquoted(value: str) -> str:
+    """doc_compat: the samples copy CSV quoting into the query string (`payload="{""key"":""value_1""}"`)."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('""', '"')
+    return value
+
+
+def _csv_table(body: bytes, defaults: dict[str, str]) -> list[dict[str, str]]:
+    """RFC 4180, the first line a header of names in any order; blank lines skipped; a row whose cell count differs
+    from the header's, or a header naming a column twice, is refused (§D.1.4) — never repaired."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refusal(400, "the body is not UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise _refusal(400, "the body starts with a byte order mark")  # inference, as the events route
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, [])
+        if not any(header):
+            raise _refusal(400, "the body has no header line")
+        if len(set(header)) != len(header):
+            raise _refusal(400, "the header names a column twice")
+        rows = []
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise _refusal(400, f"line {reader.line_num}: {len(cells)} cells, the header has {len(header)}")
+            rows.append({**defaults, **{name: value for name, value in zip(header, cells, strict=True) if value}})
+    except csv.Error as error:
+        raise _refusal(400, f"line {reader.line_num}: {error}") from None
+    return rows
+
+
+def _array(value: str) -> list[str]:
+    """`[a,b]` or a bare scalar (the samples give both; §A.6.2 inference)."""
+    if value.startswith("[") and value.endswith("]"):
+        inner = value[1:-1]
+        return [item.strip() for item in inner.split(",")] if inner.strip() else []
+    return [value]
+
+
+def _truncated(value: str) -> str:
+    data = value.encode()
+    return value if len(data) <= PAYLOAD_BYTES else data[:PAYLOAD_BYTES].decode("utf-8", errors="ignore")
+
+
+def _check_purchase(method: Purchase, row: dict[str, str], number: int, doc_compat: bool) -> dict[str, Any]:
+    """The row as stored: documented columns only, defaults filled in; RefusalError (400) for what §D.1 forbids."""
+
+    def refuse(message: str) -> RefusalError:
+        return _refusal(400, f"row {number}: {message}")
+
+    for name in method.required:
+        if not row.get(name):
+            raise refuse(f"{name} is required")
+    has_profile, has_device = "profile_id" in row, "appmetrica_device_id" in row
+    if not has_profile and not has_device:
+        raise refuse("one of profile_id and appmetrica_device_id is required")
+    if has_profile and has_device and not doc_compat:
+        raise refuse("send only one of profile_id and appmetrica_device_id")
+    if has_device:
+        device = row["appmetrica_device_id"]
+        if not (re.fullmatch(r"[0-9]{1,20}", device) and int(device) <= MAX_DEVICE_ID):
+            raise refuse("appmetrica_device_id must be an unsigned 64-bit decimal number")
+    for name in method.integers:
+        if name in row and not DIGITS.fullmatch(row[name]):
+            raise refuse(f"{name} must be an integer")
+    if int(row["event_timestamp"]) > MAX_TIMESTAMP:
+        raise refuse("event_timestamp must be in seconds")
+    if "quantity" in row and int(row["quantity"]) < 1:
+        raise refuse("quantity must be at least 1")  # inference
+    for name in method.decimals:
+        pattern = SIGNED_DECIMAL if name in method.signed else DECIMAL
+        if name in row and not pattern.fullmatch(row[name]):
+            raise refuse(f"{name} must be a decimal(10,8) number")
+    for name, allowed in method.enums:
+        if row[name] not in allowed:
+            raise refuse(f"{name} must be one of {', '.join(sorted(allowed))}")
+    if row.get("session_type", "background") not in SESSION_TYPES:
+        raise refuse("session_type must be foreground or background")
+    for name in method.currencies:
+        if name in row and row[name].upper() not in CURRENCIES:  # case-insensitive: the samples send usd (inference)
+            raise refuse(f"{name}: {row[name]} is not a supported currency")
+    stored: dict[str, Any] = {name: row[name] for name in method.columns if name in row}
+    stored.setdefault("session_type", "background")  # "Default value is background" [DOC]
+    if method is REVENUE:
+        stored.setdefault("quantity", "1")  # "Default value: 1" [DOC]
+    for name in ("payload", "product_payload", "screen_payload"):
+        if name in stored:
+            stored[name] = _truncated(stored[name])  # longer values "will be truncated" [DOC], not refused
+    for name in method.arrays:
+        if name in stored:
+            stored[name] = _array(stored[name])
+    for price in PRICES if method is ECOMMERCE else ():
+        currencies, values = stored.get(f"{price}_internal_currency"), stored.get(f"{price}_internal_value")
+        if (currencies is None) != (values is None) or len(currencies or []) != len(values or []):
+            # inference: the i-th internal currency goes with the i-th internal value
+            raise refuse(f"{price}_internal_currency and {price}_internal_value must pair one to one")
+        if any(not DECIMAL.fullmatch(value) for value in values or []):
+            raise refuse(f"{price}_internal_value must hold decimal numbers")  # inference
+    if method is ECOMMERCE:
+        # §D.1.11: cart_item_price_* ← actual_price_* ← original_price_*, field by field [DOC], stored resolved
+        for part in PRICE_PARTS:
+            for later, earlier in (("actual_price", "original_price"), ("cart_item_price", "actual_price")):
+                if f"{later}_{part}" not in stored and f"{earlier}_{part}" in stored:
+                    stored[f"{later}_{part}"] = stored[f"{earlier}_{part}"]
+    return stored
