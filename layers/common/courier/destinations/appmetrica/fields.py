@@ -1,15 +1,24 @@
-"""Field conversions shared by the Post API methods: each takes a JSON or CSV value and returns the text to send.
+"""What the Post API's event-like methods (events, revenue, ad revenue, e-commerce) share: the field conversions,
+each taking a JSON or CSV value and returning the text to send, and the row rules (the application id and its
+default, exactly one of the two user ids, the 14-day window, the device fields) in one preparer, `RowFormat`.
 
 A conversion raises ValueError with a reason that never repeats the value (it may be personal data).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
+from courier.model import Field, Prepared, Preparer, Record
+from courier.settings import Settings
+
+Conversion = Callable[[Any], str]
 
 UINT64_MAX = 2**64 - 1
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
@@ -30,6 +39,11 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def _digits(chars: str) -> bool:
+    """ASCII digits only: str.isdigit also takes '²' and other scripts' digits, which int() refuses or misreads."""
+    return chars.isdigit() and chars.isascii()
+
+
 def _whole_number(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("must be a whole number, not a boolean")
@@ -37,7 +51,7 @@ def _whole_number(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _digits(value.strip()):
         return int(value.strip())
     raise ValueError("must be a whole number")
 
@@ -46,7 +60,7 @@ def whole_number(value: Any) -> str:
     number = _whole_number(value)
     if number < 0:
         raise ValueError("must not be negative")
-    return value if isinstance(value, str) and value.isdigit() else str(number)
+    return value if isinstance(value, str) and _digits(value) else str(number)
 
 
 def application_id(value: Any) -> str:
@@ -87,10 +101,12 @@ def json_object(value: Any) -> str:
     raise ValueError("must be a JSON object")
 
 
-def one_of(*allowed: str) -> Any:
+def one_of(*allowed: str, hint: str = "") -> Conversion:
+    reason = f"must be one of: {', '.join(allowed)}" + (f" ({hint})" if hint else "")
+
     def check(value: Any) -> str:
         if value not in allowed:
-            raise ValueError(f"must be one of: {', '.join(allowed)}")
+            raise ValueError(reason)
         return str(value)
 
     return check
@@ -120,7 +136,7 @@ def event_timestamp(now: float) -> Any:
             return value  # the hot path: Unix seconds inside the window, compared as text
         if isinstance(value, str):
             stripped = value.strip()
-            seconds = int(stripped) if stripped.isdigit() else _iso_seconds(stripped)
+            seconds = int(stripped) if _digits(stripped) else _iso_seconds(stripped)
         else:
             seconds = _whole_number(value)
         if seconds >= MILLISECONDS_FLOOR:
@@ -132,7 +148,7 @@ def event_timestamp(now: float) -> Any:
             )
         if seconds > latest:
             raise ValueError(f"is in the future (latest accepted now: {_utc(latest)})")
-        return value if isinstance(value, str) and value.isdigit() else str(seconds)
+        return value if isinstance(value, str) and _digits(value) else str(seconds)
 
     return check
 
@@ -166,3 +182,264 @@ def defaults(record: Mapping[str, Any], default_application_id: str) -> dict[str
 def require_application_id(out: dict[str, str], failed: set[str], errors: list[str]) -> None:
     if "application_id" not in out and "application_id" not in failed:
         errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
+
+
+def at_least_one(value: Any) -> str:
+    """A whole number of 1 or more (revenue's `quantity`)."""
+    number = _whole_number(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return value if isinstance(value, str) and _digits(value) else str(number)
+
+
+# decimal(10,8): "a decimal fraction with 10 digits before and 8 digits after the decimal point" (new-endpoints §A.4.2)
+INTEGER_DIGITS, FRACTION_DIGITS = 10, 8
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,8})?")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_DECIMAL_HELP = "must be a decimal number such as 12.5"
+
+
+def decimal(negative: bool = False) -> Conversion:
+    """A decimal(10,8) amount. Text already in that form is forwarded as written; other numbers (JSON numbers,
+    `1e-4`, `+2`, `.5`, `2.50000000000`) are written in plain notation without trailing zeros. Never rounded: a
+    value with more digits is refused."""
+
+    def check(value: Any) -> str:
+        if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value) and (negative or value[0] != "-"):
+            return value  # the usual cell
+        plain = _plain_decimal(value)
+        if plain.startswith("-") and not negative:
+            raise ValueError("must not be negative")
+        return plain
+
+    return check
+
+
+def _plain_decimal(value: Any) -> str:
+    if isinstance(value, bool):
+        raise ValueError(f"{_DECIMAL_HELP}, not a boolean")
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite decimal number")
+        number = Decimal(repr(value))  # the shortest text of the float: 0.1 stays 0.1
+    elif isinstance(value, str):
+        stripped = value.strip()
+        if len(stripped) > 64 or not _DECIMAL_TEXT.fullmatch(stripped):
+            raise ValueError(_DECIMAL_HELP)
+        number = Decimal(stripped)
+    else:
+        raise ValueError(f"{_DECIMAL_HELP}, not {type(value).__name__}")
+    if number.is_zero():
+        return "0"
+    sign, digits, finite_exponent = number.as_tuple()
+    exponent = int(finite_exponent)  # never 'n' or 'F': NaN and infinities were refused above
+    while exponent < 0 and digits[-1] == 0:  # trailing zeros after the point carry nothing
+        digits, exponent = digits[:-1], exponent + 1
+    if len(digits) + exponent > INTEGER_DIGITS:
+        raise ValueError(f"has more than {INTEGER_DIGITS} digits before the decimal point (decimal(10,8))")
+    if -exponent > FRACTION_DIGITS:
+        raise ValueError(f"has more than {FRACTION_DIGITS} digits after the decimal point (decimal(10,8))")
+    return format(Decimal((sign, digits, exponent)), "f")
+
+
+# The currencies AppMetrica lists as supported (new-endpoints §A.7), and those it lists as not supported.
+_LISTED = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTC BTN BWP BYR BYN BZD CAD CDF
+CHF CLF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GGP GHS GIP GMD GNF GTQ GYD
+HKD HNL HRK HTG HUF IDR ILS IMP INR IQD IRR ISK JEP JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD
+LSL LTL LVL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP
+PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD
+TWD TZS UAH UGX USD UYU UZS VEF VND VUV WST XAF XAG XAU XCD XDR XOF XPF YER ZAR ZMK ZMW ZWL
+"""
+_LISTED_UNSUPPORTED = "BOV CHE CHW COU MRU MXV SSP STN USN USS UYI VES XAL XBA XBB XBC XBD XCP XFU XPD XPT XSU XUA"
+CURRENCIES = frozenset(_LISTED.split())  # 168 codes
+UNSUPPORTED_CURRENCIES = frozenset(_LISTED_UNSUPPORTED.split())
+
+
+def currency(value: Any) -> str:
+    """A code of AppMetrica's currency list, in any case, forwarded as written (inference: the documentation's
+    samples send `usd` in lower case, and the golden client cases keep it)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a currency code such as USD")
+    stripped = value.strip()
+    code = stripped.upper()
+    if code in CURRENCIES:
+        return stripped
+    if code in UNSUPPORTED_CURRENCIES:
+        raise ValueError("is a currency AppMetrica does not support (see its list of currencies)")
+    raise ValueError("must be a three-letter currency code from AppMetrica's list, such as USD or RUB")
+
+
+_NOT_IN_ITEMS = re.compile(r'[,\[\]"\r\n]')
+MAX_ITEMS = 100  # inference: the documentation gives no limit on the Post API's arrays
+
+
+def item(value: Any) -> str:
+    """One element of a Post API array: text without commas, brackets or quotes (the array form has no escaping)."""
+    converted = text(value).strip()
+    if not converted:
+        raise ValueError("must not be empty")
+    if _NOT_IN_ITEMS.search(converted):
+        raise ValueError("must not contain commas, brackets or quotes (write several values as [a,b])")
+    return converted
+
+
+def array_of(element: Conversion) -> Conversion:
+    """The Post API's array: one value, or several written `[a,b]` (brackets, commas, no quotes: the only form the
+    documentation shows, for product_promo_codes); a JSON array is written in that form. Every element goes through
+    `element`; text already in the form is forwarded as written."""
+
+    def convert(value: Any) -> str:
+        if isinstance(value, list):
+            items = value
+        elif isinstance(value, str) and (stripped := value.strip()).startswith("[") and stripped.endswith("]"):
+            items = stripped[1:-1].split(",")
+        else:
+            return element(value)
+        if not items or len(items) > MAX_ITEMS:
+            raise ValueError(f"must have 1 to {MAX_ITEMS} values")
+        converted = []
+        for one in items:
+            try:
+                converted.append(element(one.strip() if isinstance(one, str) else one))  # `[a, b]` is `[a,b]`
+            except ValueError as error:
+                raise ValueError(f"a value in the list {error}") from None
+        return "[" + ",".join(converted) + "]"
+
+    return convert
+
+
+def array_length(converted: str) -> int:
+    """How many values an `array_of` result holds (its elements never contain a comma)."""
+    return converted.count(",") + 1 if converted.startswith("[") else 1
+
+
+# "The maximum size is 30 KB. If the value exceeds this limit, it will be truncated by AppMetrica" (§A.2).
+MAX_PAYLOAD_BYTES = 30_000  # inference: 30 KB read as 30,000 bytes (the stricter reading), so nothing is truncated
+
+
+def payload(value: Any) -> str:
+    """A JSON object (inference: "additional information presented as key-value pairs") of at most 30 KB: refused
+    above that rather than sent for AppMetrica to cut, which would leave broken JSON."""
+    if isinstance(value, str) and len(value) > MAX_PAYLOAD_BYTES:
+        raise ValueError("is larger than 30 KB; AppMetrica would truncate it")
+    converted = json_object(value)
+    if len(converted) * 4 > MAX_PAYLOAD_BYTES and len(converted.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError("is larger than 30 KB; AppMetrica would truncate it")
+    return converted
+
+
+# The rows' shared fields. Each endpoint's own fields come in a RowFormat; these surround them.
+
+ID_FIELDS = frozenset(["profile_id", "appmetrica_device_id"])
+HEAD: tuple[tuple[Field, Conversion | None], ...] = (
+    (
+        Field(
+            "application_id",
+            "whole number",
+            "the app's id in AppMetrica (its Settings); may be left out when APPMETRICA_APPLICATION_ID is set",
+            required=True,
+        ),
+        application_id,
+    ),
+    (Field("profile_id", "text", "the user's profile id, as the AppMetrica SDK sent it"), text),
+    (
+        Field("appmetrica_device_id", "whole number (unsigned 64-bit)", "AppMetrica's device id, as the SDK sent it"),
+        device_id,
+    ),
+    (
+        Field(
+            "event_timestamp",
+            "Unix seconds, or an ISO-8601 time (UTC when it has no offset)",
+            "when it happened: within the last 14 days, at most a day ahead",
+            required=True,
+        ),
+        None,  # made for each `now` (the window moves)
+    ),
+)
+DEVICE: tuple[tuple[Field, Conversion], ...] = (
+    (
+        Field(
+            "session_type",
+            "one of: foreground, background",
+            "foreground counts the user in the Events report; background (AppMetrica's default) counts the device",
+        ),
+        one_of("foreground", "background"),
+    ),
+    (Field("ios_ifa", "text", "iOS advertising id (IDFA), as received from the device"), text),
+    (Field("ios_ifv", "text", "iOS vendor id (IDFV), as received from the device"), text),
+    (Field("google_aid", "text", "Google advertising id, as received from the device"), text),
+    (Field("windows_aid", "text", "Windows advertising id, as received from the device"), text),
+    (Field("os_name", "text", "ios, android or windows"), text),
+    (Field("os_version", "text", "the operating system's version"), text),
+    (Field("device_manufacturer", "text", "the device's maker"), text),
+    (Field("device_model", "text", "the device's model"), text),
+    (Field("device_type", "text", "phone, tablet or unknown"), text),
+    (Field("device_locale", "text", "the device's locale, such as en_US"), text),
+    (Field("app_version_name", "text", "the app's version"), text),
+    (Field("app_package_name", "text", "the app's package name or bundle id"), text),
+    (Field("connection_type", "text", "wifi, cell or unknown"), text),
+    (Field("operator_name", "text", "the mobile operator"), text),
+    (Field("mcc", "whole number", "mobile country code"), whole_number),
+    (Field("mnc", "whole number", "mobile network code"), whole_number),
+    (Field("device_ipv6", "text", "the device's IPv6 address; IPv4 as ::ffff:a.b.c.d"), text),
+)
+RULES = (
+    "exactly one of profile_id and appmetrica_device_id: the Post API takes only one",
+    "event_timestamp at most 14 days old (AppMetrica drops older rows silently) and at most a day ahead; "
+    "milliseconds are refused",
+    "application_id may be left out when APPMETRICA_APPLICATION_ID is set",
+    "an empty value counts as absent; fields not listed here are not sent",
+)
+BOTH_IDS = "profile_id: send exactly one of profile_id and appmetrica_device_id, not both"
+NO_ID = "profile_id: one of profile_id and appmetrica_device_id is required"
+
+# A rule between an endpoint's own fields, run on a row whose every field is valid: the reasons it breaks.
+RowCheck = Callable[[dict[str, str]], list[str]]
+
+
+class RowFormat:
+    """One Post API method's row: its own fields, each declared once with its conversion, between the shared head
+    (application_id, the two user ids, event_timestamp) and the shared device fields; and its own rules, if any."""
+
+    def __init__(self, own: tuple[tuple[Field, Conversion], ...], check: RowCheck | None = None) -> None:
+        every = (*HEAD, *own, *DEVICE)
+        self.declared = tuple(declared for declared, _ in every)
+        self.names = frozenset(declared.name for declared in self.declared)
+        self.check = check
+        self._conversions = {declared.name: convert for declared, convert in every if convert is not None}
+        # application_id has its own message (it may come from the configuration), and event_timestamp comes last
+        self._required = (*(declared.name for declared, _ in own if declared.required), "event_timestamp")
+
+    def preparer(self, settings: Settings, now: float) -> Preparer:
+        """Per-record validation for rows stamped at `now`'s window. Rules between the endpoint's own fields are
+        checked once every field is valid."""
+        conversions = {**self._conversions, "event_timestamp": event_timestamp(now)}
+        required, check = self._required, self.check
+        default_application_id = settings.appmetrica_application_id
+
+        def prepare(record: Record) -> Prepared:
+            out, errors, failed = convert_fields(record, conversions, defaults(record, default_application_id))
+            require_application_id(out, failed, errors)
+            has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
+            if has_profile and has_device:
+                errors.append(BOTH_IDS)
+            elif not (has_profile or has_device or failed & ID_FIELDS):
+                errors.append(NO_ID)
+            for name in required:
+                if name not in out and name not in failed:
+                    errors.append(f"{name}: is required")
+            return (None, errors) if errors else (out, errors)
+
+        if check is None:
+            return prepare  # events: nothing more per row
+
+        def prepare_checked(record: Record) -> Prepared:
+            out, errors = prepare(record)
+            if out is not None and (broken := check(out)):
+                return None, broken
+            return out, errors
+
+        return prepare_checked

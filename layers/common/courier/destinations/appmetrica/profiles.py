@@ -18,7 +18,7 @@ from courier.destinations.appmetrica.first_party import (
     sha256_hex,
 )
 from courier.destinations.values import as_bool, as_number, compact_json, parse_json
-from courier.model import Destination, Prepared, Preparer, Record
+from courier.model import Destination, Field, Prepared, Preparer, Record
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -205,15 +205,48 @@ def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], st
     return {}, None
 
 
+DECLARED = (
+    f.HEAD[0][0],  # application_id, as every Post API method declares it
+    Field(
+        "profile_id", f"text, at most {MAX_TEXT} characters", "the user's profile id, as the SDK sent it", required=True
+    ),
+    Field("appmetrica_device_id", "refused", "the profiles method matches profiles by profile_id only"),
+    Field(
+        "attributes",
+        "JSON object",
+        f"the profile's attributes: name → text (at most {MAX_TEXT} characters), number or boolean",
+    ),
+    Field(
+        f"{FLAT_PREFIX}<name>[:type]",
+        "text; :number, :counter (the change to apply) or :bool",
+        "one attribute as its own CSV column, such as attributes.city or attributes.visits:counter",
+    ),
+    Field("phone", "text, several separated by ; (or a JSON array)", "phone numbers, hashed (SHA-256) here; up to 10"),
+    Field(
+        "email", "text, several separated by ; (or a JSON array)", "e-mail addresses, hashed (SHA-256) here; up to 10"
+    ),
+    Field("telegram", "text", "a Telegram login, hashed (SHA-256) here"),
+)
+RULES = (
+    "application_id may be left out when APPMETRICA_APPLICATION_ID is set",
+    f"at least one attribute (from attributes, its columns, phone, email or telegram), at most {MAX_ATTRIBUTES}",
+    "names starting with appmetrica are reserved, but for the hashed first-party ones (appmetrica_1pd_…), "
+    "which take SHA-256 hashes only",
+    "phone, email and telegram come raw or already hashed in attributes, not both; an invalid value is dropped with a "
+    "note and the rest is sent",
+    "an empty value counts as absent; fields not listed here are not sent",
+)
+
 APPMETRICA_PROFILES = Destination(
     name="appmetrica_profiles",
     route="/appmetrica/profiles",
-    fields=frozenset(
-        ["application_id", "profile_id", "appmetrica_device_id", "attributes", "phone", "email", "telegram"]
-    ),
+    fields=frozenset(declared.name for declared in DECLARED if not declared.name.startswith(FLAT_PREFIX)),
     make_preparer=make_profile_preparer,
     batch_key=by_application,
     new_batch=CsvBatch,
     make_sender=post_api_sender("/logs/v1/import/profiles.csv"),
     field_prefixes=(FLAT_PREFIX,),
+    declared=DECLARED,
+    rules=RULES,
+    summary="Profile attributes, first-party data hashed, to the AppMetrica Post API's profiles.csv",
 )
