@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from courier.destinations.altcraft.batch import SINGLE, AltcraftBatch, batch_key
+from courier.destinations.altcraft.methods import IMPORT, UPDATE
 from courier.destinations.altcraft.records import make_altcraft_preparer
 from courier.model import Preparer
 from courier.settings import Settings
@@ -19,7 +20,8 @@ SEED = json.loads((ROOT / "events" / "altcraft_profile_import" / "seed_import_re
 
 
 def preparer(update: bool = False, **settings: Any) -> Preparer:
-    return make_altcraft_preparer(update)(Settings(**{"ALTCRAFT_DB_ID": "1", **settings}), time.time())
+    method = UPDATE if update else IMPORT
+    return make_altcraft_preparer(method)(Settings(**{"ALTCRAFT_DB_ID": "1", **settings}), time.time())
 
 
 def prepared(record: dict[str, Any], update: bool = False, **settings: Any) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def test_db_id_and_matching_come_from_configuration_when_the_record_has_none() -
 
 
 def test_db_id_is_required() -> None:
-    body, errors = make_altcraft_preparer(False)(Settings(), time.time())({"data": {"email": "a@example.com"}})
+    body, errors = make_altcraft_preparer(IMPORT)(Settings(), time.time())({"data": {"email": "a@example.com"}})
     assert body is None
     assert errors == ["db_id: is required (or set ALTCRAFT_DB_ID)"]
 
@@ -298,8 +300,8 @@ def test_records_batch_by_request_level_parameters() -> None:
     other_db = prepared({"db_id": 2, "email": "a@example.com", "data": {"email": "a@example.com"}})
     with_segments = prepared({"email": "a@example.com", "add_to_segments": [1], "data": {"_fname": "x"}})
     changing_email = prepared({"email": "old@example.com", "data": {"email": "new@example.com"}})
-    assert batch_key(plain) != batch_key(other_db)
-    assert batch_key(with_segments) == batch_key(changing_email) == SINGLE
+    assert batch_key(IMPORT, plain) != batch_key(IMPORT, other_db)
+    assert batch_key(IMPORT, with_segments) == batch_key(IMPORT, changing_email) == SINGLE
 
 
 def test_a_batch_body_has_the_shared_parameters_once_and_each_items_keys() -> None:

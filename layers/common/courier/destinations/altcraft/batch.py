@@ -1,58 +1,71 @@
-"""Altcraft batches: records with the same request-level parameters share one `_batch` request; each item is the
-record's data plus its own matching key values (the model of Altcraft's batch "data array")."""
+"""Altcraft batches: records with the same batch-level parameters share one `_batch` request; each item is the
+record's data plus its own matching key values (the profile methods), or {keys…, "data": {…}} (the "Data array" of
+the trigger methods, new-endpoints §B.5)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from courier.destinations.altcraft import rules
+from courier.destinations.altcraft.methods import IMPORT, Method
 from courier.destinations.values import compact_json
 
-# Parameters that apply to a whole batch request; records that differ in any of them never share one.
-BATCH_LEVEL = (
-    "db_id",
-    "matching",
-    "field_name",
-    "resource_id",
-    "skip_triggers",
-    "skip_invalid_subscriptions",
-    "detect_geo",
-)
-ITEM_KEYS = ("email", "phone", "profile_id", "field_value", "provider", "subscription_id")
 SINGLE = "single"
 
 
-def needs_single_request(body: dict[str, Any]) -> bool:
+def needs_single_request(method: Method, body: dict[str, Any]) -> bool:
     """Segments exist only on the single endpoints; a lookup e-mail that differs from the stored one cannot be
-    said in a batch item (the item's email is both)."""
+    said in a flat batch item (the item's email is both). A Data-array item says the two apart."""
     if "add_to_segments" in body or "remove_from_segments" in body:
         return True
+    if method.nested_items:
+        return False
     stored = body["data"].get("email")
     return "email" in body and stored is not None and stored != body["email"]
 
 
-def batch_key(body: dict[str, Any]) -> str:
-    if needs_single_request(body):
+def batch_key(method: Method, body: dict[str, Any]) -> str:
+    if needs_single_request(method, body):
         return SINGLE
-    return json.dumps([body.get(name) for name in BATCH_LEVEL], separators=(",", ":"))
+    text = json.dumps([body.get(name) for name in method.batch_params], separators=(",", ":"))
+    if method.launches:  # content, custom_data and files: the key is kept in the ledger, so only its digest
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
 
 
-def batch_item(body: dict[str, Any]) -> dict[str, Any]:
+def batch_keyer(method: Method) -> Callable[[dict[str, Any]], str]:
+    return partial(batch_key, method)
+
+
+def batch_item(method: Method, body: dict[str, Any]) -> dict[str, Any]:
+    if method.nested_items:
+        item = {name: body[name] for name in method.item_keys if name in body}
+        item["data"] = body["data"]
+        return item
     item = dict(body["data"])
-    for name in ITEM_KEYS:
+    for name in method.item_keys:
         if name in body:
             item[name] = body[name]
     return item
 
 
+def single_body(body: dict[str, Any], token: str) -> bytes:
+    """A single-profile request: the token, then the prepared body as it is (its keys in the method's order)."""
+    return compact_json({"token": token, **body}).encode("utf-8")
+
+
 class AltcraftBatch:
     """Prepared request bodies (without token); `items` are their batch forms, serialised once."""
 
-    __slots__ = ("bodies", "chars", "indexes", "items", "key", "originals")
+    __slots__ = ("bodies", "chars", "indexes", "items", "key", "method", "originals")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, method: Method = IMPORT) -> None:
         self.key = key
+        self.method = method
         self.bodies: list[dict[str, Any]] = []
         self.originals: list[Any] = []  # at most a batch (≤ 10,000): a refused row goes to rejected/ as it came
         self.items: list[str] = []
@@ -72,32 +85,52 @@ class AltcraftBatch:
         return any(rules.uses_non_idempotent(body["data"]) for body in self.bodies)
 
     def add(self, fields: dict[str, Any], index: int, original: Any) -> None:
-        item = compact_json(batch_item(fields))
+        item = compact_json(batch_item(self.method, fields))
+        if not self.bodies:
+            self.chars = self._head_chars(fields)
         self.bodies.append(fields)
         self.originals.append(original)
         self.items.append(item)
         self.indexes.append(index)
         self.chars += len(item) + 1
 
+    def _head_chars(self, first: dict[str, Any]) -> int:
+        """The root's parameters, counted where they can be large (a trigger's content and files)."""
+        return len(compact_json(self._head(first, ""))) if self.method.launches else 0
+
+    def _head(self, first: dict[str, Any], token: str) -> dict[str, Any]:
+        head: dict[str, Any] = {"token": token}
+        head.update({name: first[name] for name in self.method.batch_params if name in first})
+        return head
+
     def records(self) -> list[Any]:
         return self.originals
 
     def subset(self, positions: list[int]) -> AltcraftBatch:
-        part = AltcraftBatch(self.key)
+        part = AltcraftBatch(self.key, self.method)
         part.bodies = [self.bodies[p] for p in positions]
         part.items = [self.items[p] for p in positions]
         part.originals = [self.originals[p] for p in positions]
         part.indexes = [self.indexes[p] for p in positions]
-        part.chars = sum(len(item) + 1 for item in part.items)
+        first = part._head_chars(part.bodies[0]) if part.bodies else 0
+        part.chars = first + sum(len(item) + 1 for item in part.items)
         return part
 
     def sample(self, limit: int) -> list[str]:
         return self.items[:limit]
 
+    def single_bodies(self, token: str) -> list[bytes]:
+        """Each record as its own single-profile request."""
+        return [single_body(body, token) for body in self.bodies]
+
     def batch_body(self, token: str) -> bytes:
         """The `_batch` request: the batch-level parameters once, then the items."""
-        first = self.bodies[0]
-        head: dict[str, Any] = {"token": token}
-        head.update({name: first[name] for name in BATCH_LEVEL if name in first})
-        opening = compact_json(head)[:-1]
+        opening = compact_json(self._head(self.bodies[0], token))[:-1]
         return (opening + ',"data":[' + ",".join(self.items) + "]}").encode("utf-8")
+
+
+def new_batch(method: Method) -> Callable[[str], AltcraftBatch]:
+    def make(key: str) -> AltcraftBatch:
+        return AltcraftBatch(key, method)
+
+    return make

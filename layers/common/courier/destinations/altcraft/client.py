@@ -1,5 +1,9 @@
-"""The Altcraft client: one record to profiles/{import,update}, several to the `_batch` endpoint; every answer is
-read for `error` / `error_text` (not only the HTTP status), and batch `result[i]` maps back to record i."""
+"""The Altcraft client for one `Method`: one record to its single path, several to its batch path; every answer is
+read for `error` / `error_text` (not only the HTTP status), and batch `result[i]` maps back to record i.
+
+Where a method's batch answer is undocumented (import_and_start_batch) and one comes back that does not give one
+result per record, the records of that request are settled as the answer allows, and every later request of this
+sender goes one profile at a time, whose answers always map back."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from courier.destinations.altcraft import rules
-from courier.destinations.altcraft.batch import AltcraftBatch
-from courier.destinations.values import compact_json
+from courier.destinations.altcraft.batch import AltcraftBatch, single_body
+from courier.destinations.altcraft.methods import Method
 from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, post_with_retries
 from courier.model import Batch, ItemResult, Sender, SendResult, Status
 from courier.observability import logger, scrub
@@ -29,45 +33,82 @@ AMBIGUOUS = (
     "sent, but no clear answer came back ({detail}); the record has incr/add/delete functions, so it was not sent "
     "again: check the profile in Altcraft before sending it once more"
 )
+AMBIGUOUS_LAUNCH = (
+    "sent, but no clear answer came back ({detail}); starting the trigger again would send its message twice, so it "
+    "was not sent again: check in Altcraft whether the message went out before sending it once more"
+)
+UNMAPPED = (
+    "sent in a batch whose answer does not say which records started the trigger ({detail}); not sent again, so no "
+    "message goes twice: check in Altcraft whether the message went out before sending it once more"
+)
 
 
 class AltcraftSender:
     max_chars = MAX_CHARS
 
-    def __init__(self, settings: Settings, update: bool, session: requests.Session | None = None) -> None:
+    def __init__(self, settings: Settings, method: Method, session: requests.Session | None = None) -> None:
         self._settings = settings
-        base = settings.altcraft_api_url.rstrip("/") + "/api/v1.1/profiles/"
-        self._single_url = base + ("update" if update else "import")
-        self._batch_url = self._single_url + "_batch"
+        self.method = method
+        base = settings.altcraft_api_url.rstrip("/") + "/api/v1.1/"
+        self._single_url = base + method.single_path
+        self._batch_url = base + method.batch_path
+        self._unsure = AMBIGUOUS if method.may_resend else AMBIGUOUS_LAUNCH
+        self.one_by_one = False  # set when a batch answer could not be mapped back to its records
         self._session = LazySession(session)
         self._limiter = RateLimiter(settings.altcraft_max_rps)
         self._policy = RetryPolicy(base_delay=settings.retry_base_seconds)
         self.max_rows = settings.altcraft_batch_size
 
     def may_resend(self, batch: Batch) -> bool:
-        """Plain values set twice are set once; incr / add / delete applied twice are not."""
-        return not cast(AltcraftBatch, batch).non_idempotent
+        """Plain values set twice are set once; incr / add / delete applied twice are not, nor is a trigger's start."""
+        return self.method.may_resend and not cast(AltcraftBatch, batch).non_idempotent
+
+    def _careful(self, data: dict[str, Any]) -> bool:
+        """A request that may have arrived must not go again."""
+        return not self.method.may_resend or rules.uses_non_idempotent(data)
 
     def send(self, batch: Batch, deadline: float) -> SendResult:
         altcraft = cast(AltcraftBatch, batch)
         token = altcraft_api_token(self._settings)
-        if altcraft.single:
+        if altcraft.single or self.one_by_one:
             return self._send_each(altcraft, token, deadline)
-        careful = altcraft.non_idempotent
+        careful = not self.may_resend(altcraft)
         attempts = self._post(self._batch_url, altcraft.batch_body(token), deadline, not careful)
         answer = _answer(attempts, token)
-        whole = _whole_request(attempts, answer, careful, token)
+        whole = _whole_request(attempts, answer, careful, token, self._unsure)
         if whole is not None:  # a batch refused whole, not for a lost answer: halving finds the records it refuses
             split = whole.status is Status.REJECTED and not attempts.possibly_sent and attempts.answer is not None
             return SendResult(whole.status, whole.reason, attempts.requests, attempts.retries, split=split)
-        results = answer.get("result") if isinstance(answer, dict) else None
-        if not isinstance(results, list) or len(results) != altcraft.rows:
-            reason = "Altcraft's batch answer does not list one result per record"
-            status = Status.REJECTED if careful else Status.RETRY
-            detail = AMBIGUOUS.format(detail=reason) if careful else reason
-            return SendResult(status, detail, attempts.requests, attempts.retries)
-        items = tuple(_item(result, token) for result in results)
-        return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
+        results = answer.get("result")
+        mapped = isinstance(results, list) and len(results) == altcraft.rows
+        if mapped and not self.method.answer_documented:  # an undocumented answer maps back only item by item
+            mapped = all(isinstance(result, dict) for result in results)
+        if mapped:
+            items = tuple(_item(result, token) for result in results)
+            return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
+        if not self.method.answer_documented:
+            return self._unmapped(results, altcraft.rows, attempts)
+        reason = "Altcraft's batch answer does not list one result per record"
+        status = Status.REJECTED if careful else Status.RETRY
+        detail = self._unsure.format(detail=reason) if careful else reason
+        return SendResult(status, detail, attempts.requests, attempts.retries)
+
+    def _unmapped(self, results: Any, rows: int, attempts: Attempts) -> SendResult:
+        """An undocumented batch answer (error 0) without one result object per record: a bare list of one profile
+        id per record says every record's campaign was started (inference: `start_batch`'s documented `result`,
+        §B.3); anything else cannot be tied to records, and nothing is sent twice. Later requests go one by one."""
+        if not self.one_by_one:
+            logger.warning(
+                "Altcraft's batch answer does not map back to its records: this function now sends one profile a "
+                "request",
+                extra={"method": self.method.name},
+            )
+        self.one_by_one = True
+        if isinstance(results, list) and len(results) == rows and all(isinstance(r, str) for r in results):
+            items = tuple(ItemResult(Status.DELIVERED) for _ in results)  # ids not tied to records: order unknown
+            return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
+        detail = "no result list" if not isinstance(results, list) else f"{len(results)} results for {rows} records"
+        return SendResult(Status.REJECTED, UNMAPPED.format(detail=detail), attempts.requests, attempts.retries)
 
     def _send_each(self, batch: AltcraftBatch, token: str, deadline: float) -> SendResult:
         items: list[ItemResult] = []
@@ -76,17 +117,16 @@ class AltcraftSender:
             if items and items[-1].status is Status.RETRY:  # the destination is unavailable: keep the rest
                 items.append(items[-1])
                 continue
-            careful = rules.uses_non_idempotent(body["data"])
-            payload = compact_json({"token": token, **body}).encode()
-            attempts = self._post(self._single_url, payload, deadline, not careful)
+            careful = self._careful(body["data"])
+            attempts = self._post(self._single_url, single_body(body, token), deadline, not careful)
             made, retried = made + attempts.requests, retried + attempts.retries
             answer = _answer(attempts, token)
-            whole = _whole_request(attempts, answer, careful, token)
+            whole = _whole_request(attempts, answer, careful, token, self._unsure)
             items.append(whole if whole is not None else _item(answer, token))
         return SendResult(Status.DELIVERED, requests=made, retries=retried, items=tuple(items))
 
     def _post(self, url: str, body: bytes, deadline: float, idempotent: bool) -> Attempts:
-        """Plain values are safe to send again; incr / add / delete are not."""
+        """A request that may have arrived goes again only when that changes nothing (`idempotent`)."""
         return post_with_retries(
             self._session.get(),
             url,
@@ -132,11 +172,12 @@ def _classify(code: int, text: str, token: str) -> ItemResult:
     return ItemResult(Status.REJECTED, reason)
 
 
-def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str) -> ItemResult | None:
-    """The outcome of a request that failed as a whole; None when it succeeded (items to read)."""
+def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str, unsure: str) -> ItemResult | None:
+    """The outcome of a request that failed as a whole; None when it succeeded (items to read). `unsure` says why
+    a request that may have arrived was not sent again."""
     response = attempts.answer
     if attempts.possibly_sent and careful:
-        return ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=attempts.detail))
+        return ItemResult(Status.REJECTED, unsure.format(detail=attempts.detail))
     if response is None:
         return ItemResult(Status.RETRY, attempts.detail)
     if 300 <= response.status < 400:
@@ -145,9 +186,7 @@ def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str) -
     if 200 <= response.status < 300 and not isinstance(answer, dict):  # not Altcraft's answer: not a delivery
         detail = f"HTTP {response.status} without Altcraft's JSON answer"
         return (
-            ItemResult(Status.REJECTED, AMBIGUOUS.format(detail=detail))
-            if careful
-            else ItemResult(Status.RETRY, detail)
+            ItemResult(Status.REJECTED, unsure.format(detail=detail)) if careful else ItemResult(Status.RETRY, detail)
         )
     code, text = _code(answer, response.status)
     return None if code == 0 else _classify(code, text, token)
@@ -161,8 +200,8 @@ def _item(result: Any, token: str) -> ItemResult:
     return ItemResult(Status.DELIVERED, destination_id=str(profile_id or ""))
 
 
-def altcraft_sender(update: bool) -> Callable[[Settings], Sender]:
+def altcraft_sender(method: Method) -> Callable[[Settings], Sender]:
     def make(settings: Settings) -> Sender:
-        return AltcraftSender(settings, update)
+        return AltcraftSender(settings, method)
 
     return make

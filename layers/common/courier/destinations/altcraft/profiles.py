@@ -1,26 +1,43 @@
-"""Altcraft profile import (upsert) and profile update (existing profiles only): the two destination endpoints."""
+"""Altcraft profile import (upsert) and profile update (existing profiles only): the two profile endpoints."""
 
 from __future__ import annotations
 
-from courier.destinations.altcraft.batch import AltcraftBatch, batch_key
+from courier.destinations.altcraft.batch import batch_keyer, new_batch
 from courier.destinations.altcraft.client import altcraft_sender
-from courier.destinations.altcraft.records import RECORD_FIELDS, make_altcraft_preparer
+from courier.destinations.altcraft.fields import IMPORT_RULES, UPDATE_RULES, declared
+from courier.destinations.altcraft.methods import IMPORT, UPDATE, Method
+from courier.destinations.altcraft.records import make_altcraft_preparer, record_fields
 from courier.model import Destination
 
 
-def _altcraft(name: str, route: str, update: bool) -> Destination:
+def altcraft_destination(method: Method, name: str, route: str, rules: tuple[str, ...], summary: str) -> Destination:
     return Destination(
         name=name,
         route=route,
-        fields=RECORD_FIELDS,
-        make_preparer=make_altcraft_preparer(update),
-        batch_key=batch_key,
-        new_batch=AltcraftBatch,
-        make_sender=altcraft_sender(update),
+        fields=record_fields(method),
+        make_preparer=make_altcraft_preparer(method),
+        batch_key=batch_keyer(method),
+        new_batch=new_batch(method),
+        make_sender=altcraft_sender(method),
         field_prefixes=("",),  # a flat record (a CSV row) makes every column a profile field
         result_id="profile_id",
+        declared=declared(method),
+        rules=rules,
+        summary=summary,
     )
 
 
-ALTCRAFT_PROFILE_IMPORT = _altcraft("altcraft_profile_import", "/altcraft/profiles/import", update=False)
-ALTCRAFT_PROFILE_UPDATE = _altcraft("altcraft_profile_update", "/altcraft/profiles/update", update=True)
+ALTCRAFT_PROFILE_IMPORT = altcraft_destination(
+    IMPORT,
+    "altcraft_profile_import",
+    "/altcraft/profiles/import",
+    IMPORT_RULES,
+    "Profiles created or updated (upsert) in Altcraft: POST /api/v1.1/profiles/import and import_batch",
+)
+ALTCRAFT_PROFILE_UPDATE = altcraft_destination(
+    UPDATE,
+    "altcraft_profile_update",
+    "/altcraft/profiles/update",
+    UPDATE_RULES,
+    "Existing Altcraft profiles updated, with update functions: POST /api/v1.1/profiles/update and update_batch",
+)

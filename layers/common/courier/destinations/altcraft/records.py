@@ -8,37 +8,26 @@ from collections.abc import Callable
 from typing import Any
 
 from courier.destinations.altcraft import rules
+from courier.destinations.altcraft.methods import BOOL_OPTIONS, LAUNCH, SEGMENT_OPTIONS, Method
 from courier.destinations.values import as_bool, as_number, split_list
 from courier.model import Prepared, Preparer, Record
 from courier.settings import Settings
 
-BOOL_OPTIONS = ("skip_triggers", "skip_invalid_subscriptions", "detect_geo")
-SEGMENT_OPTIONS = ("add_to_segments", "remove_from_segments")
-CONTROL_FIELDS = frozenset(
-    {"db_id", "matching", "resource_id", *rules.KEY_FIELDS, *BOOL_OPTIONS, *SEGMENT_OPTIONS} - {"email"}
-)  # in a flat record every other column is a data field (email is both: a field and the matching key)
-RECORD_FIELDS = frozenset(
-    {"db_id", "matching", "resource_id", "data", *rules.KEY_FIELDS, *BOOL_OPTIONS, *SEGMENT_OPTIONS}
-)
+
+def record_fields(method: Method) -> frozenset[str]:
+    """Every field a record of this method may carry: its body's parameters."""
+    return frozenset(method.body)
 
 
-def _whole(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise ValueError("must be a whole number")
-    if number <= 0:
-        raise ValueError("must be a positive whole number")
-    return number
+def control_fields(method: Method) -> frozenset[str]:
+    """A flat record's columns that are not data fields (email is both: a field and the matching key). db_id is
+    never a data field, even for a method that takes none (then the record is refused for it)."""
+    return frozenset({*method.body, "db_id"} - {"data", "email"})
 
 
 def _ids(value: Any) -> list[int]:
     items = value if isinstance(value, list) else [v for v in str(value).split(";") if v.strip()]
-    return [_whole(item) for item in items]
+    return [rules.whole(item) for item in items]
 
 
 def _json(text: str) -> Any:
@@ -63,10 +52,10 @@ COLUMN_TYPES: dict[str, Callable[[str], Any]] = {
 DEFAULT_COLUMNS: dict[str, Callable[[str], Any]] = {"phones": split_list, "subscriptions": _json}
 
 
-def _flat_data(record: Record, errors: list[str]) -> dict[str, Any]:
+def _flat_data(record: Record, control: frozenset[str], errors: list[str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for column, value in record.items():
-        if column in CONTROL_FIELDS or value is None or value == "":
+        if column in control or value is None or value == "":
             continue
         name, _, kind = column.partition(":")
         if not isinstance(value, str):  # flat JSON keeps its own types
@@ -83,14 +72,14 @@ def _flat_data(record: Record, errors: list[str]) -> dict[str, Any]:
     return data
 
 
-def _check_data(data: dict[str, Any], update: bool, skip_invalid: bool, notes: list[str]) -> list[str]:
-    """Problems with the data fields; normalises a bare phone to a list and leaves out invalid subscriptions
-    when the record asks to skip them."""
+def _check_data(data: dict[str, Any], method: Method, skip_invalid: bool, notes: list[str]) -> list[str]:
+    """Problems with the data fields; normalises a bare phone to a list (where the method wants one) and leaves out
+    invalid subscriptions when the record asks to skip them."""
     problems: list[str] = []
     for field, value in data.items():
         if field == "subscriptions":
             continue
-        if field == "phones" and isinstance(value, str):
+        if field == "phones" and isinstance(value, str) and method.phones_list:
             data["phones"] = value = [value]  # a bare number is accepted as a one-item list
         problems += (
             rules.function_problems(field, value) if rules.is_function(value) else rules.field_problems(field, value)
@@ -101,7 +90,7 @@ def _check_data(data: dict[str, Any], update: bool, skip_invalid: bool, notes: l
             return [*problems, "data.subscriptions: must be an array"]
         kept = []
         for position, sub in enumerate(subscriptions):
-            sub_problems = rules.subscription_problems(position, sub, update)
+            sub_problems = rules.subscription_problems(position, sub, method)
             if not sub_problems:
                 kept.append(sub)
             elif skip_invalid:  # as the API would: left out, and said so
@@ -112,7 +101,19 @@ def _check_data(data: dict[str, Any], update: bool, skip_invalid: bool, notes: l
     return problems
 
 
-def make_altcraft_preparer(update: bool) -> Callable[[Settings, float], Preparer]:
+def make_altcraft_preparer(method: Method) -> Callable[[Settings, float], Preparer]:
+    control = control_fields(method)
+    options: list[tuple[str, Callable[[Any], Any]]] = [
+        (name, convert)
+        for name, convert in (
+            ("resource_id", rules.whole),
+            *((o, as_bool) for o in BOOL_OPTIONS),
+            *((o, _ids) for o in SEGMENT_OPTIONS),
+        )
+        if method.takes(name)
+    ]
+    launches = [name for name in LAUNCH if method.takes(name)]
+
     def make(settings: Settings, now: float) -> Preparer:
         default_db = settings.altcraft_db_id
         default_matching = settings.altcraft_matching
@@ -123,40 +124,46 @@ def make_altcraft_preparer(update: bool) -> Callable[[Settings, float], Preparer
             given = record.get("data")
             if given is not None and not isinstance(given, dict):
                 return None, ["data: must be an object of profile fields"]
-            data = dict(given) if isinstance(given, dict) else _flat_data(record, errors)
+            data = dict(given) if isinstance(given, dict) else _flat_data(record, control, errors)
             body: dict[str, Any] = {}
-            try:
-                body["db_id"] = _whole(record.get("db_id") or default_db)
-            except ValueError as error:
-                errors.append(
-                    f"db_id: {error} (or set ALTCRAFT_DB_ID)"
-                    if default_db or record.get("db_id")
-                    else "db_id: is required (or set ALTCRAFT_DB_ID)"
+            if method.takes("db_id"):
+                try:
+                    body["db_id"] = rules.whole(record.get("db_id") or default_db)
+                except ValueError as error:
+                    errors.append(
+                        f"db_id: {error} (or set ALTCRAFT_DB_ID)"
+                        if default_db or record.get("db_id")
+                        else "db_id: is required (or set ALTCRAFT_DB_ID)"
+                    )
+            elif record.get("db_id") not in (None, ""):  # inference: refused rather than ignored, so nobody
+                # believes a profile went to a database it did not go to (§B.2: the trigger's own database)
+                errors.append(f"db_id: {method.name} imports into the trigger's own database: leave db_id out")
+            if launches:
+                launch, problems = rules.launch_problems(
+                    {n: record[n] for n in launches if record.get(n) not in (None, "")}
                 )
+                body.update(launch)
+                errors += problems
             keys = {name: record[name] for name in rules.KEY_FIELDS if record.get(name) not in (None, "")}
-            inferred = "profile_id" if update and "profile_id" in keys and "email" not in keys else default_matching
-            matching = str(record.get("matching") or inferred)
+            by_id = method.by_profile_id and "profile_id" in keys and "email" not in keys
+            matching = str(record.get("matching") or ("profile_id" if by_id else default_matching))
             _derive_keys(matching, keys, data)
-            errors += rules.key_problems(matching, keys, update)
+            errors += rules.key_problems(matching, keys, method, default=not (record.get("matching") or by_id))
             body["matching"] = matching
             body.update({name: keys[name] for name in rules.MATCHING_KEYS.get(matching, ()) if name in keys})
-            for name, convert in (
-                ("resource_id", _whole),
-                *((o, as_bool) for o in BOOL_OPTIONS),
-                *((o, _ids) for o in SEGMENT_OPTIONS),
-            ):
+            for name, convert in options:
                 if record.get(name) not in (None, ""):
                     try:
                         body[name] = convert(record[name])
                     except ValueError as error:
                         errors.append(f"{name}: {error}")
-            errors += _check_data(data, update, bool(body.get("skip_invalid_subscriptions")), notes)
-            if not data and not update:
+            errors += _check_data(data, method, bool(body.get("skip_invalid_subscriptions")), notes)
+            if not data and method.creates:
                 errors.append("data: is required (the profile's fields)")
             if errors:
                 return None, errors + notes
             body["data"] = data
-            return body, notes
+            return {name: body[name] for name in method.body if name in body}, notes
 
         return prepare
 
