@@ -119,10 +119,6 @@ class AltcraftBatch:
     def sample(self, limit: int) -> list[str]:
         return self.items[:limit]
 
-    def single_bodies(self, token: str) -> list[bytes]:
-        """Each record as its own single-profile request."""
-        return [single_body(body, token) for body in self.bodies]
-
     def batch_body(self, token: str) -> bytes:
         """The `_batch` request: the batch-level parameters once, then the items."""
         opening = compact_json(self._head(self.bodies[0], token))[:-1]
