@@ -172,7 +172,7 @@ def test_the_data_bucket_is_private_encrypted_versioned_tls_only_and_expires_rej
 def test_queues_and_the_table_are_encrypted(template: dict[str, Any]) -> None:
     resources = template["Resources"].values()
     queues = [r["Properties"] for r in resources if r["Type"] == "AWS::SQS::Queue"]
-    assert len(queues) == 8
+    assert len(queues) == 2 * len(ENDPOINTS)  # a queue and a dead-letter queue per endpoint
     assert all(queue["SqsManagedSseEnabled"] is True for queue in queues)
     assert template["Resources"]["IdempotencyTable"]["Properties"]["SSESpecification"] == {"SSEEnabled": True}
 

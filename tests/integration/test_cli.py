@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from courier.destinations.appmetrica.revenue import APPMETRICA_REVENUE
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.cli import main
 from sandbox.runner import APPLICATION_ID
@@ -63,3 +64,19 @@ def test_courier_send_live_delivers_to_the_configured_api(appmetrica: AppMetrica
     assert main(["send", "appmetrica_events", str(path), "--live"], out=lines.append) == 0
     assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["l1", "l2"]
     assert json.loads(lines[-1])["delivered"] == 2
+
+
+def test_courier_fields_prints_the_declared_record_format() -> None:
+    # Given the revenue function's declared fields
+    printed: list[str] = []
+    # When a person asks for its record format
+    code = main(["fields", "appmetrica_revenue"], out=printed.append)
+    # Then every declared field is listed with its kind, the required ones marked, and the rules follow
+    [text] = printed
+    assert code == 0
+    assert text.startswith("appmetrica_revenue: In-app purchases")
+    for declared in APPMETRICA_REVENUE.declared:
+        line = next(line for line in text.splitlines() if line.split()[:1] == [declared.name])
+        assert declared.kind in line
+        assert ("required; " in line) == declared.required
+    assert all(f"- {rule}" in text for rule in APPMETRICA_REVENUE.rules)

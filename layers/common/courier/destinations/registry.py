@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from courier.destinations.altcraft.profiles import ALTCRAFT_PROFILE_IMPORT, ALTCRAFT_PROFILE_UPDATE
+from courier.destinations.altcraft.triggers import ALTCRAFT_IMPORT_TRIGGER
+from courier.destinations.appmetrica.ad_revenue import APPMETRICA_AD_REVENUE
+from courier.destinations.appmetrica.ecommerce import APPMETRICA_ECOMMERCE
 from courier.destinations.appmetrica.events import APPMETRICA_EVENTS
 from courier.destinations.appmetrica.profiles import APPMETRICA_PROFILES
+from courier.destinations.appmetrica.revenue import APPMETRICA_REVENUE
 from courier.model import Destination
 
 
@@ -69,6 +73,10 @@ class Endpoint:
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(APPMETRICA_EVENTS, APPMETRICA),
     Endpoint(APPMETRICA_PROFILES, APPMETRICA, (("APPMETRICA_TELEGRAM_STRIP_AT", "AppMetricaTelegramStripAt"),)),
+    Endpoint(APPMETRICA_REVENUE, APPMETRICA),
+    Endpoint(APPMETRICA_AD_REVENUE, APPMETRICA),
+    Endpoint(APPMETRICA_ECOMMERCE, APPMETRICA),
     Endpoint(ALTCRAFT_PROFILE_IMPORT, ALTCRAFT),
     Endpoint(ALTCRAFT_PROFILE_UPDATE, ALTCRAFT),
+    Endpoint(ALTCRAFT_IMPORT_TRIGGER, ALTCRAFT),
 )
