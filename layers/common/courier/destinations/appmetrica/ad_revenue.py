@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from courier.destinations.appmetrica import fields as f
-from courier.destinations.appmetrica.client import by_application, post_api_sender
-from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.model import Destination, Field, Preparer
-from courier.settings import Settings
+from courier.destinations.appmetrica.csv_endpoint import csv_endpoint
+from courier.model import Field
 
 AD_TYPES = ("native", "banner", "rewarded", "interstitial", "mrec", "other")
 
@@ -36,23 +34,13 @@ AD_REVENUE_ROW = f.RowFormat(
 )
 
 
-def make_ad_revenue_preparer(settings: Settings, now: float) -> Preparer:
-    return AD_REVENUE_ROW.preparer(settings, now)
-
-
-APPMETRICA_AD_REVENUE = Destination(
-    name="appmetrica_ad_revenue",
-    route="/appmetrica/ad_revenue",
-    fields=AD_REVENUE_ROW.names,
-    make_preparer=make_ad_revenue_preparer,
-    batch_key=by_application,
-    new_batch=CsvBatch,
-    make_sender=post_api_sender("/logs/v1/import/adrevenue.csv"),
-    declared=AD_REVENUE_ROW.declared,
-    rules=(
-        *f.RULES,
+APPMETRICA_AD_REVENUE = csv_endpoint(
+    "appmetrica_ad_revenue",
+    "/logs/v1/import/adrevenue.csv",
+    AD_REVENUE_ROW,
+    "Revenue from ad impressions, to the AppMetrica Post API's adrevenue.csv",
+    (
         "revenue: at most 10 digits before the decimal point and 8 after, never rounded",
         "currency in any case (usd or USD), from AppMetrica's list; the codes it lists as unsupported are refused",
     ),
-    summary="Revenue from ad impressions, to the AppMetrica Post API's adrevenue.csv",
 )

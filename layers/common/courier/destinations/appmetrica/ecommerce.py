@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from courier.destinations.appmetrica import fields as f
-from courier.destinations.appmetrica.client import by_application, post_api_sender
-from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.model import Destination, Field, Preparer
-from courier.settings import Settings
+from courier.destinations.appmetrica.csv_endpoint import csv_endpoint
+from courier.model import Field
 
 # Upper case, exactly as listed (inference: whether lower case is taken is not documented, so it is refused; the
 # Logs API export's names, such as add_cart_item, are refused too).
@@ -103,21 +101,12 @@ ECOMMERCE_ROW = f.RowFormat(
 )
 
 
-def make_ecommerce_preparer(settings: Settings, now: float) -> Preparer:
-    return ECOMMERCE_ROW.preparer(settings, now)
-
-
-APPMETRICA_ECOMMERCE = Destination(
-    name="appmetrica_ecommerce",
-    route="/appmetrica/ecommerce",
-    fields=ECOMMERCE_ROW.names,
-    make_preparer=make_ecommerce_preparer,
-    batch_key=by_application,
-    new_batch=CsvBatch,
-    make_sender=post_api_sender("/logs/v1/import/ecommerce.csv"),
-    declared=ECOMMERCE_ROW.declared,
-    rules=(
-        *f.RULES,
+APPMETRICA_ECOMMERCE = csv_endpoint(
+    "appmetrica_ecommerce",
+    "/logs/v1/import/ecommerce.csv",
+    ECOMMERCE_ROW,
+    "E-commerce events (screens, products, carts, orders), to the AppMetrica Post API's ecommerce.csv",
+    (
         "every ecom_event_type needs order_id, product_name, cart_item_quantity, original_price_currency and "
         "original_price_value (the documentation names no other set per type)",
         "a price left out falls back: cart_item_price_* to actual_price_* to original_price_*, in-app currencies "
@@ -128,5 +117,4 @@ APPMETRICA_ECOMMERCE = Destination(
         "an order (BEGIN_CHECKOUT, PURCHASE) is one row per cart item, with the same order_id and event_timestamp",
         "amounts: at most 10 digits before the decimal point and 8 after, never rounded",
     ),
-    summary="E-commerce events (screens, products, carts, orders), to the AppMetrica Post API's ecommerce.csv",
 )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from courier.destinations.appmetrica import fields as f
-from courier.destinations.appmetrica.client import by_application, post_api_sender
-from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.model import Destination, Field, Preparer
-from courier.settings import Settings
+from courier.destinations.appmetrica.csv_endpoint import csv_endpoint
+from courier.model import Field
 
 # The upload's names (§A.4.3). The Logs API export names the same things otherwise (trial_subscription_started,
 # subscription_cancelled, …): those are refused, never sent.
@@ -65,24 +63,14 @@ REVENUE_ROW = f.RowFormat(
 )
 
 
-def make_revenue_preparer(settings: Settings, now: float) -> Preparer:
-    return REVENUE_ROW.preparer(settings, now)
-
-
-APPMETRICA_REVENUE = Destination(
-    name="appmetrica_revenue",
-    route="/appmetrica/revenue",
-    fields=REVENUE_ROW.names,
-    make_preparer=make_revenue_preparer,
-    batch_key=by_application,
-    new_batch=CsvBatch,
-    make_sender=post_api_sender("/logs/v1/import/revenue.csv"),
-    declared=REVENUE_ROW.declared,
-    rules=(
-        *f.RULES,
+APPMETRICA_REVENUE = csv_endpoint(
+    "appmetrica_revenue",
+    "/logs/v1/import/revenue.csv",
+    REVENUE_ROW,
+    "In-app purchases and subscription events, to the AppMetrica Post API's revenue.csv",
+    (
         "price: at most 10 digits before the decimal point and 8 after, never rounded",
         "currency in any case (usd or USD), from AppMetrica's list; BOV, MRU, VES and the others it lists as "
         "unsupported are refused",
     ),
-    summary="In-app purchases and subscription events, to the AppMetrica Post API's revenue.csv",
 )
