@@ -55,19 +55,17 @@ def test_the_sender_posts_to_its_methods_paths_under_api_v1_1() -> None:
 def test_batch_level_parameters() -> None:
     # Given the methods' batch-level parameters
     # Then profiles say their database, matching and options once; a trigger batch also says its launch once
-    assert (
-        IMPORT.batch_params
-        == UPDATE.batch_params
-        == (
-            "db_id",
-            "matching",
-            "field_name",
-            "resource_id",
-            "skip_triggers",
-            "skip_invalid_subscriptions",
-            "detect_geo",
-        )
+    assert IMPORT.batch_params == (
+        "db_id",
+        "matching",
+        "field_name",
+        "resource_id",
+        "skip_triggers",
+        "skip_invalid_subscriptions",
+        "detect_geo",
     )
+    # And update_batch only what its page lists (resource_id, skip_triggers and detect_geo are not there)
+    assert UPDATE.batch_params == ("db_id", "matching", "field_name", "skip_invalid_subscriptions")
     assert IMPORT_AND_START.batch_params == (
         "trigger_id",
         "matching",
@@ -81,8 +79,10 @@ def test_batch_level_parameters() -> None:
         "content",
         "attach",
     )
-    # And a batch item carries its own keys: the Data array's four for the trigger (field_name stays at the root)
+    # And a batch item carries its own keys: the Data array's four for the trigger (field_name stays at the root);
+    # a profile batch item carries none (it is the profile's own data)
     assert IMPORT_AND_START.item_keys == ("email", "phone", "profile_id", "field_value")
+    assert IMPORT.item_keys == UPDATE.item_keys == ()
     assert (IMPORT.nested_items, UPDATE.nested_items, IMPORT_AND_START.nested_items) == (False, False, True)
 
 

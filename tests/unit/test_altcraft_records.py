@@ -195,7 +195,7 @@ def test_invalid_update_functions_are_refused(field: str, function: dict[str, An
         (
             {"subscriptions": [{"channel": "email", "email": "e@example.com", "status": "gone"}]},
             "data.subscriptions[0].status: must be one of subscribed, unsubscribed, complained, hardbounced, "
-            "unconfirmed, suspended, invalid or 0 to 6",
+            "unconfirmed, suspended, invalid or -1 to 6",
         ),
         ({"subscriptions": {"channel": "email"}}, "data.subscriptions: must be an array"),
     ],
@@ -304,17 +304,20 @@ def test_records_batch_by_request_level_parameters() -> None:
     assert batch_key(IMPORT, with_segments) == batch_key(IMPORT, changing_email) == SINGLE
 
 
-def test_a_batch_body_has_the_shared_parameters_once_and_each_items_keys() -> None:
+def test_a_batch_body_has_the_shared_parameters_once_and_each_item_is_the_profiles_own_data() -> None:
+    # Given two phone-matched records whose numbers are the first of their own data.phones
     batch = AltcraftBatch("k")
     for n, index in ((1, 10), (2, 11)):
-        record = {"matching": "phone", "phone": f"+7900000000{n}", "skip_triggers": True, "data": {"_fname": f"P{n}"}}
+        data = {"_fname": f"P{n}", "phones": [f"+7900000000{n}"]}
+        record = {"matching": "phone", "skip_triggers": True, "data": data}
         batch.add(prepared(record), index, record)
+    # Then the request says its parameters once, and each item is the profile's data with no key added beside it
     assert json.loads(batch.batch_body("tok")) == {
         "token": "tok",
         "db_id": 1,
         "matching": "phone",
         "skip_triggers": True,
-        "data": [{"_fname": "P1", "phone": "+79000000001"}, {"_fname": "P2", "phone": "+79000000002"}],
+        "data": [{"_fname": "P1", "phones": ["+79000000001"]}, {"_fname": "P2", "phones": ["+79000000002"]}],
     }
     assert (batch.rows, batch.indexes, batch.single) == (2, [10, 11], False)
-    assert [r["phone"] for r in batch.records()] == ["+79000000001", "+79000000002"]  # as they came, for rejected/
+    assert [r["data"]["_fname"] for r in batch.records()] == ["P1", "P2"]  # as they came, for rejected/

@@ -254,18 +254,22 @@ def test_a_batch_answer_that_cannot_be_mapped_back_is_not_resent(server: Canned,
     assert client.one_by_one
 
 
-def test_profiles_keep_their_reading_of_an_unmapped_batch_answer(server: Canned) -> None:
+def test_profiles_send_again_alone_the_records_of_an_unmapped_batch_answer(server: Canned) -> None:
     # Given profiles/import, whose batch answer is documented, and an answer without results
     server.answers.append((200, {"error": 0}))
     client = sender(server, IMPORT)
     result = client.send(batch_of("a@example.com", "b@example.com", method=IMPORT), time.time() + 30)
-    # Then, as before, the plain records are left to retry, and batches stay batches
-    assert (result.status, result.reason) == (
-        Status.RETRY,
-        "Altcraft's batch answer does not list one result per record",
-    )
-    assert not client.one_by_one
-    assert server.requests[0].path == "/api/v1.1/profiles/import_batch"
+    # Then the plain records went again, one a request, and each is delivered once with its own answer
+    assert [r.path for r in server.requests] == [
+        "/api/v1.1/profiles/import_batch",
+        "/api/v1.1/profiles/import",
+        "/api/v1.1/profiles/import",
+    ]
+    assert result.items is not None
+    assert [(i.status, i.destination_id) for i in result.items] == [(Status.DELIVERED, OK["profile_id"])] * 2
+    assert result.requests == 3
+    # And later batches of this sender go one profile a request
+    assert client.one_by_one
 
 
 @pytest.mark.parametrize(("method", "resent"), [(IMPORT_AND_START, False), (IMPORT, True)])
@@ -278,6 +282,7 @@ def test_the_driver_never_resends_a_possibly_sent_trigger_chunk(server: Canned, 
     records = [{"trigger_id": 13, "email": f"p{n}@example.com", "data": {"_fname": "P"}} for n in range(2)]
     rejected: list[tuple[int, list[str]]] = []
     client = sender(server, method)
+    server.answers.append((200, {"error": 0, "result": [OK, OK]}))  # the batch's answer, if it is sent
     # When the message is delivered again through the driver
     Delivery(
         destination,

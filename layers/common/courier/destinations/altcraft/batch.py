@@ -1,6 +1,7 @@
 """Altcraft batches: records with the same batch-level parameters share one `_batch` request; each item is the
-record's data plus its own matching key values (the profile methods), or {keys…, "data": {…}} (the "Data array" of
-the trigger methods, new-endpoints §B.5)."""
+profile's own data, its matching key one of its fields (the profile methods, methods.PROFILE_BATCHES), or
+{keys…, "data": {…}} (the "Data array" of the trigger methods, new-endpoints §B.5). A record a profile batch cannot
+say goes alone."""
 
 from __future__ import annotations
 
@@ -11,21 +12,57 @@ from functools import partial
 from typing import Any
 
 from courier.destinations.altcraft import rules
-from courier.destinations.altcraft.methods import IMPORT, Method
+from courier.destinations.altcraft.methods import FIELD_NAME, IMPORT, PROFILE_BATCHES, Method, batch_place
 from courier.destinations.values import compact_json
 
 SINGLE = "single"
 
 
 def needs_single_request(method: Method, body: dict[str, Any]) -> bool:
-    """Segments exist only on the single endpoints; a lookup e-mail that differs from the stored one cannot be
-    said in a flat batch item (the item's email is both). A Data-array item says the two apart."""
+    """Segments exist only on the single endpoints. A profile batch carries only what its page documents: a record
+    with an option it does not list, or whose matching key is no field of the profile's own data, goes alone."""
     if "add_to_segments" in body or "remove_from_segments" in body:
         return True
-    if method.nested_items:
-        return False
-    stored = body["data"].get("email")
-    return "email" in body and stored is not None and stored != body["email"]
+    return not method.nested_items and profile_item(method, body) is None
+
+
+def profile_item(method: Method, body: dict[str, Any]) -> dict[str, Any] | None:
+    """A profile batch's item: the record's data, its matching key as the profile's own field (`email` →
+    data.email, `phone` → the first of data.phones, `custom` → data[field_name], set from field_value when the data
+    lacks it), nothing else. None when the batch cannot say the record: an option its page does not list, a key that
+    is no profile field, or data that holds the key's field with another value or a function."""
+    if any(name in PROFILE_BATCHES and batch_place(method, name) is None for name in body):
+        return None
+    place = batch_place(method, "matching:" + str(body.get("matching")))
+    if place is None:
+        return None
+    data = body["data"]
+    item = dict(data)
+    for field in place.split("|"):
+        if field == "phones":
+            phones = data.get("phones")
+            if "phone" not in body:
+                if phones is not None:  # the item would say a number the record is not matched by
+                    return None
+            elif not (isinstance(phones, list) and phones and phones[0] == body["phone"]):
+                return None  # adding the number would replace the profile's phones
+            continue
+        name: Any
+        if field == "email":
+            name, key = "email", "email"
+        elif field == FIELD_NAME:
+            name, key = body.get("field_name"), "field_value"
+        else:  # a place this code does not know: the record goes alone
+            return None
+        if key not in body or not isinstance(name, str):
+            if name in data:  # the item would say a key the record is not matched by
+                return None
+            continue
+        if name not in data:
+            item[name] = body[key]
+        elif data[name] != body[key]:  # another value (a changed key) or a function: the key would be lost
+            return None
+    return item
 
 
 def batch_key(method: Method, body: dict[str, Any]) -> str:
@@ -46,11 +83,8 @@ def batch_item(method: Method, body: dict[str, Any]) -> dict[str, Any]:
         item = {name: body[name] for name in method.item_keys if name in body}
         item["data"] = body["data"]
         return item
-    item = dict(body["data"])
-    for name in method.item_keys:
-        if name in body:
-            item[name] = body[name]
-    return item
+    flat = profile_item(method, body)
+    return flat if flat is not None else body  # a record that goes alone: its single body, as it is sent
 
 
 def single_body(body: dict[str, Any], token: str) -> bytes:

@@ -1,9 +1,12 @@
-"""The Altcraft client for one `Method`: one record to its single path, several to its batch path; every answer is
+"""The client for one `Method`: one record to its single path, several to its batch path; every answer is
 read for `error` / `error_text` (not only the HTTP status), and batch `result[i]` maps back to record i.
 
-Where a method's batch answer is undocumented (import_and_start_batch) and one comes back that does not give one
-result per record, the records of that request are settled as the answer allows, and every later request of this
-sender goes one profile at a time, whose answers always map back."""
+A batch answer (error 0) whose `result` does not map one-to-one onto its records (shorter, longer, not a list, or
+reordered: results that carry a record's matching key at another place) is mapped where it can be: results carrying
+a key that names exactly one record answer that record. Every other record of a profile method goes again alone
+when resending is safe (plain values), and is refused with the lost-answer reason when it is not (incr / add /
+delete); a trigger's records are never sent again. Every later request of that sender goes one profile at a time,
+whose answers always map back."""
 
 from __future__ import annotations
 
@@ -80,23 +83,21 @@ class AltcraftSender:
             split = whole.status is Status.REJECTED and not attempts.possibly_sent and attempts.answer is not None
             return SendResult(whole.status, whole.reason, attempts.requests, attempts.retries, split=split)
         results = answer.get("result")
-        mapped = isinstance(results, list) and len(results) == altcraft.rows
-        if mapped and not self.method.answer_documented:  # an undocumented answer maps back only item by item
-            mapped = all(isinstance(result, dict) for result in results)
-        if mapped:
-            items = tuple(_item(result, token) for result in results)
+        if not self.method.answer_documented and _bare_ids(results, altcraft.rows):
+            self._go_one_by_one()
+            items = tuple(ItemResult(Status.DELIVERED) for _ in results)  # ids not tied to records: order unknown
             return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
-        if not self.method.answer_documented:
-            return self._unmapped(results, altcraft.rows, attempts)
-        reason = "Altcraft's batch answer does not list one result per record"
-        status = Status.REJECTED if careful else Status.RETRY
-        detail = self._unsure.format(detail=reason) if careful else reason
-        return SendResult(status, detail, attempts.requests, attempts.retries)
+        mapped = map_results(results, altcraft.bodies)
+        if all(result is not None for result in mapped):
+            items = tuple(_item(result, token) for result in mapped)
+            return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
+        self._go_one_by_one()
+        detail = _unmapped_detail(results, altcraft.rows)
+        if not self.method.answer_documented and not any(result is not None for result in mapped):
+            return SendResult(Status.REJECTED, UNMAPPED.format(detail=detail), attempts.requests, attempts.retries)
+        return self._settle_unmapped(altcraft, mapped, detail, attempts, token, deadline)
 
-    def _unmapped(self, results: Any, rows: int, attempts: Attempts) -> SendResult:
-        """An undocumented batch answer (error 0) without one result object per record: a bare list of one profile
-        id per record says every record's campaign was started (inference: `start_batch`'s documented `result`,
-        §B.3); anything else cannot be tied to records, and nothing is sent twice. Later requests go one by one."""
+    def _go_one_by_one(self) -> None:
         if not self.one_by_one:
             logger.warning(
                 "Altcraft's batch answer does not map back to its records: this function now sends one profile a "
@@ -104,11 +105,32 @@ class AltcraftSender:
                 extra={"method": self.method.name},
             )
         self.one_by_one = True
-        if isinstance(results, list) and len(results) == rows and all(isinstance(r, str) for r in results):
-            items = tuple(ItemResult(Status.DELIVERED) for _ in results)  # ids not tied to records: order unknown
-            return SendResult(Status.DELIVERED, requests=attempts.requests, retries=attempts.retries, items=items)
-        detail = "no result list" if not isinstance(results, list) else f"{len(results)} results for {rows} records"
-        return SendResult(Status.REJECTED, UNMAPPED.format(detail=detail), attempts.requests, attempts.retries)
+
+    def _settle_unmapped(
+        self,
+        batch: AltcraftBatch,
+        mapped: list[Any],
+        detail: str,
+        attempts: Attempts,
+        token: str,
+        deadline: float,
+    ) -> SendResult:
+        """Records the answer named keep its result; the others go again alone where that is safe (plain profile
+        values set twice are set once), and are refused with the lost-answer reason where it is not."""
+        items: list[ItemResult | None] = [None if result is None else _item(result, token) for result in mapped]
+        again = [p for p, item in enumerate(items) if item is None and not self._careful(batch.bodies[p]["data"])]
+        refused = UNMAPPED if not self.method.may_resend else self._unsure
+        for position, item in enumerate(items):
+            if item is None and position not in again:
+                items[position] = ItemResult(Status.REJECTED, refused.format(detail=detail))
+        made, retried = attempts.requests, attempts.retries
+        if again:
+            alone = self._send_each(batch.subset(again), token, deadline)
+            made, retried = made + alone.requests, retried + alone.retries
+            for position, item in zip(again, alone.items or (), strict=True):
+                items[position] = item
+        settled = tuple(item for item in items if item is not None)
+        return SendResult(Status.DELIVERED, requests=made, retries=retried, items=settled)
 
     def _send_each(self, batch: AltcraftBatch, token: str, deadline: float) -> SendResult:
         items: list[ItemResult] = []
@@ -139,6 +161,53 @@ class AltcraftSender:
             resend_when_unsure=idempotent,
             timeout=self._settings.http_read_timeout_seconds,
         )
+
+
+def _bare_ids(results: Any, rows: int) -> bool:
+    """A bare list of one profile id per record: start_batch's documented `result` (new-endpoints §B.3)."""
+    return isinstance(results, list) and len(results) == rows and all(isinstance(r, str) for r in results)
+
+
+def _unmapped_detail(results: Any, rows: int) -> str:
+    if not isinstance(results, list):
+        return "no result list"
+    if len(results) != rows:
+        return f"{len(results)} results for {rows} records"
+    return f"{rows} results not in the records' order"
+
+
+def _identity(body: dict[str, Any]) -> dict[str, Any]:
+    """A record's matching key values, as a result that names its record would carry them."""
+    return {name: body[name] for name in ("email", "phone", "profile_id", "field_value") if name in body}
+
+
+def map_results(results: Any, bodies: list[dict[str, Any]]) -> list[Any]:
+    """The result that answers each record, or None where the answer does not say. One result object per record,
+    none of them carrying a matching key: result i answers record i (the documented reading). Results that carry a
+    key (`email`, `phone`, `profile_id`, `field_value`) answer the one record with that key, wherever they stand;
+    when any result carries one, a result without a key answers nobody (its place is not to be trusted)."""
+    rows = len(bodies)
+    if not isinstance(results, list):
+        return [None] * rows
+    identities = [_identity(body) for body in bodies]
+    names = {name for identity in identities for name in identity}
+    keyed = [isinstance(r, dict) and any(name in r for name in names) for r in results]
+    if not any(keyed):
+        if len(results) == rows and all(isinstance(r, dict) for r in results):
+            return list(results)
+        return [None] * rows
+    claims: dict[int, list[Any]] = {}
+    for result, has_key in zip(results, keyed, strict=True):
+        if not has_key:
+            continue
+        named = [
+            position
+            for position, identity in enumerate(identities)
+            if all(identity[n] == result[n] for n in identity if n in result) and any(n in result for n in identity)
+        ]
+        if len(named) == 1:
+            claims.setdefault(named[0], []).append(result)
+    return [claims[p][0] if len(claims.get(p, ())) == 1 else None for p in range(rows)]
 
 
 def _answer(attempts: Attempts, token: str) -> Any:

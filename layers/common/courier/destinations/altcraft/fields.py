@@ -54,6 +54,11 @@ FLAT = (
     "a flat record (a CSV row, or JSON without `data`) makes every other column a data field; a column "
     "`name:number|bool|tags|json|incr|add|delete|unset` is typed, phones are ';'-separated, subscriptions JSON"
 )
+ALONE = (
+    "a batch item is the profile's own data: records matched by profile_id, push_sub or a _sub mode, whose data "
+    "holds the key's field with another value or a function, whose phone is not the first of data.phones, or with "
+    "segments, go one a request"
+)
 ONE_ADDRESS = "e-mail values hold one address: a list joined with ';' or ',' is refused (Altcraft reads it as one)"
 
 
@@ -68,7 +73,8 @@ IMPORT_RULES = (
     "(email_phone, email_phone_sub), field_name and field_value (custom, custom_sub), provider and subscription_id "
     "(push_sub); matching profile_id is for update only",
     "db_id or ALTCRAFT_DB_ID is required",
-    "records with segments, or whose lookup e-mail differs from data.email, go one a request",
+    ALONE,
+    "a subscription's status or priority -1 leaves it as it is",
     ONE_ADDRESS,
     FLAT,
 )
@@ -78,7 +84,9 @@ UPDATE_RULES = (
     "db_id or ALTCRAFT_DB_ID is required",
     'data values may be update functions {"action": set|unset|incr|add|delete|upsert, "value", "submatch"}; a '
     "record with incr, add or delete is never sent twice",
-    "a subscription's status -1 leaves it as it is",
+    ALONE,
+    "records with skip_triggers, detect_geo or resource_id go one a request (update_batch does not list them)",
+    "a subscription's status or priority -1 leaves it as it is",
     ONE_ADDRESS,
     FLAT,
 )

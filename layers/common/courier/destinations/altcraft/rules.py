@@ -237,10 +237,10 @@ def subscription_problems(position: int, sub: Any, method: Method) -> list[str]:
         problems.append(f"{where}.resource_id: must be a positive whole number")
     if "status" in sub:
         status = sub["status"]
-        lowest = 0 if method.creates else -1  # update_batch: -1 leaves the status as it is
+        lowest = -1 if method.unchanged_status else 0  # -1 leaves the status as it is (methods.py)
         numeric = isinstance(status, int) and not isinstance(status, bool) and lowest <= status <= 6
         if not (status in STATUSES or numeric):
-            problems.append(f"{where}.status: must be one of {', '.join(STATUSES)} or 0 to 6")
+            problems.append(f"{where}.status: must be one of {', '.join(STATUSES)} or {lowest} to 6")
     if "priority" in sub and not (isinstance(sub["priority"], int) and not isinstance(sub["priority"], bool)):
         problems.append(f"{where}.priority: must be a whole number")
     if "custom_fields" in sub and not isinstance(sub["custom_fields"], dict):
