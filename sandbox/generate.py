@@ -15,7 +15,7 @@ from courier.destinations.registry import ENDPOINTS, Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET_ARN = "arn:${AWS::Partition}:s3:::${AWS::StackName}-data-${AWS::AccountId}-${AWS::Region}"
-SECRET_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${%s}-*"  # noqa: S105  (a secret's ARN, not a secret)
+SECRET_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${%s}-??????"  # noqa: S105  (a secret's ARN, not a secret)
 SKIP_SSE = """\
     Metadata:
       checkov:
@@ -98,6 +98,52 @@ def function_resources(e: Endpoint) -> str:
         deadLetterTargetArn: !GetAtt {r}DeadLetterQueue.Arn
         maxReceiveCount: 5
 
+  {r}Role:  # exactly what the function calls, on its own resources (a test runs the suite's calls against it)
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{Service: lambda.amazonaws.com}}
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - !Sub "arn:${{AWS::Partition}}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"  # its logs
+      Policies:
+        - PolicyName: {e.name}
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: OwnQueue  # the event source polls it; the SQS door backs off on it, the HTTPS door queues on it
+                Effect: Allow
+                Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes, sqs:ChangeMessageVisibility, sqs:SendMessage]
+                Resource: !GetAtt {r}Queue.Arn
+              - Sid: ReadDroppedFiles
+                Effect: Allow
+                Action: [s3:GetObject, s3:GetObjectVersion]
+                Resource: !Sub "arn:${{AWS::Partition}}:s3:::${{DataBucket}}/{e.name}/*"
+              - Sid: WriteReportsAndRejectedRows
+                Effect: Allow
+                Action: [s3:PutObject, s3:AbortMultipartUpload]
+                Resource:
+                  - !Sub "arn:${{AWS::Partition}}:s3:::${{DataBucket}}/reports/*"
+                  - !Sub "arn:${{AWS::Partition}}:s3:::${{DataBucket}}/rejected/*"
+              - Sid: Ledger
+                Effect: Allow
+                Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:BatchGetItem, dynamodb:ConditionCheckItem]
+                Resource: !GetAtt IdempotencyTable.Arn
+              - Sid: ReadOwnSecret
+                Effect: Allow
+                Action: secretsmanager:GetSecretValue
+                Resource: !Sub "{SECRET_ARN % e.api.secret_parameter}"
+              - !If
+                - SignedWebhooks
+                - Sid: ReadWebhookSigningSecret
+                  Effect: Allow
+                  Action: secretsmanager:GetSecretValue
+                  Resource: !Sub "{SECRET_ARN % "WebhookSigningSecretName"}"
+                - !Ref AWS::NoValue
+
   {r}Function:
     Type: AWS::Serverless::Function
 {FUNCTION_SKIPS}    Properties:
@@ -107,33 +153,7 @@ def function_resources(e: Endpoint) -> str:
       Environment:
         Variables:
 {environment}          INGEST_QUEUE_URL: !Ref {r}Queue
-      Policies:
-        - Statement:
-            - Sid: ReadDroppedFiles
-              Effect: Allow
-              Action: [s3:GetObject, s3:GetObjectVersion]
-              Resource: !Sub "{BUCKET_ARN}/{e.name}/*"
-            - Sid: BackOffOwnMessages  # retried messages come back later each time (doors/sqs.py; this action also allows the batch call)
-              Effect: Allow
-              Action: [sqs:ChangeMessageVisibility]
-              Resource: !GetAtt {r}Queue.Arn
-            - Sid: WriteReportsAndRejectedRows
-              Effect: Allow
-              Action: [s3:PutObject]
-              Resource:
-                - !Sub "{BUCKET_ARN}/reports/*"
-                - !Sub "{BUCKET_ARN}/rejected/*"
-        - DynamoDBCrudPolicy:
-            TableName: !Ref IdempotencyTable
-        - SQSSendMessagePolicy:
-            QueueName: !GetAtt {r}Queue.QueueName
-        - AWSSecretsManagerGetSecretValuePolicy:
-            SecretArn: !Sub "{SECRET_ARN % e.api.secret_parameter}"
-        - !If
-          - SignedWebhooks
-          - AWSSecretsManagerGetSecretValuePolicy:
-              SecretArn: !Sub "{SECRET_ARN % "WebhookSigningSecretName"}"
-          - !Ref AWS::NoValue
+      Role: !GetAtt {r}Role.Arn
       Events:
         Queue:
           Type: SQS

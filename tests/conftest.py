@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import boto3
+import botocore.client
+import botocore.exceptions
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -16,12 +19,50 @@ from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.http_emulator import HttpEmulator
 from sandbox.stack import Stack, create_stack
+from tests.iam import Denial, Roles, function_on_stack, load_roles, permissions
 
 EmulatorT = TypeVar("EmulatorT", bound=HttpEmulator)
 POST_API_KEY = "test-post-api-key-0123456789ABCDEFGHIJKLMN"
 APPLICATION_ID = "1111"
 ALTCRAFT_TOKEN = "test-altcraft-token-abcdef0123456789"
 ALTCRAFT_DB = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def roles() -> Iterator[Roles]:
+    """Every AWS call a function makes, anywhere in the suite, is checked against its role in template.yaml."""
+    loaded = load_roles()
+    create_client, make_api_call = botocore.session.Session.create_client, botocore.client.BaseClient._make_api_call
+
+    def tagged_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, *args, **kwargs)
+        client.courier_function = function_on_stack()
+        return client
+
+    def checked_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        function = getattr(self, "courier_function", None)
+        if function is not None:
+            for action, resource in permissions(self.meta.service_model.service_name, operation, params):
+                if not loaded.allows(function, action, resource):
+                    loaded.denials.append(Denial(function, action, resource))
+                    error = {"Error": {"Code": "AccessDenied", "Message": f"the role does not allow {action}"}}
+                    raise botocore.exceptions.ClientError(error, operation)
+        return make_api_call(self, operation, params)
+
+    botocore.session.Session.create_client = tagged_client
+    botocore.client.BaseClient._make_api_call = checked_call
+    yield loaded
+    botocore.session.Session.create_client = create_client
+    botocore.client.BaseClient._make_api_call = make_api_call
+
+
+@pytest.fixture(autouse=True)
+def _only_what_the_role_allows(roles: Roles, request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when a function made a call its role does not allow (unless the test is about exactly that)."""
+    roles.denials.clear()
+    yield
+    if not request.node.get_closest_marker("denied_by_role"):
+        assert not roles.denials, "calls the function's role does not allow: " + "; ".join(map(str, roles.denials))
 
 
 @pytest.fixture(autouse=True)

@@ -147,8 +147,9 @@ def test_the_delivery_ledger_table_expires_its_items_and_every_function_uses_it(
     assert template["Globals"]["Function"]["Environment"]["Variables"]["IDEMPOTENCY_TABLE"] == {
         "Ref": "IdempotencyTable"
     }
-    for resource in functions(template).values():
-        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}} in resource["Properties"]["Policies"]
+    for wiring in function_wirings(template).values():
+        ledger = next(st for st in role_statements(template, wiring) if st["Sid"] == "Ledger")
+        assert ledger["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 
 
 def test_the_data_bucket_is_private_encrypted_versioned_tls_only_and_expires_rejected_rows(
@@ -177,30 +178,39 @@ def test_queues_and_the_table_are_encrypted(template: dict[str, Any]) -> None:
     assert template["Resources"]["IdempotencyTable"]["Properties"]["SSESpecification"] == {"SSEEnabled": True}
 
 
-def test_functions_get_least_privilege(template: dict[str, Any]) -> None:
-    wirings = function_wirings(template)
-    for name, wiring in wirings.items():
-        policies = template["Resources"][wiring.logical_id]["Properties"]["Policies"]
-        assert not any("S3CrudPolicy" in policy or "S3FullAccessPolicy" in policy for policy in policies)
-        statements = [st for policy in policies if "Statement" in policy for st in policy["Statement"]]
-        reads = [st for st in statements if st["Sid"] == "ReadDroppedFiles"]
-        writes = [st for st in statements if st["Sid"] == "WriteReportsAndRejectedRows"]
-        assert reads[0]["Resource"]["Fn::Sub"].endswith(f"/{name}/*")  # only its own prefix
-        assert [r["Fn::Sub"].rsplit("/", 2)[-2] for r in writes[0]["Resource"]] == ["reports", "rejected"]
-        secret_policies = [
-            p["AWSSecretsManagerGetSecretValuePolicy"] for p in policies if "AWSSecretsManagerGetSecretValuePolicy" in p
+def role_statements(template: dict[str, Any], wiring: Any) -> list[dict[str, Any]]:
+    role_id = template["Resources"][wiring.logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = template["Resources"][role_id]["Properties"]
+    statements = [st for policy in role["Policies"] for st in policy["PolicyDocument"]["Statement"]]
+    return [st.get("Fn::If", [None, st])[1] for st in statements]  # a conditional statement, as when it holds
+
+
+def test_each_function_has_its_own_role_scoped_to_its_own_resources(template: dict[str, Any]) -> None:
+    # Given each function (moto checks no IAM; tests/iam.py runs the suite's calls against these roles)
+    roles = set()
+    for name, wiring in function_wirings(template).items():
+        function = template["Resources"][wiring.logical_id]["Properties"]
+        # Then it has a role of its own, so SAM adds no policy to it (no Resource * from AWSLambdaSQSQueueExecutionRole)
+        assert "Policies" not in function
+        role_id = function["Role"]["Fn::GetAtt"][0]
+        roles.add(role_id)
+        role = template["Resources"][role_id]["Properties"]
+        assert role["ManagedPolicyArns"] == [
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
         ]
-        assert len(secret_policies) == 1
-
-
-def test_functions_may_back_off_their_own_messages_only(template: dict[str, Any]) -> None:
-    # Given each function's policy statements (moto does not check IAM: the template must say it)
-    for wiring in function_wirings(template).values():
-        policies = template["Resources"][wiring.logical_id]["Properties"]["Policies"]
-        statements = [st for policy in policies if "Statement" in policy for st in policy["Statement"]]
-        # Then the back-off the SQS door calls (ChangeMessageVisibility) is allowed, on the function's queue alone
-        [back_off] = [st for st in statements if "sqs:ChangeMessageVisibility" in st["Action"]]
-        assert back_off["Resource"] == {"Fn::GetAtt": [wiring.queue_id, "Arn"]}
+        statements = role_statements(template, wiring)
+        # And no statement grants anything everywhere
+        assert all(st["Resource"] != "*" for st in statements)
+        by_sid = {st["Sid"]: st for st in statements}
+        # And its queue is its own, its files its own prefix, its writes reports/ and rejected/ only
+        assert by_sid["OwnQueue"]["Resource"] == {"Fn::GetAtt": [wiring.queue_id, "Arn"]}
+        assert by_sid["ReadDroppedFiles"]["Resource"]["Fn::Sub"].endswith(f"/{name}/*")
+        writes = by_sid["WriteReportsAndRejectedRows"]["Resource"]
+        assert [r["Fn::Sub"].rsplit("/", 2)[-2] for r in writes] == ["reports", "rejected"]
+        assert by_sid["Ledger"]["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+        # And a secret is named exactly: `-??????` is the six characters AWS adds, `-*` would match other secrets
+        assert by_sid["ReadOwnSecret"]["Resource"]["Fn::Sub"].endswith("}-??????")
+    assert len(roles) == len(function_wirings(template))
 
 
 def test_no_literal_secret_in_the_template_or_samconfig() -> None:
