@@ -31,7 +31,8 @@ WINDOW_SECONDS = 14 * 24 * 3600
 SESSION_TYPES = {"foreground", "background"}
 EVENT_PATHS = {"/logs/v1/import/events", "/logs/v1/import/events.csv"}
 PROFILE_PATHS = {"/logs/v1/import/profiles", "/logs/v1/import/profiles.csv"}
-HASHED_1PD = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256")
+# the Post API page names telegram_sha256 alone; both SDKs write telegram_sha256_0…9 (spec §7.2)
+HASHED_1PD = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256(?:_[0-9])?")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 OPTIONAL_INTS = ("mcc", "mnc")
 

@@ -13,6 +13,7 @@ from courier.destinations.appmetrica.first_party import sha256_hex
 from courier.destinations.appmetrica.profiles import make_profile_preparer
 from courier.model import Preparer
 from courier.settings import Settings
+from sandbox.appmetrica_emulator import AppMetricaEmulator
 from tests.support import ROOT, csv_records
 
 PHONE_79160123456 = "ec4965fb8041904352616bc2201fcafc312e6fd990dfee51eacd44f203a9b94f"
@@ -126,6 +127,117 @@ def test_already_hashed_values_pass_through() -> None:
     assert attributes == {"appmetrica_1pd_phone_sha256_3": PHONE_79160123456}
 
 
+def test_upper_case_hashes_in_the_raw_fields_are_recognised_and_sent_lower_case() -> None:
+    # Given phone, e-mail and Telegram values that were hashed upstream and written in upper case
+    record = {
+        "profile_id": "p",
+        "phone": PHONE_79160123456.upper(),
+        "email": [EMAIL_TESTUSER_GMAIL.upper(), EMAIL_TESTUSER_GMAIL],
+        "telegram": f" {TELEGRAM_AT_DUROV.upper()} ",
+    }
+    # When the record is prepared
+    attributes, notes = attributes_of(record)
+    # Then each goes as its lower-case hash, not hashed again and not dropped, and the two e-mails are one
+    assert notes == []
+    assert attributes == {
+        "appmetrica_1pd_phone_sha256_0": PHONE_79160123456,
+        "appmetrica_1pd_email_sha256_0": EMAIL_TESTUSER_GMAIL,
+        "appmetrica_1pd_telegram_sha256": TELEGRAM_AT_DUROV,
+    }
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_upper_case_hashes_given_in_attributes_are_sent_lower_case(as_text: bool) -> None:
+    # Given hashed first-party attributes written in upper case, as a JSON object or as JSON text
+    given = {"appmetrica_1pd_phone_sha256_0": PHONE_79160123456.upper(), "city": "Kazan"}
+    record = {"profile_id": "p", "attributes": json.dumps(given) if as_text else given}
+    # When the record is prepared
+    fields, errors = preparer()(record)
+    # Then the hash goes lower-case and the rest as it was
+    assert errors == []
+    assert fields is not None
+    assert fields["attributes"] == f'{{"appmetrica_1pd_phone_sha256_0":"{PHONE_79160123456}","city":"Kazan"}}'
+
+
+def test_sdk_style_telegram_names_are_accepted_in_attributes_and_forwarded() -> None:
+    # Given Telegram hashes under the names both SDKs write (appmetrica_1pd_telegram_sha256_0…9)
+    given = {
+        "appmetrica_1pd_telegram_sha256_0": TELEGRAM_AT_DUROV,
+        "appmetrica_1pd_telegram_sha256_9": PHONE_79160123456,
+    }
+    # When the record is prepared with the default settings
+    attributes, notes = attributes_of({"profile_id": "p", "attributes": given})
+    # Then they are not refused as reserved, and go under the names they were given
+    assert notes == []
+    assert attributes == given
+
+
+def test_raw_telegram_logins_go_as_one_page_name_by_default_and_as_sdk_names_when_configured() -> None:
+    record = {"profile_id": "p", "telegram": ["@Durov", "@durov", "@Telegram"]}
+    # Given the default settings, when the record is prepared, then one login goes under the Post API page's name
+    attributes, notes = attributes_of(record)
+    assert attributes == {"appmetrica_1pd_telegram_sha256": TELEGRAM_AT_DUROV}
+    assert notes == ["telegram: only the first 1 distinct values are sent"]
+    # Given APPMETRICA_TELEGRAM_SDK_NAMES=true, then the distinct logins go under the SDKs' indexed names
+    attributes, notes = attributes_of(record, APPMETRICA_TELEGRAM_SDK_NAMES="true")
+    assert notes == []
+    assert attributes == {
+        "appmetrica_1pd_telegram_sha256_0": TELEGRAM_AT_DUROV,
+        "appmetrica_1pd_telegram_sha256_1": sha256_hex("@telegram"),
+    }
+
+
+@pytest.mark.parametrize("sdk_names", ["false", "true"])
+def test_the_emulator_takes_the_telegram_names_courier_sends(sdk_names: str) -> None:
+    # Given a profiles.csv body Courier builds with either Telegram naming
+    fields, notes = preparer(APPMETRICA_TELEGRAM_SDK_NAMES=sdk_names)(
+        {"profile_id": "p", "telegram": ["@Durov", "@Telegram"], "phone": PHONE_79160123456.upper()}
+    )
+    assert fields is not None
+    assert notes == ([] if sdk_names == "true" else ["telegram: only the first 1 distinct values are sent"])
+    batch = CsvBatch("1111")
+    batch.add(fields, 0)
+    emulator = AppMetricaEmulator().start()
+    try:
+        # When the emulator's profiles method receives it
+        body = bytes(batch.body())
+        emulator.handle("/logs/v1/import/profiles.csv", {"post_api_key": "sandbox-post-api-key"}, {}, body)
+        # Then it keeps the row with its hashed attributes under those names
+        [kept] = emulator.profiles("1111")
+    finally:
+        emulator.stop()
+    telegram = (
+        {
+            "appmetrica_1pd_telegram_sha256_0": TELEGRAM_AT_DUROV,
+            "appmetrica_1pd_telegram_sha256_1": sha256_hex("@telegram"),
+        }
+        if sdk_names == "true"
+        else {"appmetrica_1pd_telegram_sha256": TELEGRAM_AT_DUROV}
+    )
+    assert kept["attributes"] == {"appmetrica_1pd_phone_sha256_0": PHONE_79160123456, **telegram}
+
+
+def test_a_raw_telegram_login_beside_a_given_page_name_hash_is_refused_in_sdk_mode_too() -> None:
+    # Given a Telegram hash under the page's name and a raw login, with SDK-style names configured
+    record = {
+        "profile_id": "p",
+        "telegram": "@durov",
+        "attributes": {"appmetrica_1pd_telegram_sha256": TELEGRAM_AT_DUROV},
+    }
+    # When the record is prepared
+    fields, errors = preparer(APPMETRICA_TELEGRAM_SDK_NAMES="true")(record)
+    # Then it is refused, without the login in the reason
+    assert fields is None
+    assert errors == ["telegram: send it raw or already hashed in attributes, not both"]
+
+
+def test_yandex_subdomain_addresses_hash_as_yandex_ru() -> None:
+    # Given an address at a subdomain of ya.ru
+    attributes, _ = attributes_of({"profile_id": "p", "email": "Ivan.Petrov@mail.ya.ru"})
+    # Then its hash is that of the yandex.ru address the SDKs make of it
+    assert attributes == {"appmetrica_1pd_email_sha256_0": sha256_hex("ivan-petrov@yandex.ru")}
+
+
 def test_telegram_at_sign_can_be_stripped_by_configuration() -> None:
     attributes, _ = attributes_of({"profile_id": "p", "telegram": "@Durov"}, APPMETRICA_TELEGRAM_STRIP_AT="true")
     assert attributes == {"appmetrica_1pd_telegram_sha256": sha256_hex("durov")}
@@ -183,7 +295,23 @@ def test_json_attributes_and_flat_columns_combine_in_order() -> None:
         ),
         (
             {"attributes": {"appmetrica_1pd_phone_sha256_0": "79160123456"}},
-            "attributes.appmetrica_1pd_phone_sha256_0: must be a SHA-256 hash (64 lowercase hex characters)",
+            "attributes.appmetrica_1pd_phone_sha256_0: must be a SHA-256 hash (64 hex characters)",
+        ),
+        (
+            {"attributes": {"appmetrica_1pd_telegram_sha256_10": PHONE_79160123456}},
+            "attributes.appmetrica_1pd_telegram_sha256_10: names starting with 'appmetrica' are reserved",
+        ),
+        (
+            {"attributes": {"appmetrica_1pd_telegram": PHONE_79160123456}},
+            "attributes.appmetrica_1pd_telegram: names starting with 'appmetrica' are reserved",
+        ),
+        (
+            {"attributes": {"appmetrica_1pd_phone_sha256": PHONE_79160123456}},
+            "attributes.appmetrica_1pd_phone_sha256: names starting with 'appmetrica' are reserved",
+        ),
+        (
+            {"telegram": "@durov", "attributes": {"appmetrica_1pd_telegram_sha256_0": TELEGRAM_AT_DUROV}},
+            "telegram: send it raw or already hashed in attributes, not both",
         ),
         ({"attributes": {"n" * 201: 1}}, "attributes: a name must have 1 to 200 characters"),
         ({"attributes": {"bio": "x" * 201}}, "attributes.bio: text longer than 200 characters"),

@@ -19,6 +19,9 @@ class Settings(BaseModel):
     appmetrica_post_api_key_secret: str = Field("", alias="APPMETRICA_POST_API_KEY_SECRET")
     appmetrica_application_id: str = Field("", alias="APPMETRICA_APPLICATION_ID")
     appmetrica_telegram_strip_at: bool = Field(False, alias="APPMETRICA_TELEGRAM_STRIP_AT")
+    # true: Telegram logins go as appmetrica_1pd_telegram_sha256_0…9 (up to ten, as both SDKs write them) instead of
+    # the Post API page's single appmetrica_1pd_telegram_sha256 (one login, the default)
+    appmetrica_telegram_sdk_names: bool = Field(False, alias="APPMETRICA_TELEGRAM_SDK_NAMES")
     appmetrica_max_rps: float = Field(30.0, alias="APPMETRICA_MAX_RPS", gt=0)
     # true: a Post API request that may have arrived (a lost answer, 500/502/504) is sent again — at least once,
     # possibly twice — instead of its rows going to rejected/ (at most once, the default)

@@ -1,7 +1,10 @@
 """First-party data (phone, e-mail, Telegram login): normalised as the AppMetrica SDKs do, then SHA-256 hashed.
 
-The rules restate ../shared/specs/appmetrica-post-api.md §7.3 (the Android SDK, whose test corpus both SDKs share).
-Each normaliser returns the text to hash, or None for a value that is not valid; it never says why with the value.
+The phone and e-mail rules are the Android SDK's PhoneNormalizer / EmailNormalizer (appmetrica-sdk-android,
+analytics/src/main/java/io/appmetrica/analytics/impl/profile/fpd/) as they run on a device, where java.util.regex is
+ICU's (Unicode classes always) and a Kotlin String is UTF-16; tests/fixtures/appmetrica_sdk/ holds the corpus both
+SDKs test against. Each normaliser returns the text to hash, or None for a value that is not valid; it never says
+why with the value.
 """
 
 from __future__ import annotations
@@ -10,10 +13,21 @@ import hashlib
 import re
 from functools import lru_cache
 
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")  # an already hashed value, in either case; sent lower-case
+
+# Unicode White_Space (ICU's regex \s, so the SDK's on a device): Python's whitespace but for U+001C..U+001F.
+_WHITE_SPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and not "\x1c" <= ch <= "\x1f")
+# Kotlin's String.trim(): Java whitespace and space characters, which leave out U+0085 (Python's strip() takes it).
+_KOTLIN_TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch != "\x85")
+
+
+def _utf16_len(text: str) -> int:
+    """A Kotlin String's length: characters beyond U+FFFF count twice."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
 
 # --- phone --------------------------------------------------------------------------------------------------------
-_PHONE_PUNCTUATION = str.maketrans("", "", "()-+ \t\n\x0b\f\r")  # Java's \s is ASCII-only
+_PHONE_PUNCTUATION = str.maketrans("", "", "()-+" + _WHITE_SPACE)  # the SDK's [0-9()\-+\s]: the rest are digits
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -59,28 +73,32 @@ _YANDEX_TLDS = (
     "com.ru",
 )
 _YANDEX_DOMAINS = frozenset(f"yandex.{tld}" for tld in _YANDEX_TLDS) | {"ya.ru"}
-_YANDEX_SUBDOMAINS = tuple(f".yandex.{tld}" for tld in _YANDEX_TLDS)
+_YANDEX_SUBDOMAINS = (*(f".yandex.{tld}" for tld in _YANDEX_TLDS), ".ya.ru")
 
 
 def _quoted_part_ok(part: str) -> bool:
-    inner, index = part[1:-1], 0
-    while index < len(inner):
-        ch = inner[index]
-        if ch == "\\":
-            index += 1
-            if index >= len(inner) or not 32 <= ord(inner[index]) <= 126:
-                return False
-        elif ch == '"' or not 32 <= ord(ch) <= 126:
+    """The SDK's validateLocalQuoted, over UTF-16 units: its loop stops before the last inner unit, which goes
+    unchecked, and an escaped unit need only be ≥ 32."""
+    # UTF-16 units: the text as encoded in the machine's order, after its byte-order mark
+    codes = part.encode("ascii") if part.isascii() else memoryview(part.encode("utf-16")).cast("H")[1:]
+    position = 1
+    while position + 2 < len(codes):
+        code = codes[position]
+        if code < 32 or code == 34 or code > 126:
             return False
-        index += 1
+        if code == 92:
+            if codes[position + 1] < 32:
+                return False
+            position += 1
+        position += 1
     return True
 
 
 def _local_ok(local: str) -> bool:
-    if not 1 <= len(local) <= 64:
-        return False
-    if _DOTTED_LOCAL.fullmatch(local):  # the usual address: unquoted parts, one regex pass
+    if len(local) <= 64 and _DOTTED_LOCAL.fullmatch(local):  # the usual address: ASCII, unquoted, one regex pass
         return True
+    if not 1 <= _utf16_len(local) <= 64:
+        return False
     for part in local.split("."):
         if not part:
             return False
@@ -91,23 +109,40 @@ def _local_ok(local: str) -> bool:
     return True
 
 
-# A domain label: letters (any script) and ASCII digits, with inner hyphens.
-_LABEL = re.compile(r"(?:[^\W\d_]|[0-9])(?:(?:[^\W\d_]|[0-9]|-)*(?:[^\W\d_]|[0-9]))?")
+_ASCII_LABEL = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?")
+
+
+def _letter_or_digit(ch: str) -> bool:
+    """Java's Character.isLetterOrDigit on one UTF-16 unit: a letter (L*) or a decimal digit (Nd) of the BMP."""
+    return ch <= "\uffff" and (ch.isalpha() or ch.isdecimal())
 
 
 def _label_ok(label: str) -> bool:
-    return len(label) <= 63 and _LABEL.fullmatch(label) is not None
+    """1 to 63 letters (any script), decimal digits (any script) and inner hyphens, as the SDK's verifyLabel."""
+    if label.isascii():
+        return len(label) <= 63 and _ASCII_LABEL.fullmatch(label) is not None
+    return (
+        len(label) <= 63  # a valid label is all BMP, where a character is one UTF-16 unit
+        and _letter_or_digit(label[0])
+        and _letter_or_digit(label[-1])
+        and all(ch == "-" or _letter_or_digit(ch) for ch in label)
+    )
 
 
 def _domain_ok(domain: str) -> bool:
     labels = domain.split(".")
     return (
-        len(domain) <= 255
+        len(domain) <= 255  # counted in characters: a domain with one beyond the BMP fails its label check anyway
         and len(labels) >= 2
         and all(_label_ok(label) for label in labels)
         and len(labels[-1]) >= 2
-        and not labels[-1].isdigit()
+        and not labels[-1].isdecimal()  # Java's isDigit: decimal digits of any script
     )
+
+
+def _is_yandex(domain: str) -> bool:
+    """The SDK's Yandex pattern and TLD list: ya.ru or yandex.<a listed TLD>, or any subdomain of one of them."""
+    return domain in _YANDEX_DOMAINS or domain.endswith(_YANDEX_SUBDOMAINS)
 
 
 @lru_cache(maxsize=4096)  # addresses share few domains: each is checked and mapped once
@@ -116,11 +151,14 @@ def _normal_domain(domain: str) -> str | None:
     if not _domain_ok(domain):
         return None
     domain = domain.replace("googlemail.com", "gmail.com")
-    return "yandex.ru" if domain in _YANDEX_DOMAINS or domain.endswith(_YANDEX_SUBDOMAINS) else domain
+    return "yandex.ru" if _is_yandex(domain) else domain
 
 
 def normalise_email(raw: str) -> str | None:
-    value = raw.strip().lstrip("+").lower()
+    value = raw.strip()
+    if value is not raw and "\x85" in raw:  # something was trimmed, maybe U+0085, which Kotlin's trim() keeps
+        value = raw.strip(_KOTLIN_TRIM)
+    value = value.lstrip("+").lower()
     local, at, domain = value.rpartition("@")
     if not at or not _local_ok(local):
         return None
@@ -134,7 +172,7 @@ def normalise_email(raw: str) -> str | None:
         local = local.replace(".", "")
     local = local.split("+", 1)[0]
     address = f"{local}@{domain}"
-    return address if 5 <= len(address) <= 100 else None
+    return address if 5 <= len(address) <= 100 and (address.isascii() or _utf16_len(address) <= 100) else None
 
 
 # --- Telegram ----------------------------------------------------------------------------------------------------

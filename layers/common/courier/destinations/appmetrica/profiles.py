@@ -25,7 +25,9 @@ FLAT_PREFIX = "attributes."
 MAX_ATTRIBUTES = 100  # custom attributes per app (spec §6)
 MAX_NAME = 200
 MAX_TEXT = 200  # string values and profile_id (the SDK's limits)
-HASHED_NAME = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256")
+# the Post API page names telegram_sha256 alone; both SDKs write telegram_sha256_0…9 like phone and e-mail
+HASHED_NAME = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256(?:_[0-9])?")
+HASHED_PREFIX = "appmetrica_1pd"
 
 
 class FirstParty:
@@ -33,6 +35,11 @@ class FirstParty:
 
     def __init__(self, field: str, normalise: Callable[[str], str | None], names: list[str], what: str) -> None:
         self.field, self.normalise, self.names, self.what = field, normalise, names, what
+        prefix = names[0].removesuffix("_0")
+        # the names that carry this kind when given already hashed in attributes: both Telegram styles
+        self.given = frozenset(
+            name for name in (prefix, *(f"{prefix}_{i}" for i in range(10))) if HASHED_NAME.fullmatch(name)
+        )
 
     def hashes(self, value: Any, notes: list[str]) -> list[str]:
         """Hashes of the valid values, deduplicated in order, at most len(names); notes say what was dropped."""
@@ -53,8 +60,8 @@ class FirstParty:
         stripped = raw.strip()
         if not stripped:
             return ""
-        if len(stripped) == 64 and SHA256_HEX.fullmatch(stripped):  # already hashed upstream
-            return stripped
+        if len(stripped) == 64 and SHA256_HEX.fullmatch(stripped):  # already hashed upstream, in either case
+            return stripped.lower()
         normalised = self.normalise(raw)
         if normalised is None:
             notes.append(f"{self.field}: a value that is not {self.what} was dropped")
@@ -64,13 +71,15 @@ class FirstParty:
 
 def first_party_kinds(settings: Settings) -> list[FirstParty]:
     strip_at = settings.appmetrica_telegram_strip_at
+    telegram = "appmetrica_1pd_telegram_sha256"
+    telegram_names = [f"{telegram}_{i}" for i in range(10)] if settings.appmetrica_telegram_sdk_names else [telegram]
     return [
         FirstParty("phone", normalise_phone, [f"appmetrica_1pd_phone_sha256_{i}" for i in range(10)], "a phone number"),
         FirstParty("email", normalise_email, [f"appmetrica_1pd_email_sha256_{i}" for i in range(10)], "an e-mail"),
         FirstParty(
             "telegram",
             lambda raw: normalise_telegram(raw, strip_at),
-            ["appmetrica_1pd_telegram_sha256"],
+            telegram_names,
             "a Telegram login",
         ),
     ]
@@ -84,7 +93,7 @@ def attribute_problem(name: str, value: Any) -> str:
         if not HASHED_NAME.fullmatch(name):
             return f"attributes.{name}: names starting with 'appmetrica' are reserved"
         if not (isinstance(value, str) and SHA256_HEX.fullmatch(value)):
-            return f"attributes.{name}: must be a SHA-256 hash (64 lowercase hex characters)"
+            return f"attributes.{name}: must be a SHA-256 hash (64 hex characters)"
         return ""
     if isinstance(value, bool):
         return ""
@@ -159,13 +168,15 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
                 errors.append(f"{key}: {error}")
             text = None
         errors.extend(problem for name, value in attributes.items() if (problem := attribute_problem(name, value)))
-        hashed_given = bool(attributes) and any(name.startswith("appmetrica_1pd") for name in attributes)
+        hashed_given = bool(attributes) and any(name.startswith(HASHED_PREFIX) for name in attributes)
+        if hashed_given and _lower_hashes(attributes):
+            text = None  # a hash given in upper case goes lower-case, so the JSON is written again
         members: list[str] = []  # '"name":"hash"': hashes are hex, so they join the JSON text as they are
         for kind in kinds:  # the hashes made here are valid by construction: not checked again
             value = record.get(kind.field)
             if value is None or value == "" or value == []:
                 continue
-            if hashed_given and any(name in attributes for name in kind.names):
+            if hashed_given and any(name in attributes for name in kind.given):
                 errors.append(f"{kind.field}: send it raw or already hashed in attributes, not both")
                 continue
             for name, hashed in zip(kind.names, kind.hashes(value, notes), strict=False):
@@ -185,6 +196,16 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
         return out, notes
 
     return prepare
+
+
+def _lower_hashes(attributes: dict[str, Any]) -> bool:
+    """Write the first-party hashes given in upper case in lower case, as the SDKs send them; whether any was."""
+    changed = False
+    for name, value in attributes.items():
+        if name.startswith(HASHED_PREFIX) and isinstance(value, str) and value != (lower := value.lower()):
+            attributes[name] = lower
+            changed = True
+    return changed
 
 
 def _given_attributes(value: Any, errors: list[str]) -> tuple[dict[str, Any], str | None]:
