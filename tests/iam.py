@@ -134,6 +134,12 @@ class _Context:
                 return first == second
             if key == "Fn::Not":
                 return not self.resolve(argument[0])
+            if key == "Fn::And":
+                return all(self.resolve(v) for v in argument)
+            if key == "Fn::Or":
+                return any(self.resolve(v) for v in argument)
+            if key == "Condition":
+                return self.condition(argument)
             if key.startswith("Fn::"):
                 raise KeyError(f"tests/iam.py does not resolve {key}")
         return {k: self.resolve(v) for k, v in value.items()}

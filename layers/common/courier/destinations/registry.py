@@ -72,7 +72,14 @@ class Endpoint:
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(APPMETRICA_EVENTS, APPMETRICA),
-    Endpoint(APPMETRICA_PROFILES, APPMETRICA, (("APPMETRICA_TELEGRAM_STRIP_AT", "AppMetricaTelegramStripAt"),)),
+    Endpoint(
+        APPMETRICA_PROFILES,
+        APPMETRICA,
+        (
+            ("APPMETRICA_TELEGRAM_STRIP_AT", "AppMetricaTelegramStripAt"),
+            ("APPMETRICA_TELEGRAM_SDK_NAMES", "AppMetricaTelegramSdkNames"),
+        ),
+    ),
     Endpoint(APPMETRICA_REVENUE, APPMETRICA),
     Endpoint(APPMETRICA_AD_REVENUE, APPMETRICA),
     Endpoint(APPMETRICA_ECOMMERCE, APPMETRICA),
