@@ -5,6 +5,17 @@ Written from the spec, not from Courier's code: token in the body, a Bearer head
 matches are 409; update functions applied with type checks; subscriptions validated per channel; batches answered
 item by item; 10,000 items and 10 MB per batch. Profiles live in memory, so tests check the resulting profile.
 
+Batches (`profiles/import_batch`, `profiles/update_batch`) as their pages print them (issue 15): each item of the
+`data` array is a plain profile, its documented fields and `subscriptions`; the matching keys (`email`, `phone`,
+`profile_id`, `field_name`, `field_value`, `resource_id`) are top-level request parameters only. Any other item key
+is a custom field, and a custom field the database does not declare (`custom_fields`, else DEFAULT_CUSTOM_FIELDS)
+refuses that item (strict, the default; inference: the pages do not say what a real instance does with one). The same
+field check applies to every profile write (single import / update, and the import of import_and_start(_batch)), as
+a database's fields do not depend on the method. Parameters a method's page does not
+list (`skip_triggers` or `detect_geo` on update_batch, …) refuse the request. Subscription `status` / `priority` of
+-1 mean "leave unchanged" on import and update, single and batch. `batch_result_mode` makes a batch answer's
+`result` shorter than the items ("short") or reversed ("reordered"), so a client's mapping can be tested.
+
 `campaigns/triggers/import_and_start` and `…/import_and_start_batch` follow ../shared/specs/new-endpoints.md §B.2,
 §B.3, §B.5 and the checklist §D.2: the profile is imported as `profiles/import` does, into the trigger's database
 (`db_id` is not a parameter of these methods), then a launch of `trigger_id` is recorded (`triggers_started`).
@@ -45,7 +56,42 @@ MATCHING = {
     "email_phone": ("email", "phone"),
     "email_phone_sub": ("email", "phone"),
 }
-ITEM_KEYS = ("phone", "profile_id", "field_value", "provider", "subscription_id")  # in a batch item, not data
+# The parameters each profile method's page lists; anything else refuses the request (strict reading, inference).
+# Matching keys come from the "Matching" page (altcraft-api.md §4: provider + subscription_id for push_sub); `format`
+# from the API-interaction page (§1: "the response format can be chosen … via a parameter").
+MATCHING_KEYS = ("matching", "email", "phone", "profile_id", "field_name", "field_value", "provider", "subscription_id")
+COMMON_PARAMETERS = {"token", "db_id", "data", "format", "resource_id", *MATCHING_KEYS}
+PARAMETERS = {
+    # profiles/import, profiles/update: the pages' table (seeds 003, 004): + triggers, geo, segments
+    "import": COMMON_PARAMETERS
+    | {"skip_triggers", "skip_invalid_subscriptions", "detect_geo", "add_to_segments", "remove_from_segments"},
+    "update": COMMON_PARAMETERS
+    | {"skip_triggers", "skip_invalid_subscriptions", "detect_geo", "add_to_segments", "remove_from_segments"},
+    # import_batch (…/profiles/2195504): skip_invalid_subscriptions, skip_triggers, detect_geo; no segments
+    "import_batch": COMMON_PARAMETERS | {"skip_invalid_subscriptions", "skip_triggers", "detect_geo"},
+    # update_batch (…/profiles/2195501): skip_invalid_subscriptions only; no skip_triggers, no detect_geo
+    "update_batch": COMMON_PARAMETERS | {"skip_invalid_subscriptions"},
+}
+# The standard profile fields (altcraft-api.md §8, the import page's example: `_os`, `_browser` too) and
+# `subscriptions`; any other key of a profile's data is a custom field of the database.
+STANDARD_FIELDS = {
+    *("email", "phones", "subscriptions", "_fname", "_lname", "_bdate", "_sex", "_regdate", "_regip", "_ip"),
+    *("_regcity", "_city", "_regcountry", "_country", "_regurl", "_region", "_postal_code", "_tz", "_vendor"),
+    *("_browser", "_status", "_os"),
+}
+READ_ONLY = ("id", "_createtime", "_acid")
+# The custom fields every database declares unless the emulator is built with its own `custom_fields`: the
+# documentation's examples (`custom_field` on the import page, `custom_id` in the import_batch item, `CRM_ID` as
+# the custom matching field, `checks`/`returns`/`category`/`myObject`/`myArrOfObject` on the functional-update
+# page) and the fields Courier's own tests and samples write (`ltv`, `city_tags`, `interests`, `loyalty`,
+# `promo_code`, `visits`).
+DEFAULT_CUSTOM_FIELDS = frozenset(
+    {
+        *("custom_field", "custom_id", "CRM_ID", "checks", "returns", "category", "myObject", "myArrOfObject"),
+        *("ltv", "city_tags", "interests", "loyalty", "promo_code", "visits"),
+    }
+)
+BATCH_RESULT_MODES = ("normal", "short", "reordered")
 STATUSES = {
     "subscribed": 0,
     "unsubscribed": 1,
@@ -98,6 +144,10 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -113,6 +163,8 @@ class AltcraftEmulator(HttpEmulator):
         keep: bool = True,
         triggers: dict[int, int] | None = None,
         max_attach_bytes: int = 100 * 1024 * 1024,
+        custom_fields: dict[int, set[str]] | None = None,
+        strict: bool = True,
     ) -> None:
         super().__init__(port, rate_limit, keep=keep)
         self.tokens = tokens or {"sandbox-altcraft-token": {1}}  # token → databases it may write to
@@ -124,6 +176,10 @@ class AltcraftEmulator(HttpEmulator):
         for db in self.triggers.values():
             self._databases.setdefault(db, [])
         self.max_attach_bytes = max_attach_bytes  # "exception for files — 100 Mb" [DOC]
+        # database → the custom fields it declares; a database not named here declares DEFAULT_CUSTOM_FIELDS
+        self.custom_fields = {db: set(names) for db, names in (custom_fields or {}).items()}
+        # strict: an undeclared custom field refuses its profile; lenient: it is stored, with a warning
+        self.strict = strict
         self._launches: list[TriggerLaunch] = []
         self.warnings: list[str] = []
         self._trigger_settings()
@@ -132,6 +188,13 @@ class AltcraftEmulator(HttpEmulator):
         """What a test may change for the trigger methods; `reset` (through `clear`) puts it back."""
         self.clock: Callable[[], float] = time.time
         self.inactive_triggers: set[int] = set()  # known but inactive: refused with error 400 (inference)
+        # how a batch answer's `result` maps onto the items: "normal" one per item in order; "short" without the
+        # last item's result (every item is still applied); "reordered" in reverse order
+        self.batch_result_mode = "normal"
+
+    def declared(self, db_id: int) -> set[str]:
+        """The custom fields database `db_id` declares."""
+        return set(self.custom_fields.get(db_id, DEFAULT_CUSTOM_FIELDS))
 
     # --- what tests read and seed ------------------------------------------------------------------------------
     def profiles(self, db_id: int) -> list[dict[str, Any]]:
@@ -195,9 +258,14 @@ class AltcraftEmulator(HttpEmulator):
         if not isinstance(request, dict):
             raise _fail(400, "the body must be a JSON object")
         db = self._database(request, headers, query)
+        unknown = set(request) - PARAMETERS[method]
+        if unknown:
+            # inference (strict reading): a parameter the method's page does not list is refused, not ignored
+            raise _fail(400, f"unknown parameters for profiles/{method}: {', '.join(sorted(unknown))}")
         if not batch:
             profile_id = self._apply(db, request, request, request.get("data"), update)
             return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1
+        self._check_result_mode()
         items = request.get("data")
         if not isinstance(items, list):
             raise _fail(400, "data must be an array of profiles")
@@ -208,13 +276,25 @@ class AltcraftEmulator(HttpEmulator):
             try:
                 if not isinstance(item, dict):
                     raise _fail(400, "a batch item must be an object")
-                data = {k: v for k, v in item.items() if k not in ITEM_KEYS}
-                profile_id = self._apply(db, request, item, data, update)
+                profile_id = self._apply(db, request, _item_keys(request, item), item, update)
                 results.append({"error": 0, "error_text": OK, "profile_id": profile_id})
             except RefusalError as refusal:
                 results.append(refusal.payload)
         taken = sum(1 for result in results if result["error"] == 0)
-        return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items), taken
+        return 200, {}, {"error": 0, "error_text": OK, "result": self._shaped(results)}, len(items), taken
+
+    def _shaped(self, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A batch answer's `result` as `batch_result_mode` says (the items were applied all the same)."""
+        if self.batch_result_mode == "short":
+            return results[:-1]
+        if self.batch_result_mode == "reordered":
+            return results[::-1]
+        return results
+
+    def _check_result_mode(self) -> None:
+        if self.batch_result_mode not in BATCH_RESULT_MODES:
+            # a test's mistake, answered before anything is applied rather than taken as "normal"
+            raise _fail(500, f"batch_result_mode must be one of {', '.join(BATCH_RESULT_MODES)}")
 
     def _token(self, request: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> str:
         bearer = headers.get("authorization", "")
@@ -240,12 +320,14 @@ class AltcraftEmulator(HttpEmulator):
         """Finds the profile by matching (creating one on import), applies data on a copy, then stores it."""
         if not isinstance(data, dict):
             raise _fail(400, "data must be an object")
+        for field in data:
+            self._check_field(db, field)  # the data is checked before the profile is looked for (inference)
         matching = request.get("matching") or ("profile_id" if update and "profile_id" in keys else "email")
         needed = MATCHING.get(matching)
         if needed is None:
             raise _fail(400, f"unknown matching {matching}")
         lookup = {name: (request if name == "field_name" else keys).get(name) for name in needed}
-        given = {name: value for name, value in lookup.items() if value not in (None, "")}
+        given = {name: value for name, value in lookup.items() if value not in (None, "", [])}
         if (matching.startswith("email_phone") and not given) or (
             not matching.startswith("email_phone") and len(given) < len(needed)
         ):
@@ -259,7 +341,7 @@ class AltcraftEmulator(HttpEmulator):
         skip = bool(request.get("skip_invalid_subscriptions"))
         for field, value in data.items():
             if field == "subscriptions":
-                _subscribe(profile, value, skip, update)
+                _subscribe(profile, value, skip)
             elif isinstance(value, dict) and "action" in value:
                 _function(profile, field, value)
             else:
@@ -271,6 +353,15 @@ class AltcraftEmulator(HttpEmulator):
         else:
             self._databases[db].append(profile)
         return str(profile["id"])
+
+    def _check_field(self, db: int, field: str) -> None:
+        """A key of a profile's data is a standard field or a custom field the database declares (strict)."""
+        if field in STANDARD_FIELDS or field in READ_ONLY or field in self.declared(db):
+            return  # read-only fields are refused by _set with their own reason
+        if self.strict:
+            # inference: the pages say nothing of an undeclared field; refused, so a stray key cannot hide
+            raise _fail(400, f"unknown field {field}: not a standard field nor a custom field of database {db}")
+        self.warnings.append(f"database {db}: undeclared custom field {field} stored")
 
     # --- campaigns/triggers/import_and_start(_batch) (new-endpoints.md §B.2, §B.3, §B.5, §D.2) -------------------
     def _import_and_start(self, batch: bool, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
@@ -317,6 +408,7 @@ class AltcraftEmulator(HttpEmulator):
             profile_id, given = self._import_for_launch(db, request, matching, keys, data)
             self._record(trigger, db, profile_id, given, launch, request.get("custom_data"), batch)
             return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1
+        self._check_result_mode()
         items = request.get("data")
         if not isinstance(items, list) or not items:
             # EN "Yes", RU "Нет" [CONFLICT]: the strict reading makes it required (inference)
@@ -334,7 +426,7 @@ class AltcraftEmulator(HttpEmulator):
                 results.append(refusal.payload)
         taken = sum(1 for result in results if result["error"] == 0)
         # the batch answer is undocumented (§B.3): per-item objects as profiles/add_batch answers (inference)
-        return 200, {}, {"error": 0, "error_text": OK, "result": results}, len(items), taken
+        return 200, {}, {"error": 0, "error_text": OK, "result": self._shaped(results)}, len(items), taken
 
     def _batch_item(
         self, trigger: int, db: int, request: dict[str, Any], matching: str, item: Any, launch: dict[str, Any]
@@ -429,10 +521,11 @@ def _sub_phones(profile: dict[str, Any]) -> set[Any]:
 
 def _matches(profile: dict[str, Any], matching: str, keys: dict[str, Any]) -> bool:
     email, phone = keys.get("email"), keys.get("phone")
+    phones = phone if isinstance(phone, list) else [] if phone is None else [phone]  # a batch item: any of its phones
     by_email = email is not None and matching in ("email", "email_profile", "email_phone")
     by_sub_email = email is not None and matching in ("email", "email_sub", "email_phone_sub")
-    by_phone = phone is not None and matching in ("phone", "email_phone")
-    by_sub_phone = phone is not None and matching in ("phone", "phone_sub", "email_phone_sub")
+    by_phone = bool(phones) and matching in ("phone", "email_phone")
+    by_sub_phone = bool(phones) and matching in ("phone", "phone_sub", "email_phone_sub")
     if matching == "profile_id":
         return bool(profile["id"] == keys["profile_id"])
     if matching == "push_sub":
@@ -444,13 +537,42 @@ def _matches(profile: dict[str, Any], matching: str, keys: dict[str, Any]) -> bo
         return _custom(profile.get(keys["field_name"]), keys["field_value"])
     return (
         (by_email and profile.get("email") == email)
-        or (by_phone and phone in profile.get("phones", []))
+        or (by_phone and any(number in profile.get("phones", []) for number in phones))
         or (by_sub_email and "subscriptions" in profile and email in _sub_emails(profile))
-        or (by_sub_phone and "subscriptions" in profile and phone in _sub_phones(profile))
+        or (by_sub_phone and "subscriptions" in profile and any(n in _sub_phones(profile) for n in phones))
     )
 
 
+def _item_keys(request: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """The matching keys of one batch item (inference: the pages list the keys only as top-level parameters and
+    show each item as a plain profile, so an item is matched by its own fields):
+    - email, email_profile, email_sub: the item's own `email` field;
+    - phone, phone_sub: any number in the item's `phones` (a profile holding one of them matches);
+    - email_phone, email_phone_sub: both of the above, either may be absent;
+    - custom, custom_sub: the item's field named by the top-level `field_name`, `data[field_name]`;
+    - profile_id, push_sub: no profile field holds the key, so only the top-level parameters.
+    A key that is not a plain value (a function such as {"action": "set", …}) is no key. When the item does not hold
+    its key, the top-level parameter of the same name applies, as the page's table lists it (so every such item
+    addresses the same profile)."""
+    keys = {name: request[name] for name in MATCHING_KEYS if name in request and name != "matching"}
+    email, phones = item.get("email"), item.get("phones")
+    if isinstance(email, str) and email:
+        keys["email"] = email
+    if _strings(phones) and phones:
+        keys["phone"] = list(phones)
+    field_name = request.get("field_name")
+    if isinstance(field_name, str) and field_name in item:
+        value = item[field_name]
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            keys["field_value"] = value
+        elif _strings(value) and value:
+            keys["field_value"] = ", ".join(value)  # tags: "Values are recorded as a string: "tag-1, tag-2"" [DOC]
+    return keys
+
+
 def _custom(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, list) and isinstance(wanted, str) and ", " in wanted:
+        return all(tag in [str(item) for item in stored] for tag in wanted.split(", "))  # a combination of tags
     if isinstance(stored, list):
         return str(wanted) in [str(item) for item in stored]
     return stored is not None and str(stored) == str(wanted)
@@ -505,7 +627,7 @@ def _function(profile: dict[str, Any], field: str, spec: dict[str, Any]) -> None
         raise _fail(400, f"unknown action for {field}")
 
 
-def _subscription_problem(sub: Any, update: bool) -> str:
+def _subscription_problem(sub: Any) -> str:
     if not isinstance(sub, dict):
         return "a subscription must be an object"
     channel = sub.get("channel")
@@ -524,17 +646,22 @@ def _subscription_problem(sub: Any, update: bool) -> str:
     if not ok:
         return f"the {channel} subscription lacks its identity fields"
     status = sub.get("status", 0)
-    if not (status in STATUSES or (isinstance(status, int) and (-1 if update else 0) <= status <= 6)):
+    # -1 = "leave unchanged": the update_batch page (EN) and the import_batch page (RU) say so; taken on import and
+    # update, single and batch alike (inference for the single methods, whose pages do not mention it)
+    if not ((isinstance(status, str) and status in STATUSES) or (_integer(status) and -1 <= status <= 6)):
         return "invalid subscription status"
+    priority = sub.get("priority", -1)
+    if not (_integer(priority) and priority >= -1):
+        return "invalid subscription priority"  # "int" [DOC]; below -1 refused (inference)
     return ""
 
 
-def _subscribe(profile: dict[str, Any], subs: Any, skip: bool, update: bool) -> None:
+def _subscribe(profile: dict[str, Any], subs: Any, skip: bool) -> None:
     if not isinstance(subs, list):
         raise _fail(400, "subscriptions must be an array")
     stored = profile.setdefault("subscriptions", [])
     for sub in subs:
-        problem = _subscription_problem(sub, update)
+        problem = _subscription_problem(sub)
         if problem:
             if skip:
                 continue
@@ -543,12 +670,14 @@ def _subscribe(profile: dict[str, Any], subs: Any, skip: bool, update: bool) -> 
             k: sub.get(k)
             for k in ("channel", "resource_id", "email", "phone", "provider", "subscription_id", "cc_data")
         }
+        # status / priority of -1 leave the stored value (or, on a new subscription, the default) as it is
+        sub = {k: v for k, v in sub.items() if not (k in ("status", "priority") and v == -1)}
         for position, old in enumerate(stored):
             if {k: old.get(k) for k in identity} == identity:
                 stored[position] = {**old, **sub}
                 break
         else:
-            stored.append(dict(sub))
+            stored.append(sub)
 
 
 # --- import_and_start: what the documentation allows ----------------------------------------------------------------
