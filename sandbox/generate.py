@@ -141,7 +141,10 @@ def function_resources(e: Endpoint) -> str:
                 - Sid: ReadWebhookSigningSecret
                   Effect: Allow
                   Action: secretsmanager:GetSecretValue
-                  Resource: !Sub "{SECRET_ARN % "WebhookSigningSecretName"}"
+                  Resource: !If
+                    - WebhookSecretNamed
+                    - !Sub "{SECRET_ARN % "WebhookSigningSecretName"}"
+                    - !Ref WebhookSigningSecret  # the stack's generated secret
                 - !Ref AWS::NoValue
 
   {r}Function:

@@ -178,6 +178,9 @@ class Sandbox:
             ALTCRAFT_API_URL=self.altcraft.url,
             ALTCRAFT_API_TOKEN_SECRET=TOKEN_SECRET,
             ALTCRAFT_DB_ID=str(ALTCRAFT_DB),
+            # as a stack deployed with WebhookSigning=off: the routes want the API key only, so that curl and the
+            # demo need no signature (tests/integration/test_webhook_signatures.py checks signing through the door)
+            WEBHOOK_SIGNING="off",
         )
 
     # --- Lambda's part: invoke, one at a time --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,15 @@ class Settings(BaseModel):
     altcraft_max_rps: float = Field(10.0, alias="ALTCRAFT_MAX_RPS", gt=0)
     webhook_signing_secret: str = Field("", alias="WEBHOOK_SIGNING_SECRET", repr=False)
     webhook_signing_secret_secret: str = Field("", alias="WEBHOOK_SIGNING_SECRET_SECRET")
+    # how webhook calls are signed (doors/signatures.py): courier, hmac (a provider's scheme, below) or off;
+    # '' (local runs): courier when a signing secret is set, else off. The template sets it (default courier).
+    webhook_signing: Literal["", "courier", "hmac", "off"] = Field("", alias="WEBHOOK_SIGNING")
+    webhook_signature_header: str = Field("", alias="WEBHOOK_SIGNATURE_HEADER")
+    webhook_signature_prefix: str = Field("", alias="WEBHOOK_SIGNATURE_PREFIX")
+    webhook_signature_encoding: Literal["hex", "base64"] = Field("hex", alias="WEBHOOK_SIGNATURE_ENCODING")
+    webhook_signed_content: Literal["body", "timestamp.body"] = Field("body", alias="WEBHOOK_SIGNED_CONTENT")
+    webhook_timestamp_header: str = Field("", alias="WEBHOOK_TIMESTAMP_HEADER")
+    webhook_timestamp_prefix: str = Field("", alias="WEBHOOK_TIMESTAMP_PREFIX")
     ingest_queue_url: str = Field("", alias="INGEST_QUEUE_URL")
     data_bucket: str = Field("", alias="DATA_BUCKET")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")

@@ -12,11 +12,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from courier.delivery.driver import Delivery
+from courier.delivery.ledger import LedgerUnavailableError
 from courier.delivery.reports import RejectedRows, door_key
 from courier.destinations.values import compact_json
 from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_prepared
 from courier.doors.services import Services, budget_of
-from courier.doors.signatures import signature_problem
+from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
 from courier.model import Destination
 from courier.observability import logger
 from courier.settings import webhook_signing_secret
@@ -38,17 +39,11 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
             raw = _body_bytes(request.body, bool(request.is_base64_encoded), services.settings.max_body_bytes)
         except BadBodyError as error:
             return _bad_body(error, request_id)
-        secret = webhook_signing_secret(services.settings)
-        if secret:
-            problem = signature_problem(
-                secret,
-                _header(request.headers, "x-courier-timestamp"),
-                _header(request.headers, "x-courier-signature"),
-                raw,
-            )
-            if problem:
-                logger.warning("webhook call refused", extra={"request_id": request_id, "reason": problem})
-                return _answer(401, {"error": problem, "request_id": request_id})
+        scheme = scheme_of(services.settings)
+        if scheme is not None:
+            refusal = _refusal(request.raw_event, raw, scheme, request_id, services)
+            if refusal is not None:
+                return refusal
         try:
             body = _text(raw)
             rows = body_rows(body, _header(request.headers, "content-type"))
@@ -61,6 +56,49 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
         return _ingest(rows, sync, request_id, destination, services, context)
 
     return app.resolve(event, context)
+
+
+def _refusal(
+    event: Mapping[str, Any], raw: bytes, scheme: Scheme, request_id: str, services: Services
+) -> Response[str] | None:
+    """None when the call is signed as the stack wants and its signature is new; else the answer (401 with the
+    reason; 500 or 503 when the check itself cannot be made). Nothing is queued for a refused call."""
+    settings = services.settings
+    problem = scheme.problem()
+    try:
+        secret = webhook_signing_secret(settings)
+    except Exception as error:  # Secrets Manager fails in many ways; the call is refused either way
+        logger.error("the webhook signing secret could not be read", extra={"error": type(error).__name__})
+        return _answer(500, {"error": "the webhook signing secret could not be read", "request_id": request_id})
+    if not secret:
+        problem = problem or "webhook signing is on but WEBHOOK_SIGNING_SECRET(_SECRET) is not set"
+    if problem:
+        logger.error("webhook signing is misconfigured", extra={"request_id": request_id, "reason": problem})
+        return _answer(500, {"error": "webhook signing is misconfigured", "request_id": request_id})
+    call = Call(
+        str(event.get("httpMethod") or ""), str(event.get("path") or ""), _query(event), event.get("headers") or {}, raw
+    )
+    verdict = verify(call, secret, scheme)
+    if not verdict.problem:
+        seen = services.ledger() if settings.idempotency_table else None
+        try:
+            if not first_use(verdict, request_id, seen):
+                verdict = Verdict("the signature was already used (sign each call anew)")
+        except LedgerUnavailableError:
+            logger.warning("webhook replay check unavailable", extra={"request_id": request_id})
+            return _answer(503, {"error": "the call could not be checked now; try again", "request_id": request_id})
+    if verdict.problem:
+        logger.warning("webhook call refused", extra={"request_id": request_id, "reason": verdict.problem})
+        return _answer(401, {"error": verdict.problem, "request_id": request_id})
+    return None
+
+
+def _query(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The call's query parameters, every value of each."""
+    multi = event.get("multiValueQueryStringParameters") or {}
+    if multi:
+        return [(str(name), str(value)) for name, values in multi.items() for value in (values or [])]
+    return [(str(name), str(value)) for name, value in (event.get("queryStringParameters") or {}).items()]
 
 
 class BodyTooLargeError(BadBodyError):

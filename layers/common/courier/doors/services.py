@@ -41,9 +41,19 @@ def services_for(destination: Destination) -> Services:
     services = _services.get(destination.name)
     if services is None:
         settings = get_settings()
+        _warn_if_unsigned(settings)
         services = Services(settings, aws_client("s3"), aws_client("sqs"), destination.make_sender(settings))
         _services[destination.name] = services
     return services
+
+
+def _warn_if_unsigned(settings: Settings) -> None:
+    """At a container's start: a stack whose webhooks are not signed says so."""
+    from courier.doors.signatures import SIGNING_OFF, scheme_of
+    from courier.observability import logger
+
+    if scheme_of(settings) is None:
+        logger.warning(SIGNING_OFF, extra={"webhook_signing": settings.webhook_signing or "unset"})
 
 
 def aws_client(service: str, attempts: int = 3, validate: bool = True) -> Any:
