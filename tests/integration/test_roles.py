@@ -4,6 +4,7 @@ role does not allow fails as AWS would fail it, and the test that made it fails.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ def test_a_function_cannot_queue_on_another_functions_queue(aws: Aws, roles: Rol
     # Given the events function misconfigured to queue its HTTPS records on the profiles function's queue
     aws.serve("appmetrica_events")
     aws.monkeypatch.setenv("INGEST_QUEUE_URL", aws.queue_url("appmetrica_profiles"))
-    record = {"profile_id": "u1", "event_name": "open", "event_timestamp": 1795298400}
+    record = {"application_id": 1111, "profile_id": "u1", "event_name": "open", "event_timestamp": int(time.time())}
     # When an HTTPS call hands it a record (the door queues it, as it does with every accepted record)
     with pytest.raises(Exception, match="AccessDenied"):
         lambda_handler(api_gateway_event("/appmetrica/events", json.dumps(record)), LambdaContext())
@@ -28,7 +29,8 @@ def test_a_function_cannot_queue_on_another_functions_queue(aws: Aws, roles: Rol
     assert denial == Denial(
         "appmetrica_events", "sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:appmetrica_profiles"
     )
-    assert "Messages" not in aws.sqs.receive_message(QueueUrl=aws.queue_url("appmetrica_profiles"))
+    received = aws.sqs.receive_message(QueueUrl=aws.queue_url("appmetrica_profiles"), MaxNumberOfMessages=10)
+    assert [m["Body"] for m in received.get("Messages", []) if "s3:TestEvent" not in m["Body"]] == []
 
 
 def test_every_call_the_doors_make_is_mapped_to_an_action_and_a_resource() -> None:
