@@ -24,10 +24,13 @@ class RejectedRows:
     def add(self, index: int, record: Any, errors: list[str]) -> None:
         if self._writer is None:
             self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115  (lives with the object)
-            self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="", write_through=True)
+            # a lone surrogate in a record is written as its escape (\ud800): the file is always valid UTF-8
+            self._text = io.TextIOWrapper(
+                self._file, encoding="utf-8", errors="backslashreplace", newline="", write_through=True
+            )
             self._writer = csv.writer(self._text, lineterminator="\n")
-            self._writer.writerow([*(self._columns or ["record"]), "error"])
-        error = "; ".join(errors)
+            self._writer.writerow([*(_cell(name) for name in self._columns or ["record"]), "error"])
+        error = _cell("; ".join(errors))
         if self._columns is not None and isinstance(record, dict):
             self._writer.writerow([*(_cell(record.get(name, "")) for name in self._columns), error])
         else:
@@ -48,7 +51,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> str:
-    """A cell of the rejected file; one a spreadsheet would run as a formula is quoted (CSV injection)."""
+    """A cell of the rejected file (header, data or error); one a spreadsheet would run as a formula is quoted (CSV
+    injection)."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

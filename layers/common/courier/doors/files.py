@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from courier.delivery.driver import Budget, Delivery
 from courier.delivery.ledger import Ledger
 from courier.delivery.reports import RejectedRows, put_report
-from courier.delivery.tally import Tally
+from courier.delivery.tally import COUNTS, Tally
 from courier.doors.services import Services
 from courier.model import Destination, Mark
 from courier.observability import logger, metrics
@@ -28,6 +28,14 @@ CONTINUE = "courier_continue"  # a message that carries on with a file an earlie
 
 class RetryLaterError(RuntimeError):
     """Some records could not be delivered now; the SQS message must come back."""
+
+
+class RefusedMessageError(ValueError):
+    """A control message (S3 notification or continuation) the function does not act on: malformed, or naming an
+    object it does not own. It is never retried; the message is our own words, never the message's values."""
+
+
+MAX_COUNT = 2**53  # a continuation's numbers (rows, bytes, counts) are whole numbers below this
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,39 @@ class DroppedFile:
     def unit(self) -> str:
         """The object version: what the ledger knows this file by (a re-upload is a new version)."""
         return f"s3://{self.bucket}/{self.key}@{self.version_id or self.etag}"
+
+    @classmethod
+    def from_json(cls, data: Any) -> DroppedFile:
+        """The file a continuation names (as `asdict` wrote it); RefusedMessageError when it is not that."""
+        if not isinstance(data, dict):
+            raise RefusedMessageError(f"continuation: {CONTINUE} must be an object")
+        unknown = set(data) - {"bucket", "key", "version_id", "etag", "sequencer"}
+        if unknown:
+            raise RefusedMessageError(f"continuation: {CONTINUE} has unknown fields ({len(unknown)})")
+        values = {}
+        for name in ("bucket", "key", "version_id", "etag", "sequencer"):
+            value = data.get(name, "")
+            if not isinstance(value, str):
+                raise RefusedMessageError(f"continuation: {CONTINUE}.{name} must be text")
+            values[name] = value
+        file = cls(**values)
+        file.check()
+        return file
+
+    def check(self) -> None:
+        """A bucket and a key S3 could name: RefusedMessageError otherwise (before any request is built)."""
+        if not self.bucket or not self.key:
+            raise RefusedMessageError("the message names no bucket or no key")
+        for name, value, limit in (("bucket", self.bucket, 255), ("key", self.key, 1024)):
+            try:
+                size = len(value.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise RefusedMessageError(f"the {name} is not valid Unicode text") from None
+            if size > limit:
+                raise RefusedMessageError(f"the {name} is longer than S3 allows ({limit} bytes)")
+        for name, value in (("version_id", self.version_id), ("etag", self.etag), ("sequencer", self.sequencer)):
+            if len(value) > 1024 or not value.isascii():
+                raise RefusedMessageError(f"the {name} is not one S3 could have given")
 
 
 @dataclass
@@ -64,7 +105,33 @@ class Part:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Part:
-        return cls(int(body["part"]), body.get("start"), Tally.from_dict(body["before"]), list(body["rejected_files"]))
+        """The part a continuation asks for (as `to_json` wrote it); RefusedMessageError when it is not that."""
+        number: Any = body.get("part")
+        if not _count(number) or number < 1:
+            raise RefusedMessageError("continuation: part must be a whole number from 1")
+        start = body.get("start")
+        if not isinstance(start, dict) or set(start) != {"index", "offset"}:
+            raise RefusedMessageError("continuation: start must be an object with index and offset")
+        if not _count(start["index"]) or not (_count(start["offset"]) or start["offset"] == -1):
+            raise RefusedMessageError("continuation: start's index and offset must be whole numbers")
+        before = body.get("before")
+        if not isinstance(before, dict):
+            raise RefusedMessageError("continuation: before must be an object of counts")
+        for name in COUNTS:
+            if name in before and not _count(before[name]):
+                raise RefusedMessageError(f"continuation: before.{name} must be a whole number")
+        reasons = before.get("rejected_reasons", {})
+        if not isinstance(reasons, dict) or not all(_count(count) for count in reasons.values()):
+            raise RefusedMessageError("continuation: before.rejected_reasons must map reasons to whole numbers")
+        files = body.get("rejected_files")
+        if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+            raise RefusedMessageError("continuation: rejected_files must be a list of s3:// addresses")
+        return cls(number, dict(start), Tally.from_dict(before), list(files))
+
+
+def _count(value: Any) -> bool:
+    """A whole number a continuation may carry: an int (not a bool, not a float), 0 or more, below MAX_COUNT."""
+    return type(value) is int and 0 <= value < MAX_COUNT
 
 
 def process_file(

@@ -29,7 +29,7 @@ def body_rows(body: str, content_type: str) -> list[SourceRow]:
         parsed = [parsed]
     if not isinstance(parsed, list):
         raise BadBodyError("the body must be a JSON object or an array of objects")
-    return list(as_rows(parsed))
+    return list(as_rows(parsed, body))
 
 
 def _csv_rows(body: str) -> Iterable[SourceRow]:

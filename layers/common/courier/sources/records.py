@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -15,10 +17,62 @@ def object_row(index: int, record: Any, what: str = "record") -> SourceRow:
     return index, record, f"{what}: must be a JSON object, not {type(record).__name__}"
 
 
-def as_rows(records: Iterable[Any]) -> Iterator[SourceRow]:
-    """Records of a JSON message or body."""
+# Lone surrogates (no UTF-8 encoding exists for them) and the 66 Unicode non-characters
+UNFIT_CHARS = re.compile(
+    "[\\ud800-\\udfff\\ufdd0-\\ufdef" + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(17)) + "]"
+)
+# What a JSON text holding one of them, NaN, Infinity or a number too large for a float must contain: a text without
+# any of these needs no look at its values
+_SUSPECT = re.compile(
+    r"\\u[dD][89a-fA-F]|\\u[fF][dD][dDeE]|\\u[fF]{3}[eEfF]|NaN|Infinity|[eE][+]?[0-9]{3}|[0-9]{300}|"
+    + UNFIT_CHARS.pattern
+)
+UNFIT_TEXT = "holds a lone surrogate or a Unicode non-character (U+D800–U+DFFF, U+FDD0–U+FDEF, U+FFFE, U+FFFF, …)"
+UNFIT_NUMBER = "NaN and Infinity are not JSON numbers (send a finite number)"
+
+
+def as_rows(records: Iterable[Any], text: str | None = None) -> Iterator[SourceRow]:
+    """Records of a JSON message or body (`text`: the JSON they were read from, when known). A record holding a
+    lone surrogate, a non-character, NaN or ±Infinity anywhere is refused with a reason, before anything is sent."""
+    check = text is None or _SUSPECT.search(text) is not None
     for index, record in enumerate(records):
-        yield object_row(index, record)
+        row = object_row(index, record)
+        if check and not row[2]:
+            problem = unfit_record(record)
+            if problem:
+                row = (index, record, problem)
+        yield row
+
+
+def unfit_record(record: dict[str, Any]) -> str:
+    """The reason a record's names or values cannot be sent as JSON or UTF-8 text, or ''."""
+    for name, value in record.items():
+        if isinstance(name, str) and UNFIT_CHARS.search(name):
+            return f"record: a field name {UNFIT_TEXT}"
+        problem = unfit_value(value)
+        if problem:
+            return f"{str(name)[:100]}: {problem}"
+    return ""
+
+
+def unfit_value(value: Any) -> str:
+    """UNFIT_TEXT or UNFIT_NUMBER when the value holds such text or number anywhere (looked at without recursion),
+    else ''."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNFIT_CHARS.search(item):
+                return UNFIT_TEXT
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return UNFIT_NUMBER
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return ""
 
 
 class RecordsSource:
