@@ -197,3 +197,29 @@ def test_an_update_file_applies_its_functions(aws: Aws, altcraft: AltcraftEmulat
     }
     assert stored["boris@example.com"]["interests"] == ["chess"]  # 'add' of a tag already there changes nothing
     assert [r.path for r in altcraft.requests] == ["/api/v1.1/profiles/update_batch"]
+
+
+def test_a_short_or_reordered_batch_answer_ends_with_each_record_delivered_once_or_rejected(
+    aws: Aws, altcraft: AltcraftEmulator, monkeypatch: Any
+) -> None:
+    for mode in ("short", "reordered"):
+        # Given an import of five profiles, and Altcraft answering the batch with a result that does not map
+        # one-to-one onto its items (one result missing, or in another order)
+        altcraft.reset()
+        altcraft.batch_result_mode = mode
+        monkeypatch.setenv("ALTCRAFT_BATCH_SIZE", "10")
+        aws.serve(IMPORT)
+        lines = ["email,_fname"] + [f"{mode}{n}@example.com,Person {n}" for n in range(5)]
+        key = f"altcraft_profile_import/{mode}.csv"
+        aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body="\n".join(lines).encode())
+        # When the function processes its queue
+        drain(aws.sqs, aws.queue_url(IMPORT), import_handler)
+        # Then the file is complete: every profile delivered once or rejected with a reason, none left to retry
+        report = json.loads(aws.object_text(f"reports/{key}.json"))
+        assert report["status"] == "complete", mode
+        assert (report["delivered"], report["rejected"], report["pending"]) == (5, 0, 0), mode
+        stored = by_email(altcraft)
+        assert all(f"{mode}{n}@example.com" in stored for n in range(5)), mode
+        # And nothing reached the dead-letter queue
+        dead = aws.sqs.receive_message(QueueUrl=aws.dlq_url(IMPORT), MaxNumberOfMessages=10)
+        assert "Messages" not in dead, mode
