@@ -56,7 +56,7 @@ def load_roles() -> Roles:
     resources = template["Resources"]
     names = {wiring.queue_id: wiring.name for wiring in function_wirings(template).values()}
     names |= {wiring.dlq_id: f"{wiring.name}-dlq" for wiring in function_wirings(template).values()}
-    context = _Context(template, names)
+    context = TemplateValues(template, names)
     roles = Roles()
     for wiring in function_wirings(template).values():
         role_ref = resources[wiring.logical_id]["Properties"]["Role"]
@@ -76,19 +76,24 @@ def _listed(value: Any) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
-class _Context:
-    """Resolves the intrinsic functions a role uses, to the tests' physical names."""
+class TemplateValues:
+    """The template's values under given parameters (defaults otherwise): conditions and intrinsic functions
+    resolved; resources to the tests' physical names when `queue_names` is given, else left as references."""
 
-    def __init__(self, template: dict[str, Any], queue_names: dict[str, str]) -> None:
+    def __init__(self, template: dict[str, Any], queue_names: dict[str, str] | None = None, **parameters: str) -> None:
         self.template = template
         self.queue_names = queue_names
+        defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+        self.parameters = {**defaults, **parameters}
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
         pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
         if name in pseudo:
             return pseudo[name]
-        if name in self.template["Parameters"]:
-            return str(self.template["Parameters"][name]["Default"])
+        if name in self.parameters:
+            return self.parameters[name]
+        if self.queue_names is None:
+            return {"Ref": name}
         kind = self.template["Resources"][name]["Type"]
         if kind == "AWS::S3::Bucket":
             return BUCKET
@@ -100,8 +105,10 @@ class _Context:
             return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-??????"
         raise KeyError(f"no physical name for {name} ({kind})")
 
-    def get_att(self, name: str, attribute: str) -> str:
+    def get_att(self, name: str, attribute: str) -> Any:
         kind = self.template["Resources"][name]["Type"]
+        if self.queue_names is None:
+            return {"Fn::GetAtt": [name, attribute]}
         if kind == "AWS::SQS::Queue" and attribute == "Arn":
             return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{self.queue_names[name]}"
         if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
@@ -113,19 +120,23 @@ class _Context:
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.template["Conditions"][name]))
 
+    def exists(self, resource: str) -> bool:
+        condition = self.template["Resources"][resource].get("Condition")
+        return condition is None or self.condition(condition)
+
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [item for item in (self.resolve(v) for v in value) if item is not _NO_VALUE]
+            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             [(key, argument)] = value.items()
             if key == "Ref":
-                return _NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
+                return NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
             if key == "Fn::GetAtt":
                 return self.get_att(*argument)
             if key == "Fn::Sub":
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), argument)
+                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(0), m.group(1)), argument)
             if key == "Fn::If":
                 condition, then, otherwise = argument
                 return self.resolve(then if self.condition(condition) else otherwise)
@@ -138,20 +149,19 @@ class _Context:
                 return all(self.resolve(v) for v in argument)
             if key == "Fn::Or":
                 return any(self.resolve(v) for v in argument)
-            if key == "Condition":
+            if key in ("Condition", "Fn::Condition"):
                 return self.condition(argument)
             if key.startswith("Fn::"):
                 raise KeyError(f"tests/iam.py does not resolve {key}")
         return {k: self.resolve(v) for k, v in value.items()}
 
-    def _sub(self, name: str) -> str:
-        if "." in name:
-            resource, attribute = name.split(".", 1)
-            return self.get_att(resource, attribute)
-        return self.ref(name)
+    def _sub(self, whole: str, name: str) -> str:
+        """A `${…}` of a Sub: its value, or itself where it names a resource left as a reference."""
+        found = self.get_att(*name.split(".", 1)) if "." in name else self.ref(name)
+        return found if isinstance(found, str) else whole
 
 
-_NO_VALUE: Any = object()
+NO_VALUE: Any = object()
 
 
 def permissions(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 from courier.doors.signatures import COURIER, scheme_of
 from courier.settings import Settings
 from sandbox.stack import load_template
+from tests.iam import TemplateValues
 
 SECRET = "WebhookSigningSecret"
 ENVIRONMENT = [
@@ -24,7 +25,6 @@ ENVIRONMENT = [
     "WEBHOOK_TIMESTAMP_HEADER",
     "WEBHOOK_TIMESTAMP_PREFIX",
 ]
-NO_VALUE: Any = object()
 
 
 @pytest.fixture(scope="module")
@@ -32,48 +32,8 @@ def template() -> dict[str, Any]:
     return load_template()
 
 
-class Resolver:
-    """The template's values under given parameters: parameters and conditions resolved, resources left as Refs."""
-
-    def __init__(self, template: dict[str, Any], **parameters: str) -> None:
-        self.template = template
-        defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
-        self.parameters = {**defaults, **parameters}
-
-    def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.template["Conditions"][name]))
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            [(key, argument)] = value.items()
-            if key == "Ref":
-                if argument == "AWS::NoValue":
-                    return NO_VALUE
-                return self.parameters.get(argument, {"Ref": argument})
-            if key in ("Condition", "Fn::Condition"):
-                return self.condition(argument)
-            if key == "Fn::If":
-                name, then, otherwise = argument
-                return self.resolve(then if self.condition(name) else otherwise)
-            if key == "Fn::Equals":
-                return self.resolve(argument[0]) == self.resolve(argument[1])
-            if key == "Fn::Not":
-                return not self.resolve(argument[0])
-            if key == "Fn::And":
-                return all(self.resolve(item) for item in argument)
-            if key == "Fn::Sub" and isinstance(argument, str):
-                for name, parameter in self.parameters.items():
-                    argument = argument.replace("${" + name + "}", parameter)
-                return argument
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def exists(self, resource: str) -> bool:
-        condition = self.template["Resources"][resource].get("Condition")
-        return condition is None or self.condition(condition)
+class Resolver(TemplateValues):
+    """The template's values under given parameters, resources left as references (tests/iam.py)."""
 
     def environment(self) -> dict[str, Any]:
         variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
