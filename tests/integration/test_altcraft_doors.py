@@ -74,7 +74,7 @@ def test_a_large_csv_goes_in_a_few_batches_and_per_item_failures_map_back(
     rejected = {row["_fname"]: row["error"] for row in csv_records(aws.object_text(f"rejected/{key}.csv"))}
     assert rejected == {
         "No E-mail": "email: is required for matching email",
-        "Person 7": "destination: Altcraft error 409: more than one profile matches",
+        "Person 7": "destination: Altcraft error 409; the destination said: more than one profile matches",
     }
     report = json.loads(aws.object_text(f"reports/{key}.json"))
     assert (report["read"], report["delivered"], report["rejected"], report["requests"]) == (2500, 2498, 2, 3)
@@ -133,7 +133,7 @@ def test_an_update_for_a_missing_profile_is_rejected_with_altcrafts_text(aws: Aw
     assert all(result.failed == [] for result in results)
     [key] = aws.keys("rejected/sqs/altcraft_profile_update/")
     [row] = csv_records(aws.object_text(key))
-    assert row["error"] == "destination: Altcraft error 404: profile not found"
+    assert row["error"] == "destination: Altcraft error 404; the destination said: profile not found"
 
 
 def test_an_ambiguous_failure_is_not_resent_when_the_request_increments(aws: Aws, altcraft: AltcraftEmulator) -> None:

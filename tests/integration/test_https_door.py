@@ -73,9 +73,8 @@ def test_sync_mode_reports_the_destinations_refusal(aws: Aws, appmetrica: AppMet
     appmetrica.fail_next(400, body="bad batch")
     status, answer = call(json.dumps(events("x")), query={"mode": "sync"})
     assert status == 400
-    assert answer["rejected"] == [
-        {"index": 0, "errors": ['destination: AppMetrica answered 400: {"message": "bad batch"}']}
-    ]
+    # The answer gives the status in Courier's words; what AppMetrica wrote goes to the rejected file only
+    assert answer["rejected"] == [{"index": 0, "errors": ["destination: AppMetrica answered 400"]}]
 
 
 def test_a_csv_body_is_accepted(aws: Aws, appmetrica: AppMetricaEmulator) -> None:

@@ -14,6 +14,7 @@ from functions.appmetrica_events.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import drain
 from tests.conftest import APPLICATION_ID, POST_API_KEY, Aws
+from tests.log_capture import everything_at_debug
 from tests.support import recent
 
 
@@ -62,19 +63,22 @@ def test_the_function_delivers_with_the_key_from_secrets_manager(
     assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["u"]
 
 
-def test_the_key_never_reaches_logs_reports_or_rejected_files(
-    aws: Aws, appmetrica: AppMetricaEmulator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_key_never_reaches_logs_reports_or_rejected_files(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
     # Given failures of every kind: a refused batch that echoes the request, an outage, a bad row
     appmetrica.fail_next(400, body=f"bad request /logs/v1/import/events.csv?post_api_key={POST_API_KEY}")
     appmetrica.fail_next(503, times=6, body=f"down for post_api_key={POST_API_KEY}")
     body = f"profile_id,event_name,event_timestamp\nu1,open,{recent()}\nu2,open,never\n"
     aws.s3.put_object(Bucket=aws.stack.bucket, Key="appmetrica_events/a.csv", Body=body.encode())
     aws.s3.put_object(Bucket=aws.stack.bucket, Key="appmetrica_events/b.csv", Body=body.encode())
-    # When the function runs
-    drain(aws.sqs, aws.queue_url("appmetrica_events"), lambda_handler, max_rounds=3)
-    # Then the key appears in no log line and no object the function wrote
+    # When the function runs, every logger at DEBUG (Lambda's ApplicationLogLevel=DEBUG, POWERTOOLS_LOG_LEVEL=DEBUG)
+    with everything_at_debug() as logs:
+        drain(aws.sqs, aws.queue_url("appmetrica_events"), lambda_handler, max_rounds=3)
+    # Then the key appears in no log line (Powertools' own output included) and no object the function wrote
     written = "".join(aws.object_text(key) for key in aws.keys("reports/") + aws.keys("rejected/"))
     assert "destination: AppMetrica answered 400" in written
     assert POST_API_KEY not in written
-    assert POST_API_KEY not in capsys.readouterr().out
+    logged = logs.text()
+    assert "file processed" in logs.printed.getvalue()  # what Powertools printed was read, not an empty capture
+    assert "AppMetrica answered 503" in logged
+    assert POST_API_KEY not in logged
+    assert "post_api_key=" not in logged.replace("post_api_key=***", "")

@@ -4,7 +4,6 @@ functions say."""
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
@@ -20,7 +19,8 @@ from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, sqs_event
 from tests.conftest import ALTCRAFT_TOKEN, POST_API_KEY, Aws
-from tests.support import everything_logged, recent
+from tests.log_capture import everything_at_debug
+from tests.support import recent
 
 ROUTE = "/appmetrica/events"
 SECRET = "whsec-test-0123456789abcdef"
@@ -176,39 +176,33 @@ def test_fuzzed_records_never_crash_the_sqs_door(aws: Aws, appmetrica: AppMetric
 
 
 def test_an_unreachable_destination_leaks_no_key_token_or_personal_data(
-    aws: Aws,
-    appmetrica: AppMetricaEmulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    aws: Aws, appmetrica: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a destination nobody answers at, a real-looking key, and personal data in the records
-    caplog.set_level(logging.DEBUG, logger="courier")
+    # Given a destination nobody answers at, a real-looking key, and personal data in the records; every logger at
+    # DEBUG, all their output captured (Powertools' own lines included)
+    logs = everything_at_debug()
     monkeypatch.setenv("APPMETRICA_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("COURIER_RETRY_BASE_SECONDS", "0")
     aws.serve("appmetrica_profiles")
     record = {"profile_id": "crm-1", "phone": "+7 (916) 012-34-56", "email": "ivan.petrov@ya.ru", "telegram": "@Durov"}
     aws.sqs.send_message(QueueUrl=aws.queue_url("appmetrica_profiles"), MessageBody=json.dumps([record]))
-    answer = profiles_handler(
-        api_gateway_event("/appmetrica/profiles", json.dumps(record), query={"mode": "sync"}), LambdaContext()
-    )
-    drain(aws.sqs, aws.queue_url("appmetrica_profiles"), profiles_handler, max_rounds=2)
+    with logs as captured:
+        answer = profiles_handler(
+            api_gateway_event("/appmetrica/profiles", json.dumps(record), query={"mode": "sync"}), LambdaContext()
+        )
+        drain(aws.sqs, aws.queue_url("appmetrica_profiles"), profiles_handler, max_rounds=2)
     # Then nothing it logged, answered or wrote holds the key or a raw value
     written = "".join(aws.object_text(key) for key in aws.keys("reports/"))
-    said = capsys.readouterr().out + everything_logged(caplog.records) + answer["body"] + written
+    said = captured.text() + answer["body"] + written
+    assert "messages processed" in captured.printed.getvalue()
     assert '"retry_reason": "network error: ConnectionError"' in said  # the log says why, without the URL
     for secret in (POST_API_KEY, "916) 012", "ivan.petrov", "@Durov", "79160123456"):
         assert secret not in said
 
 
 def test_an_unreachable_altcraft_leaks_no_token_or_personal_data(
-    aws: Aws,
-    altcraft: AltcraftEmulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    aws: Aws, altcraft: AltcraftEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="courier")
     monkeypatch.setenv("ALTCRAFT_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("COURIER_RETRY_BASE_SECONDS", "0")
     aws.serve("altcraft_profile_import")
@@ -216,11 +210,13 @@ def test_an_unreachable_altcraft_leaks_no_token_or_personal_data(
         "email": "ivan.petrov@example.com",
         "data": {"email": "ivan.petrov@example.com", "phones": ["+79160123456"]},
     }
-    answer = import_handler(
-        api_gateway_event("/altcraft/profiles/import", json.dumps(record), query={"mode": "sync"}), LambdaContext()
-    )
-    drain(aws.sqs, aws.queue_url("altcraft_profile_import"), import_handler, max_rounds=2)
-    said = capsys.readouterr().out + everything_logged(caplog.records) + answer["body"]
+    with everything_at_debug() as captured:
+        answer = import_handler(
+            api_gateway_event("/altcraft/profiles/import", json.dumps(record), query={"mode": "sync"}), LambdaContext()
+        )
+        drain(aws.sqs, aws.queue_url("altcraft_profile_import"), import_handler, max_rounds=2)
+    said = captured.text() + answer["body"]
+    assert "messages processed" in captured.printed.getvalue()
     assert '"retry_reason": "network error: ConnectionError"' in said
     for secret in (ALTCRAFT_TOKEN, "ivan.petrov", "79160123456"):
         assert secret not in said

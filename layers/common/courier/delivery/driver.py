@@ -20,7 +20,7 @@ from typing import Any
 from courier.delivery.batching import Batcher
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, LedgerUnavailableError
 from courier.delivery.tally import Tally
-from courier.http.retrying import MIN_REQUEST_SECONDS
+from courier.http.retrying import MIN_REQUEST_SECONDS, SAID, SaidItem, said_of
 from courier.model import Batch, Destination, ItemResult, Mark, Preparer, Sender, SendResult, Source, SourceRow, Status
 from courier.observability import logger
 
@@ -149,9 +149,11 @@ class Delivery:
         self.tally.read += len(indexes)
         self._leave_pending(indexes, reason)
 
-    def reject(self, index: int, record: Any, errors: list[str]) -> None:
+    def reject(self, index: int, record: Any, errors: list[str], said: str = "") -> None:
+        """Counts a refused row (the report holds `errors`) and hands it to the door for the rejected file, where
+        what the destination said (scrubbed) follows the reasons, as the last error starting with SAID."""
         self.tally.reject(index, errors)
-        self._on_reject(index, record, errors)
+        self._on_reject(index, record, [*errors, SAID + said] if said else errors)
 
     # Reading
 
@@ -326,7 +328,8 @@ class Delivery:
             for suffix, part in ((".0", range(half)), (".1", range(half, batch.rows))):
                 self._deliver_part(chunk, key + suffix, batch.subset(list(part)))
             return
-        items = result.items or (ItemResult(result.status, result.reason),) * batch.rows
+        whole = SaidItem(result.status, result.reason, said=said_of(result))
+        items = result.items or (whole,) * batch.rows
         for status in (Status.DELIVERED, Status.REJECTED, Status.RETRY):
             positions = [pos for pos, item in enumerate(items) if item.status is status]
             if not positions:
@@ -359,7 +362,7 @@ class Delivery:
         elif status is Status.REJECTED:
             originals = self._originals(chunk, batch, positions)
             for pos, index in zip(positions, indexes, strict=True):
-                self.reject(index, originals[index], [f"destination: {items[pos].reason}"])
+                self.reject(index, originals[index], [f"destination: {items[pos].reason}"], said_of(items[pos]))
         else:
             self._leave_pending(indexes, items[positions[0]].reason)
 

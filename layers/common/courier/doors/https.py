@@ -18,6 +18,7 @@ from courier.destinations.values import compact_json
 from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_prepared
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
+from courier.http.retrying import SAID
 from courier.model import Destination
 from courier.observability import logger
 from courier.settings import webhook_signing_secret
@@ -178,7 +179,9 @@ def _ingest(
         originals = {index: record for index, record, _ in accepted}
 
         def refused_by_destination(index: int, record: Any, errors: list[str]) -> None:
-            reject(index, originals[index], errors)
+            # the answer gives Courier's reasons; what the destination said is for the rejected file only
+            refused.append({"index": index, "errors": [error for error in errors if not error.startswith(SAID)]})
+            rejected_rows.add(index, originals[index], errors)
 
         source = RecordsSource([(index, PreparedRecord(fields), "") for index, _, fields in accepted])
         budget = budget_of(context, at_most=SYNC_SECONDS)

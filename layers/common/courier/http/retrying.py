@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from courier.model import ItemResult, SendResult
 
 if TYPE_CHECKING:
     import requests
@@ -93,6 +95,27 @@ class Attempts:
     @property
     def detail(self) -> str:
         return self.error or (f"HTTP {self.answer.status}" if self.answer is not None else "no answer")
+
+
+# What a destination said (its error text, scrubbed) rides with an outcome for the rejected file only: reasons
+# are Courier's own words (a status and what it means), and only they reach logs, the ledger, reports and HTTP
+# answers. `said` is no part of `to_json`, so the ledger never stores it.
+SAID = "the destination said: "  # how the rejected file's error column shows it
+
+
+@dataclass(frozen=True, eq=False)
+class SaidItem(ItemResult):
+    said: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class SaidResult(SendResult):
+    said: str = ""
+
+
+def said_of(result: Any) -> str:
+    """The destination's own (scrubbed) text an outcome carries, for the rejected file; "" when it has none."""
+    return str(getattr(result, "said", "") or "")
 
 
 @dataclass

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, cast
 from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import AltcraftBatch, single_body
 from courier.destinations.altcraft.methods import Method
-from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, post_with_retries
+from courier.http.retrying import (
+    Attempts,
+    LazySession,
+    RateLimiter,
+    RetryPolicy,
+    SaidItem,
+    SaidResult,
+    post_with_retries,
+    said_of,
+)
 from courier.model import Batch, ItemResult, Sender, SendResult, Status
 from courier.observability import logger, scrub
 from courier.settings import Settings, altcraft_api_token
@@ -27,6 +36,7 @@ if TYPE_CHECKING:
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_CHARS = 9 * 1024 * 1024  # Altcraft advises at most 10 MB a request
+MAX_SAID = 300  # characters of Altcraft's error_text a rejected row shows
 CONFIGURATION_FAULTS = {
     401: "Altcraft wants a token: set ALTCRAFT_API_TOKEN or ALTCRAFT_API_TOKEN_SECRET",
     402: "Altcraft's tariff limit is reached: raise the plan's limit",
@@ -81,7 +91,8 @@ class AltcraftSender:
         whole = _whole_request(attempts, answer, careful, token, self._unsure)
         if whole is not None:  # a batch refused whole, not for a lost answer: halving finds the records it refuses
             split = whole.status is Status.REJECTED and not attempts.possibly_sent and attempts.answer is not None
-            return SendResult(whole.status, whole.reason, attempts.requests, attempts.retries, split=split)
+            made, retried = attempts.requests, attempts.retries
+            return SaidResult(whole.status, whole.reason, made, retried, split=split, said=said_of(whole))
         results = answer.get("result")
         if not self.method.answer_documented and _bare_ids(results, altcraft.rows):
             self._go_one_by_one()
@@ -223,7 +234,7 @@ def _code(answer: Any, http_status: int) -> tuple[int, str]:
     """Altcraft's own code (the body's `error`, else the HTTP status) and its text."""
     body = answer if isinstance(answer, dict) else {}
     code = body.get("error")
-    text = str(body.get("error_text") or "")[:300]
+    text = str(body.get("error_text") or "")
     if not isinstance(code, int) or isinstance(code, bool):
         code = 0 if 200 <= http_status < 300 else http_status
     if code == 0 and not 200 <= http_status < 300:
@@ -232,13 +243,15 @@ def _code(answer: Any, http_status: int) -> tuple[int, str]:
 
 
 def _classify(code: int, text: str, token: str) -> ItemResult:
-    reason = scrub(f"Altcraft error {code}: {text}" if text else f"Altcraft error {code}", token)
+    """The reason is Courier's words only (it reaches logs, the ledger and answers); Altcraft's `error_text`, which
+    may echo the request, goes scrubbed to the rejected file alone."""
+    reason = f"Altcraft error {code}"
     if code in CONFIGURATION_FAULTS:
         logger.error(CONFIGURATION_FAULTS[code] + "; the records stay queued until it is fixed", extra={"code": code})
         return ItemResult(Status.RETRY, reason)
     if code in (420, 429) or code >= 500:
         return ItemResult(Status.RETRY, reason)
-    return ItemResult(Status.REJECTED, reason)
+    return SaidItem(Status.REJECTED, reason, said=scrub(text, token, limit=MAX_SAID).strip())
 
 
 def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str, unsure: str) -> ItemResult | None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from courier.destinations.appmetrica.csv_batch import CsvBatch
-from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, post_with_retries
+from courier.http.retrying import Attempts, LazySession, RateLimiter, RetryPolicy, SaidResult, post_with_retries
 from courier.model import Batch, Sender, SendResult, Status
 from courier.observability import logger, scrub
 from courier.settings import Settings, appmetrica_post_api_key
@@ -21,6 +21,7 @@ LOST_ANSWER = (
 )
 # 400: the body was refused (splitting isolates bad rows); 413/422 alike. Retrying cannot help.
 REFUSED = frozenset({400, 413, 422})
+MAX_SAID = 300  # characters of AppMetrica's text a rejected row shows
 
 
 # Half the Post API's cap of 100,000 rows a request: the chunk in flight and the one being read stay small (flat
@@ -78,15 +79,17 @@ def _outcome(attempts: Attempts, key: str, application_id: str, at_least_once: b
         return result(Status.REJECTED, LOST_ANSWER.format(detail=attempts.detail))
     if answer is None:
         return result(Status.RETRY, attempts.error)
-    detail = scrub(answer.text[:300], key).strip()
     if answer.status == 200:
-        if detail.startswith("<"):  # a proxy's or portal's page, not the Post API's answer: a problem, not a delivery
+        if answer.text.lstrip().startswith("<"):  # a proxy's or portal's page, not the Post API's answer: no delivery
             unsure = LOST_ANSWER.format(detail="an HTML page came back with 200")
             return result(Status.RETRY, unsure) if at_least_once else result(Status.REJECTED, unsure)
         return result(Status.DELIVERED)
-    reason = f"AppMetrica answered {answer.status}: {detail}" if detail else f"AppMetrica answered {answer.status}"
+    # The reason is Courier's words only (it reaches logs, the ledger and answers); what AppMetrica wrote, which may
+    # echo the request, goes scrubbed to the rejected file alone.
+    reason = f"AppMetrica answered {answer.status}"
     if answer.status in REFUSED:
-        return result(Status.REJECTED, reason, split=True)
+        said = scrub(answer.text, key, limit=MAX_SAID).strip()
+        return SaidResult(Status.REJECTED, reason, attempts.requests, attempts.retries, split=True, said=said)
     if 300 <= answer.status < 400:
         logger.error("AppMetrica's address redirects; set APPMETRICA_API_URL to the final address (rows stay queued)")
     elif answer.status in (401, 403):
