@@ -147,6 +147,17 @@ def function_resources(e: Endpoint) -> str:
                     - !Ref WebhookSigningSecret  # the stack's generated secret
                 - !Ref AWS::NoValue
 
+  {r}LogGroup:
+    Type: AWS::Logs::LogGroup
+    Metadata:
+      checkov:
+        skip:
+          - id: CKV_AWS_158
+            comment: Encrypted by CloudWatch Logs' own key; the logs hold counts and reasons, never a record's values or a secret.
+    Properties:
+      LogGroupName: !Sub "/aws/lambda/${{{r}Function}}"
+      RetentionInDays: !Ref LogRetentionDays
+
   {r}Function:
     Type: AWS::Serverless::Function
 {FUNCTION_SKIPS}    Properties:

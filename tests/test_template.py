@@ -227,3 +227,16 @@ def test_every_checkov_skip_says_why(template: dict[str, Any]) -> None:
     ]
     assert skips
     assert all(len(skip["comment"]) > 30 for skip in skips)
+
+
+def test_every_function_logs_to_a_group_the_stack_keeps_for_a_set_time(template: dict[str, Any]) -> None:
+    # Given the log groups of the template
+    groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
+    named = {group["LogGroupName"]["Fn::Sub"]: group["RetentionInDays"] for group in groups}
+    # Then each function's own group (the name Lambda writes to) is the stack's, kept LogRetentionDays
+    for wiring in function_wirings(template).values():
+        assert named[f"/aws/lambda/${{{wiring.logical_id}}}"] == {"Ref": "LogRetentionDays"}
+    assert (
+        template["Parameters"]["LogRetentionDays"]["Default"]
+        in template["Parameters"]["LogRetentionDays"]["AllowedValues"]
+    )
