@@ -136,6 +136,21 @@ class TriggerLaunch:
     batch: bool = False
 
 
+def _json_object(headers: dict[str, str], body: bytes, limit: int, too_large: int) -> dict[str, Any]:
+    """A request body as the JSON routes take it: application/json, at most `limit` bytes, one JSON object."""
+    if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise _fail(400, "Content-Type must be application/json")
+    if len(body) > limit:
+        raise _fail(too_large, f"the request is larger than {limit} bytes")
+    try:
+        request = json.loads(body)
+    except ValueError:
+        raise _fail(400, "the body is not valid JSON") from None
+    if not isinstance(request, dict):
+        raise _fail(400, "the body must be a JSON object")
+    return request
+
+
 def _fail(code: int, text: str) -> RefusalError:
     return RefusalError(code, {"error": code, "error_text": text})
 
@@ -247,16 +262,7 @@ class AltcraftEmulator(HttpEmulator):
         if method not in METHODS:
             raise _fail(404, f"unknown method {path}")
         update, batch = METHODS[method]
-        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise _fail(400, "Content-Type must be application/json")
-        if len(body) > self.max_bytes:
-            raise _fail(400, f"the request is larger than {self.max_bytes} bytes")
-        try:
-            request = json.loads(body)
-        except ValueError:
-            raise _fail(400, "the body is not valid JSON") from None
-        if not isinstance(request, dict):
-            raise _fail(400, "the body must be a JSON object")
+        request = _json_object(headers, body, self.max_bytes, too_large=400)
         db = self._database(request, headers, query)
         unknown = set(request) - PARAMETERS[method]
         if unknown:
@@ -365,17 +371,8 @@ class AltcraftEmulator(HttpEmulator):
 
     # --- campaigns/triggers/import_and_start(_batch) (new-endpoints.md §B.2, §B.3, §B.5, §D.2) -------------------
     def _import_and_start(self, batch: bool, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
-        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            # XML is documented too (§B.1) but not emulated: the sandbox speaks JSON only, as its profile routes do
-            raise _fail(400, "Content-Type must be application/json")
-        if len(body) > self.max_attach_bytes:
-            raise _fail(413, f"the request is larger than {self.max_attach_bytes} bytes")
-        try:
-            request = json.loads(body)
-        except ValueError:
-            raise _fail(400, "the body is not valid JSON") from None
-        if not isinstance(request, dict):
-            raise _fail(400, "the body must be a JSON object")
+        # XML is documented too (§B.1) but not emulated: the sandbox speaks JSON only, as its profile routes do
+        request = _json_object(headers, body, self.max_attach_bytes, too_large=413)
         token = self._token(request, headers, query)
         trigger = request.get("trigger_id")
         if not isinstance(trigger, int) or isinstance(trigger, bool):
@@ -404,7 +401,9 @@ class AltcraftEmulator(HttpEmulator):
             data = request.get("data")
             if not isinstance(data, dict):
                 raise _fail(400, "data is required (an object)")  # "Yes" [DOC]
-            keys = {name: request[name] for name in ("email", "phone", "profile_id", "field_value") if name in request}
+            keys: dict[str, Any] = {
+                name: request[name] for name in ("email", "phone", "profile_id", "field_value") if name in request
+            }
             profile_id, given = self._import_for_launch(db, request, matching, keys, data)
             self._record(trigger, db, profile_id, given, launch, request.get("custom_data"), batch)
             return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1

@@ -13,7 +13,6 @@ EVENT_ROW = f.RowFormat(
         (Field("event_json", "JSON object", "the event's attributes (compact JSON text in the CSV)"), f.json_object),
     )
 )
-EVENT_FIELDS = EVENT_ROW.names
 
 
 def make_event_preparer(settings: Settings, now: float) -> Preparer:
