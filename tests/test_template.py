@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,12 +50,56 @@ def test_functions_run_python_313_on_arm64_with_the_shared_layer(template: dict[
     assert globals_["Layers"] == [{"Ref": "CommonLayer"}]
 
 
-def test_layer_requirements_are_pinned_and_leave_boto3_to_the_runtime() -> None:
-    lines = [line.split("#")[0].strip() for line in (ROOT / "layers/common/requirements.txt").read_text().splitlines()]
-    requirements = [line for line in lines if line]
-    assert requirements
-    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[0-9][\w.]*", line) for line in requirements)
-    assert not any(line.lower().startswith(("boto3", "botocore")) for line in requirements)
+LOCKS = sorted([*ROOT.glob("requirements-*.txt"), ROOT / "layers/common/requirements.txt"])
+
+
+def _locked(lock: Path) -> dict[str, tuple[str, list[str]]]:
+    """A lock file's packages: name → (version, hashes)."""
+    text = re.sub(r"\\\n\s*", " ", lock.read_text())  # continuation lines joined
+    packages = {}
+    for line in text.splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement, *options = line.split(" --hash=")
+            pinned = re.fullmatch(r"([A-Za-z0-9_.\-\[\],]+)==([0-9][\w.]*)(?: ;.*)?", requirement.strip())
+            assert pinned, f"{lock.name}: {requirement} is not pinned"
+            packages[pinned[1].lower()] = (pinned[2], [option.strip() for option in options])
+    return packages
+
+
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda lock: str(lock.relative_to(ROOT)))
+def test_every_install_is_locked_with_hashes_and_keeps_the_choices_of_its_in_file(lock: Path) -> None:
+    # Given a lock file and the .in file it was made from
+    packages = _locked(lock)
+    chosen = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", lock.with_suffix(".in").read_text(), re.MULTILINE)
+    # Then every package, transitive ones too, is pinned with at least one sha256 hash
+    assert packages
+    assert all(
+        hashes and all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in hashes) for _, hashes in packages.values()
+    )
+    # And the lock is up to date with the versions the .in file chooses (`make lock` after editing it)
+    assert all(packages[name.lower()][0] == version for name, version in chosen)
+
+
+def test_the_layer_leaves_boto3_to_the_runtime_and_tests_use_the_layers_versions() -> None:
+    layer = _locked(ROOT / "layers/common/requirements.txt")
+    dev = _locked(ROOT / "requirements-dev.txt")
+    assert not {"boto3", "botocore"} & layer.keys()
+    assert all(dev[name][0] == version for name, (version, _) in layer.items())
+
+
+def test_the_makefile_installs_only_from_the_locks_with_hashes() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    installs = re.findall(r"\$\(PIP_INSTALL\) -r (\S+)", makefile)
+    assert "PIP_INSTALL = -m pip install --quiet --require-hashes" in makefile
+    assert {"requirements-pip.txt", "requirements-dev.txt", "requirements-sam.txt", "requirements-checkov.txt"} <= set(
+        installs
+    )
+    # And the only other install is the `courier` command's own code, with nothing fetched for it
+    others = [line for line in makefile.splitlines() if "pip install" in line and "--require-hashes" not in line]
+    assert [line.strip() for line in others] == [
+        "$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . $(QUIET_PIP)"
+    ]
 
 
 def test_each_function_folder_has_a_handler(template: dict[str, Any]) -> None:
