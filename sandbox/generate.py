@@ -16,6 +16,7 @@ from courier.destinations.registry import ENDPOINTS, Endpoint
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET_ARN = "arn:${AWS::Partition}:s3:::${AWS::StackName}-data-${AWS::AccountId}-${AWS::Region}"
 SECRET_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${%s}-??????"  # noqa: S105  (a secret's ARN, not a secret)
+PARAMETER_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
 SKIP_SSE = """\
     Metadata:
       checkov:
@@ -132,10 +133,18 @@ def function_resources(e: Endpoint) -> str:
                 Effect: Allow
                 Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:BatchGetItem, dynamodb:ConditionCheckItem]
                 Resource: !GetAtt IdempotencyTable.Arn
-              - Sid: ReadOwnSecret
-                Effect: Allow
-                Action: secretsmanager:GetSecretValue
-                Resource: !Sub "{SECRET_ARN % e.api.secret_parameter}"
+              - !If
+                - {e.api.secret_parameter}InSsm
+                - Sid: ReadOwnParameter  # the secret is an SSM SecureString, named ssm:<parameter>
+                  Effect: Allow
+                  Action: ssm:GetParameter
+                  Resource:  # the parameter's ARN whether its name starts with / or not; the other form names nothing
+                    - !Sub ["{PARAMETER_ARN}${{Name}}", {{Name: {ssm_name(e)}}}]
+                    - !Sub ["{PARAMETER_ARN}/${{Name}}", {{Name: {ssm_name(e)}}}]
+                - Sid: ReadOwnSecret
+                  Effect: Allow
+                  Action: secretsmanager:GetSecretValue
+                  Resource: !Sub "{SECRET_ARN % e.api.secret_parameter}"
               - !If
                 - SignedWebhooks
                 - Sid: ReadWebhookSigningSecret
@@ -189,6 +198,17 @@ def function_resources(e: Endpoint) -> str:
 """
 
 
+def ssm_name(e: Endpoint) -> str:
+    """The parameter's name after `ssm:`; empty (a valid Select in either branch of an If) when there is no `ssm:`."""
+    return f'!Select [1, !Split ["ssm:", !Sub "${{{e.api.secret_parameter}}}ssm:"]]'
+
+
+def secret_conditions() -> str:
+    """Per API: is its secret an SSM parameter (`ssm:<name>`) rather than a Secrets Manager secret?"""
+    parameters = dict.fromkeys(e.api.secret_parameter for e in ENDPOINTS)
+    return "".join(f'  {p}InSsm: !Equals [!Select [0, !Split [":", !Ref {p}]], "ssm"]\n' for p in parameters)
+
+
 def functions() -> str:
     return "\n".join(function_resources(e) for e in ENDPOINTS)
 
@@ -206,6 +226,7 @@ def outputs() -> str:
 
 
 TEMPLATE_PARTS: dict[str, Callable[[], str]] = {
+    "secret conditions": secret_conditions,
     "notifications": notifications,
     "queue policy": queue_policy,
     "functions": functions,

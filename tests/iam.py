@@ -51,12 +51,13 @@ def _resource_matches(resource: str, pattern: str) -> bool:
     return re.fullmatch(regex, resource) is not None
 
 
-def load_roles() -> Roles:
+def load_roles(**parameters: str) -> Roles:
+    """The roles under the template's default parameters, or the ones given."""
     template = load_template()
     resources = template["Resources"]
     names = {wiring.queue_id: wiring.name for wiring in function_wirings(template).values()}
     names |= {wiring.dlq_id: f"{wiring.name}-dlq" for wiring in function_wirings(template).values()}
-    context = TemplateValues(template, names)
+    context = TemplateValues(template, names, **parameters)
     roles = Roles()
     for wiring in function_wirings(template).values():
         role_ref = resources[wiring.logical_id]["Properties"]["Role"]
@@ -136,7 +137,18 @@ class TemplateValues:
             if key == "Fn::GetAtt":
                 return self.get_att(*argument)
             if key == "Fn::Sub":
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(0), m.group(1)), argument)
+                text, names = (argument, {}) if isinstance(argument, str) else (argument[0], self.resolve(argument[1]))
+                return re.sub(
+                    r"\$\{([^}]+)\}",
+                    lambda m: str(names[m[1]]) if m[1] in names else self._sub(m[0], m[1]),
+                    text,
+                )
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(index)]  # out of range fails here as it fails the stack in AWS
+            if key == "Fn::Split":
+                delimiter, text = argument
+                return str(self.resolve(text)).split(delimiter)
             if key == "Fn::If":
                 condition, then, otherwise = argument
                 return self.resolve(then if self.condition(condition) else otherwise)

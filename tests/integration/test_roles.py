@@ -12,7 +12,7 @@ import pytest
 from functions.appmetrica_events.app import lambda_handler
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event
 from tests.conftest import Aws
-from tests.iam import Denial, Roles, permissions
+from tests.iam import Denial, Roles, load_roles, permissions
 
 
 @pytest.mark.denied_by_role
@@ -73,3 +73,24 @@ def test_theroles_allow_their_own_secret_and_no_other(roles: Roles) -> None:
     assert not roles.allows(
         "appmetrica_events", "s3:GetObject", "arn:aws:s3:::courier-sandbox-data/altcraft_profile_import/a"
     )
+
+
+@pytest.mark.parametrize("name", ["/courier/appmetrica-key", "courier/appmetrica-key"])
+def test_a_secret_named_ssm_parameter_is_read_by_ssm_get_parameter_and_nothing_else(name: str) -> None:
+    # Given a stack whose Post API key is an SSM SecureString (with or without a leading /)
+    roles = load_roles(AppMetricaPostApiKeySecretName=f"ssm:{name}")
+    [(action, parameter)] = permissions("ssm", "GetParameter", {"Name": name})
+    other = parameter.replace("appmetrica-key", "altcraft-token")
+    # Then the AppMetrica functions may read that parameter and no other, and no Secrets Manager secret of that name
+    assert roles.allows("appmetrica_events", action, parameter)
+    assert roles.allows("appmetrica_revenue", action, parameter)
+    assert not roles.allows("appmetrica_events", action, other)
+    assert not roles.allows("altcraft_profile_import", action, parameter)
+    secret = permissions("secretsmanager", "GetSecretValue", {"SecretId": f"ssm:{name}"})[0][1]
+    assert not roles.allows("appmetrica_events", "secretsmanager:GetSecretValue", secret)
+
+
+def test_by_default_no_function_may_read_ssm_parameters() -> None:
+    roles = load_roles()
+    parameter = permissions("ssm", "GetParameter", {"Name": "/courier/appmetrica-key"})[0][1]
+    assert not any(roles.allows(function, "ssm:GetParameter", parameter) for function in roles.allowed)
