@@ -78,8 +78,9 @@ class Ledger(Protocol):
         """Forgets a chunk nothing of which reached the destination (a clear 'not processed', a failed connection)."""
         ...
 
-    def claim(self, key: str, owner: str) -> str:
-        """The owner of `key`: `owner` if nobody had it (a dropped file belongs to the message that first saw it)."""
+    def claim(self, key: str, owner: str, expires: float = 0) -> str:
+        """The owner of `key`: `owner` if nobody had it (a dropped file belongs to the message that first saw it);
+        kept until `expires` (Unix seconds) when given, else for the ledger's retention."""
         ...
 
     def read_many(self, keys: list[str]) -> dict[str, Entry]:
@@ -121,8 +122,8 @@ class MemoryLedger:
         with self._lock:
             self._entries.pop(key, None)
 
-    def claim(self, key: str, owner: str) -> str:
-        with self._lock:
+    def claim(self, key: str, owner: str, expires: float = 0) -> str:
+        with self._lock:  # one invocation's memory: nothing outlives it to expire
             return self._owners.setdefault(key, owner)
 
     def read_many(self, keys: list[str]) -> dict[str, Entry]:
@@ -179,8 +180,9 @@ class DynamoLedger:
     def release(self, key: str) -> None:
         self._call("delete_item", Key=_key(key))
 
-    def claim(self, key: str, owner: str) -> str:
-        item = {**_key(key), "owner": {"S": owner}, "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)}}
+    def claim(self, key: str, owner: str, expires: float = 0) -> str:
+        expiration = int(expires) if expires else int(time.time()) + RETENTION_SECONDS
+        item = {**_key(key), "owner": {"S": owner}, "expiration": {"N": str(expiration)}}
         if self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(id)") is not None:
             return owner
         answer = self._call("get_item", Key=_key(key), ConsistentRead=True)

@@ -167,8 +167,8 @@ class MessageMarks:
     def release(self, key: str) -> None:
         return None
 
-    def claim(self, key: str, owner: str) -> str:
-        return self._ledger.claim(key, owner)
+    def claim(self, key: str, owner: str, expires: float = 0) -> str:
+        return self._ledger.claim(key, owner, expires)
 
     def read_many(self, keys: list[str]) -> dict[str, Entry]:
         return self._ledger.read_many(keys)

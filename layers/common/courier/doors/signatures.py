@@ -115,7 +115,7 @@ class Verdict:
 
 
 class Seen(Protocol):
-    def claim(self, key: str, owner: str) -> str: ...
+    def claim(self, key: str, owner: str, expires: float = 0) -> str: ...
 
 
 def canonical_query(pairs: Sequence[tuple[str, str]]) -> str:
@@ -176,7 +176,7 @@ def first_use(verdict: Verdict, owner: str, seen: Seen | None) -> bool:
     if not verdict.replay_key:
         return True
     if seen is not None:
-        return seen.claim(verdict.replay_key, owner) == owner
+        return seen.claim(verdict.replay_key, owner, verdict.expires) == owner  # the item expires with the window
     return _MEMORY.claim(verdict.replay_key, owner, verdict.expires) == owner
 
 
