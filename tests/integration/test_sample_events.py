@@ -9,6 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from courier.doors.services import reset_services
 from functions.altcraft_profile_import.app import lambda_handler as altcraft_import
 from functions.altcraft_profile_update.app import lambda_handler as altcraft_update
 from functions.appmetrica_events.app import lambda_handler
@@ -112,3 +115,19 @@ def test_the_altcraft_samples_run_through_each_door(aws: Aws, altcraft: Altcraft
         "altcraft_profile_import": ({"batchItemFailures": []}, {"batchItemFailures": []}, 202, 2, 1),
         "altcraft_profile_update": ({"batchItemFailures": []}, {"batchItemFailures": []}, 202, 2, 0),
     }
+
+
+def test_the_api_sample_needs_the_local_env_file_under_the_stacks_default_signing(
+    aws: Aws, appmetrica: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack's default: Courier's signing scheme, with a secret
+    monkeypatch.setenv("WEBHOOK_SIGNING", "courier")
+    monkeypatch.setenv("WEBHOOK_SIGNING_SECRET", "local-secret")
+    reset_services()
+    # When the unsigned sample is invoked as it is, it is refused
+    assert lambda_handler(sample("api_gateway_post.json"), LambdaContext())["statusCode"] == 401
+    # Then with the variables of `sam local invoke --env-vars events/sam-local-env.json` it is accepted
+    for name, value in json.loads((EVENTS.parent / "sam-local-env.json").read_text())["Parameters"].items():
+        monkeypatch.setenv(name, value)
+    reset_services()
+    assert lambda_handler(sample("api_gateway_post.json"), LambdaContext())["statusCode"] == 202
