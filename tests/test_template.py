@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from courier.destinations.registry import ENDPOINTS
 from sandbox.stack import TEMPLATE, function_wirings, load_template
+from tests.iam import NO_VALUE, TemplateValues
 
 ROOT = TEMPLATE.parent
 ENV_CONTRACT = {
@@ -227,7 +229,7 @@ def role_statements(template: dict[str, Any], wiring: Any) -> list[dict[str, Any
     role_id = template["Resources"][wiring.logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     role = template["Resources"][role_id]["Properties"]
     statements = [st for policy in role["Policies"] for st in policy["PolicyDocument"]["Statement"]]
-    return [st.get("Fn::If", [None, st])[1] for st in statements]  # a conditional statement, as when it holds
+    return [st for st in TemplateValues(template).resolve(statements) if st is not NO_VALUE]  # under the defaults
 
 
 def test_each_function_has_its_own_role_scoped_to_its_own_resources(template: dict[str, Any]) -> None:
@@ -249,12 +251,12 @@ def test_each_function_has_its_own_role_scoped_to_its_own_resources(template: di
         by_sid = {st["Sid"]: st for st in statements}
         # And its queue is its own, its files its own prefix, its writes reports/ and rejected/ only
         assert by_sid["OwnQueue"]["Resource"] == {"Fn::GetAtt": [wiring.queue_id, "Arn"]}
-        assert by_sid["ReadDroppedFiles"]["Resource"]["Fn::Sub"].endswith(f"/{name}/*")
+        assert by_sid["ReadDroppedFiles"]["Resource"] == f"arn:aws:s3:::${{DataBucket}}/{name}/*"
         writes = by_sid["WriteReportsAndRejectedRows"]["Resource"]
-        assert [r["Fn::Sub"].rsplit("/", 2)[-2] for r in writes] == ["reports", "rejected"]
+        assert [r.rsplit("/", 2)[-2] for r in writes] == ["reports", "rejected"]
         assert by_sid["Ledger"]["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
         # And a secret is named exactly: `-??????` is the six characters AWS adds, `-*` would match other secrets
-        assert by_sid["ReadOwnSecret"]["Resource"]["Fn::Sub"].endswith("}-??????")
+        assert by_sid["ReadOwnSecret"]["Resource"].endswith(("/post-api-key-??????", "/api-token-??????"))
     assert len(roles) == len(function_wirings(template))
 
 
@@ -277,7 +279,7 @@ def test_every_checkov_skip_says_why(template: dict[str, Any]) -> None:
 def test_every_function_logs_to_a_group_the_stack_keeps_for_a_set_time(template: dict[str, Any]) -> None:
     # Given the log groups of the template
     groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
-    named = {group["LogGroupName"]["Fn::Sub"]: group["RetentionInDays"] for group in groups}
+    named = {group["LogGroupName"]["Fn::Sub"]: group["RetentionInDays"] for group in groups if "LogGroupName" in group}
     # Then each function's own group (the name Lambda writes to) is the stack's, kept LogRetentionDays
     for wiring in function_wirings(template).values():
         assert named[f"/aws/lambda/${{{wiring.logical_id}}}"] == {"Ref": "LogRetentionDays"}
@@ -285,3 +287,33 @@ def test_every_function_logs_to_a_group_the_stack_keeps_for_a_set_time(template:
         template["Parameters"]["LogRetentionDays"]["Default"]
         in template["Parameters"]["LogRetentionDays"]["AllowedValues"]
     )
+
+
+@pytest.mark.parametrize("account_role", ["create", "existing"])
+def test_the_api_writes_an_access_log_by_default_without_bodies_to_a_group_kept_for_a_set_time(
+    template: dict[str, Any], account_role: str
+) -> None:
+    # Given the template under its defaults (access log on), with or without setting the account's role
+    values = TemplateValues(template, ApiGatewayAccountRole=account_role)
+    api = values.resolve(template["Resources"]["IngestApi"]["Properties"])
+    # Then the stage logs to the stack's access-log group, kept LogRetentionDays
+    setting = api["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert values.exists("ApiAccessLogGroup")
+    assert template["Resources"]["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # And a line says who called which route with what outcome, never a body
+    line = json.loads(setting["Format"])
+    assert {"requestId", "route", "status", "apiKeyId", "ip"} <= line.keys()
+    assert not any("body" in variable.lower() for variable in line.values())
+    # And API Gateway's account role is set by the stack only when asked, and outlives the stack
+    assert values.exists("ApiGatewayAccount") is (account_role == "create")
+    assert template["Resources"]["ApiGatewayCloudWatchRole"]["DeletionPolicy"] == "Retain"
+    assert api["Variables"]["accountRole"] == ({"Ref": "ApiGatewayAccount"} if account_role == "create" else "existing")
+
+
+def test_the_api_access_log_can_be_turned_off(template: dict[str, Any]) -> None:
+    values = TemplateValues(template, ApiAccessLog="off")
+    api = values.resolve(template["Resources"]["IngestApi"]["Properties"])
+    assert api["AccessLogSetting"] is NO_VALUE
+    assert not values.exists("ApiAccessLogGroup")
+    assert not values.exists("ApiGatewayAccount")
