@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from courier.sources.records import UNFIT_NUMBER
 from functions.appmetrica_events.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.lambda_runtime import LambdaContext, sqs_event
+from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, sqs_event
 from tests.conftest import APPLICATION_ID, Aws
 from tests.support import csv_records, recent
 
@@ -110,3 +111,66 @@ def test_a_formula_column_name_is_escaped_in_the_rejected_file_header(aws: Aws, 
     # Then the rejected file's header cell is quoted like a data cell would be
     header = aws.object_text(f"rejected/{key}.csv").splitlines()[0]
     assert header == 'profile_id,event_name,event_timestamp,"\'=HYPERLINK(""http://x"")",error'
+
+
+BIG = [
+    pytest.param('"mcc": ' + "9" * 4000, "mcc: a whole number beyond 64 bits", id="4000-digit-mcc"),
+    pytest.param('"event_json": {"n": -9223372036854775809}', "event_json: a whole number beyond 64", id="below-int64"),
+]
+
+
+@pytest.mark.parametrize(("field", "reason"), BIG)
+def test_a_whole_number_beyond_64_bits_is_refused_alone(
+    aws: Aws, appmetrica: AppMetricaEmulator, field: str, reason: str
+) -> None:
+    # Given a message with a good record and one holding a number no field of the API holds
+    ts = recent()
+    good = json.dumps({"profile_id": "good", "event_name": "open", "event_timestamp": ts})
+    big = '{"profile_id": "bad", "event_name": "open", "event_timestamp": %d, %s}' % (ts, field)  # noqa: UP031
+    # When the function handles it
+    assert handle(f"[{good}, {big}]") == {"batchItemFailures": []}
+    # Then only the good record is sent, and the other is refused with the reason
+    assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["good"]
+    [row] = rejected(aws)
+    assert row["error"].startswith(reason)
+
+
+RAW_NON_CHARACTER = pytest.param('"event_name": "\ufffe"', f"event_name: {NON_CHARACTER}", id="raw-ufffe")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+@pytest.mark.parametrize(("field", "reason"), [*UNFIT, RAW_NON_CHARACTER])
+def test_a_json_file_refuses_an_unfit_record_alone(
+    aws: Aws, appmetrica: AppMetricaEmulator, suffix: str, field: str, reason: str
+) -> None:
+    # Given a file of JSON lines (or an array) with a good record and one holding an unfit value
+    ts = recent()
+    good = json.dumps({"profile_id": "good", "event_name": "open", "event_timestamp": ts})
+    unfit = '{"profile_id": "bad", "event_name": "open", "event_timestamp": %d, %s}' % (ts, field)  # noqa: UP031
+    body = f"{good}\n{unfit}\n" if suffix == ".jsonl" else f"[{good}, {unfit}]"
+    key = f"{FUNCTION}/unfit{suffix}"
+    # When it is dropped in the bucket and the function reads its queue
+    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=body.encode("utf-8", "surrogatepass"))
+    drain(aws.sqs, aws.queue_url(FUNCTION), lambda_handler)
+    # Then the good record is delivered, and the unfit one is refused with its reason before anything is sent
+    report = json.loads(aws.object_text(f"reports/{key}.json"))
+    assert (report["delivered"], report["rejected"]) == (1, 1)
+    assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["good"]
+    [row] = csv_records(aws.object_text(f"rejected/{key}.csv"))
+    # (a JSON line with NaN or Infinity is refused whole, as it is read: the reason names the line, not a field)
+    whole_line = suffix == ".jsonl" and "NaN and Infinity" in reason
+    assert row["error"].startswith(f"line: {UNFIT_NUMBER}" if whole_line else reason)
+
+
+def test_an_https_csv_body_refuses_a_row_with_a_non_character_alone(aws: Aws, appmetrica: AppMetricaEmulator) -> None:
+    # Given a CSV body whose second row holds U+FFFE (valid UTF-8, but no text a destination should get)
+    ts = recent()
+    body = f"profile_id,event_name,event_timestamp\ngood,open,{ts}\nbad,op\ufffeen,{ts}\n"
+    event = api_gateway_event("/appmetrica/events", body.encode(), content_type="text/csv", query={"mode": "sync"})
+    # When it is posted to the HTTPS door
+    answer = json.loads(lambda_handler(event, LambdaContext())["body"])
+    # Then the good row is delivered and the other refused with the reason, by its index
+    assert [row["profile_id"] for row in appmetrica.events(APPLICATION_ID)] == ["good"]
+    [refused] = answer["rejected"]
+    assert refused["index"] == 1
+    assert refused["errors"][0].startswith(f"event_name: {NON_CHARACTER}")

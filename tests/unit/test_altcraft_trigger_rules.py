@@ -55,6 +55,8 @@ def test_trigger_id_is_required_on_every_record() -> None:
         ("²", "trigger_id: must be a whole number"),
         (0, "trigger_id: must be a positive whole number"),
         (-3, "trigger_id: must be a positive whole number"),
+        (2**63, "trigger_id: must be at most 9223372036854775807"),
+        ("9" * 4000, "trigger_id: must be a whole number"),
     ],
 )
 def test_trigger_id_must_be_a_positive_whole_number(value: Any, reason: str) -> None:

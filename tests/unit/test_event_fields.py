@@ -151,6 +151,14 @@ def test_application_id_is_required_without_a_default() -> None:
         ("event_json", "[1, 2]", "event_json: must be a JSON object"),
         ("event_json", "{not json", "event_json: is not valid JSON"),
         ("mcc", "25O", "mcc: must be a whole number"),
+        ("mcc", "9" * 4000, "mcc: has more than 20 digits, more than any field holds"),
+        ("mcc", 9 * 10**3999, "mcc: must be at most 65535"),
+        ("mnc", 65536, "mnc: must be at most 65535"),
+        (
+            "application_id",
+            2**32,
+            "application_id: must be a positive number (the id from the app's settings in AppMetrica)",
+        ),
         ("appmetrica_device_id", str(2**64), "appmetrica_device_id: must be an unsigned 64-bit number"),
         (
             "application_id",
@@ -164,6 +172,14 @@ def test_field_rules_refuse_bad_values(field: str, value: Any, reason: str) -> N
     fields, errors = preparer()(event(**{field: value}))
     assert fields is None
     assert errors == [reason]
+
+
+def test_numbers_at_the_top_of_their_fields_pass() -> None:
+    # Given the largest values the Logs API's columns hold (UInt16 mcc and mnc, UInt32 application id)
+    fields, errors = preparer()(event(mcc="65535", mnc=0, application_id=2**32 - 1))
+    assert errors == []
+    assert fields is not None
+    assert (fields["mcc"], fields["mnc"], fields["application_id"]) == ("65535", "0", str(2**32 - 1))
 
 
 def test_unknown_fields_are_not_sent() -> None:

@@ -21,6 +21,7 @@ from courier.sources.files import (
     UnreadableFileError,
     open_file,
 )
+from courier.sources.records import UNFIT_NUMBER
 
 
 class LocalFile:
@@ -123,19 +124,21 @@ def test_json_lines_with_a_broken_line() -> None:
         "[" * 100_000 + "]" * 100_000,
     ],
 )
-def test_a_json_line_is_read_as_json_loads_reads_it(line: str) -> None:
+def test_a_json_line_is_read_as_json_loads_reads_it_without_nan_or_infinity(line: str) -> None:
     # Given one line of JSON lines, valid or not
     try:
-        expected: Any = json.loads(line)
+        expected: Any = json.loads(line, parse_constant=lambda name: "not json")
     except (ValueError, RecursionError):
         expected = None
     # When it is read
     _, rows = rows_of(line.encode() + b"\n", "x.ndjson")
-    # Then it is the record json.loads makes of it, or refused where json.loads refuses it
+    # Then it is the record json.loads makes of it, or refused where json.loads refuses it or reads what is not JSON
     assert len(rows) == 1
     index, record, error = rows[0]
     if expected is None:
         assert (index, record, error) == (1, line.rstrip("\r"), "line: is not valid JSON")
+    elif "not json" in str(expected):
+        assert (index, record, error) == (1, line, f"line: {UNFIT_NUMBER}")
     else:
         not_an_object = f"line: must be a JSON object, not {type(expected).__name__}"
         assert (record, error) == (expected, "" if isinstance(expected, dict) else not_an_object)

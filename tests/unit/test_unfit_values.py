@@ -34,6 +34,16 @@ def test_a_json_number_that_is_not_finite_is_refused(value: float) -> None:
         as_number(value)
 
 
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, "9" * 4000, "-" + "9" * 21])
+def test_a_typed_number_beyond_64_bits_is_refused_without_being_parsed(value: int | str) -> None:
+    with pytest.raises(ValueError, match="must be a whole number within 64 bits"):
+        as_number(value)
+
+
+def test_a_typed_number_at_the_edges_of_64_bits_is_kept_whole() -> None:
+    assert (as_number(str(2**63 - 1)), as_number(-(2**63))) == (2**63 - 1, -(2**63))
+
+
 def test_https_json_bodies_refuse_unfit_records_one_by_one() -> None:
     rows = body_rows('[{"a": NaN}, {"a": 1}, {"a": "\\ud800"}]', "application/json")
     assert [error.split(":")[0] for _, _, error in rows] == ["a", "", "a"]

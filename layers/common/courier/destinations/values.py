@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+TOO_LARGE = "must be a whole number within 64 bits (a larger one is no number either API holds)"
 INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 # One encoder for every compact JSON text a request carries (json.dumps would build one per call).
 compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -58,14 +60,18 @@ def as_bool(value: Any) -> bool:
 
 
 def as_number(value: Any) -> int | float:
-    """A whole number stays an int (`42`, not `42.0`); JSON numbers pass as they are."""
+    """A whole number stays an int (`42`, not `42.0`), within 64 bits; JSON numbers pass as they are."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be a finite number")
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(TOO_LARGE)
         return value
     text = str(value).strip()
     if INTEGER.fullmatch(text):
-        return int(text)
+        if len(text) > 20:  # never parsed: no 64-bit number is written longer
+            raise ValueError(TOO_LARGE)
+        return as_number(int(text))
     try:
         number = float(text)
     except ValueError:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from courier.model import SourceRow
-from courier.sources.records import as_rows
+from courier.sources.records import UNFIT_CHARS, as_rows, fit_row
 
 
 class BadBodyError(ValueError):
@@ -39,9 +39,10 @@ def _csv_rows(body: str) -> Iterable[SourceRow]:
         rows = [row for row in reader if row]
     except (StopIteration, csv.Error):
         raise BadBodyError("the CSV body needs a header row and well-formed rows") from None
+    check = UNFIT_CHARS.search(body) is not None  # valid UTF-8 holds no surrogate, but may hold non-characters
     for index, row in enumerate(rows):
         record = dict(zip(header, row, strict=False))
-        if len(row) == len(header):
-            yield index, record, ""
-        else:
+        if len(row) != len(header):
             yield index, record, f"row: has {len(row)} cells, the header {len(header)}"
+        else:
+            yield fit_row((index, record, "")) if check else (index, record, "")

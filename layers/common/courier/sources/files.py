@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from operator import length_hint
 from typing import IO, Any, Protocol, cast
 
 from courier.model import Mark, SourceRow
-from courier.sources.records import object_row
+from courier.sources.records import UNFIT_NUMBER, fit_row, object_row
 
 FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
 RESUMABLE_FORMATS = frozenset({".csv", ".jsonl", ".ndjson"})  # uncompressed, they resume at a byte offset
@@ -50,7 +51,29 @@ _COMMA_OR_QUOTED = re.compile(rb'(,)|"[^"]*"')  # a quoted cell (a doubled quote
 # What a broken file raises while read. Never OSError as a whole: a storage error (botocore's ReadTimeoutError is an
 # OSError) must not be taken for a broken file. gzip raises BadGzipFile, zlib.error or EOFError (truncated).
 _BROKEN = (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, zlib.error, EOFError)
-_scan_json = make_scanner(cast(Any, json.JSONDecoder()))  # the C scanner json.loads runs, without its two regex passes
+
+
+class _NotJsonError(ValueError):
+    """NaN or Infinity (written so, or a number too large for a float), which Python's json reads and JSON has not."""
+
+
+def _not_json(_: str) -> Any:
+    raise _NotJsonError(UNFIT_NUMBER)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _NotJsonError(UNFIT_NUMBER)
+    return number
+
+
+_JSON = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+_scan_json = make_scanner(cast(Any, _JSON))  # the C scanner json.loads runs, without its two regex passes
+# Bytes a line holds when a value may be unfit to send (courier.sources.records.unfit_value): a \u escape (of a lone
+# surrogate or a non-character, among others) or a non-character written out (U+FFFE, U+FFFF in any plane end
+# BF BE / BF BF; U+FDD0–U+FDEF start EF B7). Found by fast substring search, once per block: no regex on the hot path.
+_SUSPECT_BYTES = (b"\\u", b"\xbf\xbe", b"\xbf\xbf", b"\xef\xb7")
 
 
 class UnreadableFileError(ValueError):
@@ -113,6 +136,7 @@ class FileSource:
         "_stream",
         "_summed",
         "_summed_bytes",
+        "_suspect",
         "columns",
     )
 
@@ -132,6 +156,7 @@ class FileSource:
         # Where the rows stand: the index of the last row given, and for resumable files the block of lines being
         # read (the bytes before it, its lines, the iterator the reader takes them from, the part already summed).
         self._index = self._skip = 0
+        self._suspect = False  # a block of JSON lines read so far held _SUSPECT_BYTES: its rows are looked at
         self._blanks = self._rows_seen = self._row_from = 0  # blank CSV rows; rows read and where the next began
         self._base = self._size = self._summed = self._summed_bytes = 0
         self._lines: list[bytes] = []
@@ -283,6 +308,8 @@ class FileSource:
         if at_start and block.startswith(_BOM):
             block = block[len(_BOM) :]
             self._base += len(_BOM)
+        if self._format != ".csv" and not self._suspect:
+            self._suspect = any(suspect in block for suspect in _SUSPECT_BYTES)
         self._lines = block.splitlines(keepends=True)
         self._size = len(block)
         self._left = iter(self._lines)
@@ -406,19 +433,21 @@ class FileSource:
                         clean = end == len(line) or not line[end:].strip(_JSON_SPACE)
                     except (StopIteration, ValueError, RecursionError):
                         clean = False
-                    if not clean:  # json.loads decides (leading spaces, trailing text, broken JSON)
+                    if not clean:  # the decoder decides (leading spaces, trailing text, broken JSON)
                         if not line.strip():
                             continue  # a blank line
                         try:
-                            record = json.loads(line)
-                        except (ValueError, RecursionError):
+                            record = _JSON.decode(line)
+                        except (ValueError, RecursionError) as error:
                             index += 1
                             self._index = index
-                            yield index, line.rstrip("\r\n"), "line: is not valid JSON"
+                            problem = str(error) if isinstance(error, _NotJsonError) else "is not valid JSON"
+                            yield index, line.rstrip("\r\n"), f"line: {problem}"
                             continue
                     index += 1
                     self._index = index
-                    yield object_row(index, record, "line")
+                    row = object_row(index, record, "line")
+                    yield fit_row(row) if self._suspect else row
         except _BROKEN as error:
             raise _unreadable(error, f"line {index}") from None
         finally:
@@ -430,7 +459,7 @@ class FileSource:
             for record in _JsonArrayReader(stream).items():
                 index += 1
                 self._index = index
-                yield object_row(index, record)
+                yield fit_row(object_row(index, record))  # not the hot path: every record is looked at
         except UnreadableFileError:
             raise
         except (*_BROKEN, ValueError, RecursionError) as error:

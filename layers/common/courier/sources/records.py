@@ -24,24 +24,33 @@ UNFIT_CHARS = re.compile(
 # What a JSON text holding one of them, NaN, Infinity or a number too large for a float must contain: a text without
 # any of these needs no look at its values
 _SUSPECT = re.compile(
-    r"\\u[dD][89a-fA-F]|\\u[fF][dD][dDeE]|\\u[fF]{3}[eEfF]|NaN|Infinity|[eE][+]?[0-9]{3}|[0-9]{300}|"
+    r"\\u[dD][89a-fA-F]|\\u[fF][dD][dDeE]|\\u[fF]{3}[eEfF]|NaN|Infinity|[eE][+]?[0-9]{3}|-?[0-9]{20}|-[0-9]{19}|"
     + UNFIT_CHARS.pattern
 )
 UNFIT_TEXT = "holds a lone surrogate or a Unicode non-character (U+D800–U+DFFF, U+FDD0–U+FDEF, U+FFFE, U+FFFF, …)"
 UNFIT_NUMBER = "NaN and Infinity are not JSON numbers (send a finite number)"
+# No field of either API holds a whole number outside 64 bits (AppMetrica's device id is the one unsigned 64-bit one)
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+UNFIT_INTEGER = "a whole number beyond 64 bits, which no field of the destination holds"
 
 
 def as_rows(records: Iterable[Any], text: str | None = None) -> Iterator[SourceRow]:
     """Records of a JSON message or body (`text`: the JSON they were read from, when known). A record holding a
-    lone surrogate, a non-character, NaN or ±Infinity anywhere is refused with a reason, before anything is sent."""
+    lone surrogate, a non-character, NaN, ±Infinity or a whole number beyond 64 bits anywhere is refused with a
+    reason, before anything is sent."""
     check = text is None or _SUSPECT.search(text) is not None
     for index, record in enumerate(records):
         row = object_row(index, record)
-        if check and not row[2]:
-            problem = unfit_record(record)
-            if problem:
-                row = (index, record, problem)
-        yield row
+        yield fit_row(row) if check else row
+
+
+def fit_row(row: SourceRow) -> SourceRow:
+    """The row, or the row refused with the reason its record cannot be sent (unfit_record)."""
+    index, record, problem = row
+    if problem or not isinstance(record, dict):
+        return row
+    unfit = unfit_record(record)
+    return (index, record, unfit) if unfit else row
 
 
 def unfit_record(record: dict[str, Any]) -> str:
@@ -56,8 +65,8 @@ def unfit_record(record: dict[str, Any]) -> str:
 
 
 def unfit_value(value: Any) -> str:
-    """UNFIT_TEXT or UNFIT_NUMBER when the value holds such text or number anywhere (looked at without recursion),
-    else ''."""
+    """UNFIT_TEXT, UNFIT_NUMBER or UNFIT_INTEGER when the value holds such text or number anywhere (looked at without
+    recursion), else ''."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -67,6 +76,8 @@ def unfit_value(value: Any) -> str:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 return UNFIT_NUMBER
+        elif isinstance(item, int) and not INT64_MIN <= item <= UINT64_MAX:
+            return UNFIT_INTEGER
         elif isinstance(item, dict):
             stack.extend(item)
             stack.extend(item.values())

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
 
-from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
+from courier.destinations.values import INT64_MAX, MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
 
 if TYPE_CHECKING:
     from courier.destinations.altcraft.methods import Method
@@ -265,12 +265,14 @@ def whole(value: Any) -> int:
     """A positive whole number, from JSON or from a CSV cell's text."""
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value.strip()) < 20:
         number = int(value.strip())
     else:
         raise ValueError("must be a whole number")
     if number <= 0:
         raise ValueError("must be a positive whole number")
+    if number > INT64_MAX:
+        raise ValueError(f"must be at most {INT64_MAX}")
     return number
 
 

@@ -20,7 +20,10 @@ from courier.settings import Settings
 
 Conversion = Callable[[Any], str]
 
-UINT64_MAX = 2**64 - 1
+# What the Post API's int fields hold is not documented ("int"); the bounds are those of the Logs API's columns
+# (inference, README): application_id UInt32, mcc and mnc UInt16, quantities Int64, the device id UInt64.
+UINT16_MAX, UINT32_MAX, INT64_MAX, UINT64_MAX = 2**16 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1
+_MAX_DIGITS = len(str(UINT64_MAX))  # longer digit text is too large for any field, and is never parsed
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
 FUTURE_TOLERANCE_SECONDS = 24 * 3600
 MILLISECONDS_FLOOR = 100_000_000_000  # 13 digits: year 5138 in seconds, 1973 in milliseconds
@@ -52,20 +55,32 @@ def _whole_number(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _digits(value.strip()):
+        if len(value.strip()) > _MAX_DIGITS:
+            raise ValueError(f"has more than {_MAX_DIGITS} digits, more than any field holds")
         return int(value.strip())
     raise ValueError("must be a whole number")
 
 
-def whole_number(value: Any) -> str:
-    number = _whole_number(value)
-    if number < 0:
-        raise ValueError("must not be negative")
-    return value if isinstance(value, str) and _digits(value) else str(number)
+def whole_number_up_to(maximum: int) -> Conversion:
+    """A whole number from 0 to `maximum` (the field's size)."""
+
+    def check(value: Any) -> str:
+        number = _whole_number(value)
+        if number < 0:
+            raise ValueError("must not be negative")
+        if number > maximum:
+            raise ValueError(f"must be at most {maximum}")
+        return value if isinstance(value, str) and _digits(value) else str(number)
+
+    return check
+
+
+whole_number = whole_number_up_to(INT64_MAX)
 
 
 def application_id(value: Any) -> str:
     number = _whole_number(value)
-    if number <= 0:
+    if not 0 < number <= UINT32_MAX:
         raise ValueError("must be a positive number (the id from the app's settings in AppMetrica)")
     return str(number)
 
@@ -189,6 +204,8 @@ def at_least_one(value: Any) -> str:
     number = _whole_number(value)
     if number < 1:
         raise ValueError("must be at least 1")
+    if number > INT64_MAX:
+        raise ValueError(f"must be at most {INT64_MAX}")
     return value if isinstance(value, str) and _digits(value) else str(number)
 
 
@@ -382,8 +399,8 @@ DEVICE: tuple[tuple[Field, Conversion], ...] = (
     (Field("app_package_name", "text", "the app's package name or bundle id"), text),
     (Field("connection_type", "text", "wifi, cell or unknown"), text),
     (Field("operator_name", "text", "the mobile operator"), text),
-    (Field("mcc", "whole number", "mobile country code"), whole_number),
-    (Field("mnc", "whole number", "mobile network code"), whole_number),
+    (Field("mcc", "whole number, 0–65535", "mobile country code"), whole_number_up_to(UINT16_MAX)),
+    (Field("mnc", "whole number, 0–65535", "mobile network code"), whole_number_up_to(UINT16_MAX)),
     (Field("device_ipv6", "text", "the device's IPv6 address; IPv4 as ::ffff:a.b.c.d"), text),
 )
 RULES = (
