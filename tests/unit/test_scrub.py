@@ -29,6 +29,12 @@ def test_a_secret_with_many_digits_is_removed_before_phones_are_masked() -> None
     assert scrub(f"bad token {secret}!", secret) == "bad token ***!"
 
 
+def test_a_secret_written_with_json_escapes_of_its_own_is_removed() -> None:
+    secret = "tok-ABC-123"
+    escaped = "".join(f"\\u{ord(char):04x}" for char in secret)  # JSON may escape any character
+    assert scrub(f'{{"token": "{escaped}"}}', secret) == '{"token": "***"}'
+
+
 def test_cutting_comes_last_so_no_part_of_a_secret_survives() -> None:
     secret = "KEY-" + "9" * 40
     text = "x" * 290 + secret + " tail"
@@ -48,6 +54,8 @@ def test_cutting_comes_last_so_no_part_of_a_secret_survives() -> None:
         ("8 (916) 012-34-56", "***"),
         ("@Durov", "@***"),
         ("@ivan_petrov_1987", "@***"),
+        (json.dumps("мария@почта.рф")[1:-1], "***@***"),  # as a JSON answer escapes it
+        (json.dumps("😀 мария")[1:-1], "\\ud83d\\ude00 мария"),  # a surrogate pair stays escaped
     ],
 )
 def test_personal_data_is_masked(raw: str, masked: str) -> None:

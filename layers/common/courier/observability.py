@@ -24,6 +24,9 @@ _SECRET_QUERY = re.compile(r"(post_api_key|token)=[^&\s'\"]*", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@\"',;<>()\[\]{}]+@[^\s@\"',;<>()\[\]{}]+\.[^\W\d_]{2,}")
 _LOGIN = re.compile(r"(?<![\w@*])@[A-Za-z0-9_]{3,32}")
 _PHONE = re.compile(r"\+?\d[\d ()\-.]{6,}\d")
+# A JSON answer may write non-ASCII text as \uXXXX escapes (an e-mail on a Cyrillic domain among it): they are read
+# back first, so the masks see the text; surrogates stay escaped (alone they are no text).
+_ESCAPE = re.compile(r"\\u(?![dD][89a-fA-F])([0-9a-fA-F]{4})")
 
 
 def _forms(secret: str) -> list[str]:
@@ -33,14 +36,21 @@ def _forms(secret: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def scrub(text: str, *secrets: str, limit: int | None = None) -> str:
-    """A text bound for a log, a report or an answer, without known secret values (removed first, in every form they
-    may take), secret query parameters, e-mail addresses, Telegram logins and phone numbers; then cut to `limit`
-    characters (cutting last, so that no part of a secret or of a value survives the cut)."""
+def _without(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret:
             for form in _forms(secret):
                 text = text.replace(form, "***")
+    return text
+
+
+def scrub(text: str, *secrets: str, limit: int | None = None) -> str:
+    """A text bound for a log, a report or an answer, without known secret values (removed first, in every form they
+    may take), secret query parameters, e-mail addresses, Telegram logins and phone numbers; then cut to `limit`
+    characters (cutting last, so that no part of a secret or of a value survives the cut)."""
+    text = _without(text, secrets)
+    if "\\u" in text:  # read back, then rid again of a secret written with escapes of its own
+        text = _without(_ESCAPE.sub(lambda escape: chr(int(escape[1], 16)), text), secrets)
     text = _SECRET_QUERY.sub(r"\1=***", text)
     text = _EMAIL.sub("***@***", text)
     text = _LOGIN.sub("@***", text)
