@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from courier.model import ItemResult, SendResult
+from courier.observability import invocation
 
 if TYPE_CHECKING:
     import requests
@@ -165,6 +166,7 @@ def post_with_retries(
         policy.sleep(wait)
         made += 1
         answer, error, unsure = None, "", False
+        started = time.monotonic()
         try:
             answer = _post(session, _Request(url, params, body, headers, timeout), deadline, policy.clock)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
@@ -172,6 +174,7 @@ def post_with_retries(
             unsure = not _never_sent(exc)
         except _DeadlineError:
             error, unsure = "no complete answer before the invocation's deadline", True
+        invocation.request(answer.status if answer is not None else None, time.monotonic() - started)
         if answer is not None and answer.status in MAYBE_PROCESSED:
             unsure = True
         if unsure and not resend_when_unsure:
