@@ -14,7 +14,7 @@ from courier.destinations.registry import ENDPOINTS, Endpoint
 from sandbox.stack import load_template
 
 ALARMS = ("DeadLetterAlarm", "OldestMessageAlarm", "UnauthorizedAlarm", "RejectedShareAlarm", "ErrorsAlarm")
-Line = tuple[str, str, dict[str, str]]  # (namespace, metric name, dimensions)
+Line = tuple[str, str, dict[str, Any]]  # (namespace, metric name, dimensions: text, or a Ref or GetAtt)
 
 
 @pytest.fixture(scope="module")
