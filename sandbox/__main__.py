@@ -7,10 +7,8 @@ import signal
 import sys
 import threading
 from contextlib import redirect_stdout
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LOG = ROOT / "out" / "sandbox" / "functions.log"
+from sandbox.cli import SANDBOX_LOG as LOG  # `courier status` reads the functions' metrics from there
 
 
 def main() -> None:
