@@ -113,6 +113,7 @@ def function_resources(e: Endpoint) -> str:
             Action: sts:AssumeRole
       ManagedPolicyArns:
         - !Sub "arn:${{AWS::Partition}}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"  # its logs
+        - !Sub "arn:${{AWS::Partition}}:iam::aws:policy/AWSXRayDaemonWriteAccess"  # its traces (X-Ray has no resources)
       Policies:
         - PolicyName: {e.name}
           PolicyDocument:

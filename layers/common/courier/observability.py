@@ -10,13 +10,17 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 
 NAMESPACE, SERVICE = "Courier", "courier"
 FUNCTION_DIMENSION = "function"  # the function's name (appmetrica_events, …): eight functions told apart
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+# Destination calls are traced as subsegments (courier.http.retrying). No library is patched: a patched botocore or
+# requests would be loaded at every cold start, and would trace every ledger call. Outside Lambda, and wherever
+# POWERTOOLS_TRACE_DISABLED is set (tests), the tracer does nothing.
+tracer = Tracer(service=SERVICE, auto_patch=False)
 
 
 @dataclass(frozen=True)
