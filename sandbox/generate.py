@@ -509,7 +509,27 @@ def record_formats() -> str:
     return "\n".join(sections)
 
 
-README_PARTS: dict[str, Callable[[], str]] = {"functions": function_table, "record formats": record_formats}
+def metric_table() -> str:
+    """Courier's own metrics, from their declarations."""
+    rows = "".join(f"| `{m.name}` | {m.unit} | {_cell(m.meaning)} |\n" for m in seen.METRICS)
+    return "| metric | unit | what it counts |\n|---|---|---|\n" + rows
+
+
+def alarm_table() -> str:
+    """The alarms each function has, with what their descriptions tell the person they wake."""
+    rows = "".join(
+        f"| `<Function>{alarm.suffix}` | {_cell(alarm.description.format(name='<function>')).replace('<', '&lt;')} |\n"
+        for alarm in alarms_of(ENDPOINTS[0])
+    )
+    return "| alarm | what it means, what to do (its description) |\n|---|---|\n" + rows
+
+
+README_PARTS: dict[str, Callable[[], str]] = {
+    "functions": function_table,
+    "record formats": record_formats,
+    "metrics": metric_table,
+    "alarms": alarm_table,
+}
 
 
 def readme_text(current: str) -> str:

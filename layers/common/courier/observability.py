@@ -46,7 +46,7 @@ RECORDS_PENDING = Declared("RecordsPending", "Count", "left to retry: their mess
 RECORDS_QUEUED = Declared("RecordsQueued", "Count", "accepted by the HTTPS door onto the function's queue")
 ANSWERS_2XX = Declared("DestinationAnswers2xx", "Count", "destination requests answered 2xx")
 ANSWERS_3XX = Declared("DestinationAnswers3xx", "Count", "destination requests answered with a redirect (not followed)")
-ANSWERS_4XX = Declared("DestinationAnswers4xx", "Count", "destination requests answered 4xx (but 420 and 429)")
+ANSWERS_4XX = Declared("DestinationAnswers4xx", "Count", "destination requests answered 4xx (except 420 and 429)")
 ANSWERS_UNAUTHORIZED = Declared(
     "DestinationAnswersUnauthorized", "Count", "destination requests answered 401 or 403 (also in 4xx): a key fault"
 )
