@@ -211,7 +211,8 @@ def outputs() -> str:
 
 
 # --- monitoring: the dashboard and the alarms -------------------------------------------------------------------
-API_STAGE = "v1"
+API_NAME, API_STAGE = "${AWS::StackName}", "v1"  # the IngestApi's Name and StageName in template.yaml
+TITLE_HEIGHT = 2
 PERIOD = 300  # seconds: the dashboard's and the alarms' granularity
 RUNBOOK = "README, Runbook"
 WIDTH, HEIGHT = 8, 6  # three widgets across the dashboard's 24 columns
@@ -233,9 +234,9 @@ def function_widgets(e: Endpoint) -> list[dict[str, Any]]:
     its queue and dead-letter queue, and its Lambda and API route."""
     r, right = e.resource, {"yAxis": "right"}
     queue = ["AWS/SQS", "{name}", "QueueName", f"${{{r}Queue.QueueName}}"]
-    dead = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{r}DeadLetterQueue.QueueName}}"]
+    dead = ["AWS/SQS", "{name}", "QueueName", f"${{{r}DeadLetterQueue.QueueName}}"]
     function = ["AWS/Lambda", "{name}", "FunctionName", f"${{{r}Function}}"]
-    route = ["ApiName", "${AWS::StackName}", "Method", "POST", "Resource", e.destination.route, "Stage", API_STAGE]
+    route = ["ApiName", API_NAME, "Method", "POST", "Resource", e.destination.route, "Stage", API_STAGE]
     api = ["AWS/ApiGateway", "{name}", *route]
 
     def aws(line: list[str], name: str, **options: Any) -> list[Any]:
@@ -297,8 +298,9 @@ def dashboard_body() -> dict[str, Any]:
     y = 0
     for e in ENDPOINTS:
         text = f"## {e.name}\n{e.destination.summary}; route POST {e.destination.route}"
-        widgets.append({"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {"markdown": text}})
-        y += 1
+        title = {"type": "text", "x": 0, "y": y, "width": 24, "height": TITLE_HEIGHT, "properties": {"markdown": text}}
+        widgets.append(title)
+        y += TITLE_HEIGHT
         for number, widget in enumerate(function_widgets(e)):
             widgets.append({**widget, "x": number % 3 * WIDTH, "y": y + number // 3 * HEIGHT})
             widgets[-1].update(width=WIDTH, height=HEIGHT)
