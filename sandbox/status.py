@@ -93,7 +93,7 @@ def _depth(sqs: Any, url: str) -> int:
 def _oldest_dead_letter(sqs: Any, dlq_url: str, now: float) -> float | None:
     """The oldest dead letter's age, looked at without taking it (a dead-letter queue has no redrive to count
     towards). A function's own queue is not looked at this way: each look would count as a receive."""
-    messages = sqs.receive_message(
+    messages = sqs.receive_message(  # SQS hands a sample: the oldest of up to ten
         QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["SentTimestamp"]
     ).get("Messages", [])
     sent = [int(m["Attributes"]["SentTimestamp"]) / 1000 for m in messages]
@@ -110,17 +110,22 @@ def _with_counts(health: Health, counts: dict[str, float]) -> Health:
 def on_sandbox(sqs: Any, log: Path, hours: float) -> tuple[list[Health], Thresholds]:
     """The sandbox's functions, as template.yaml declares them; the thresholds are its parameters' defaults."""
     template = load_template()
-    limits = Thresholds.of({name: p.get("Default") for name, p in template["Parameters"].items()})
-    return sandbox_health(sqs, function_wirings(template).values(), log, hours), limits
+    return sandbox_health(sqs, function_wirings(template).values(), log, hours), Thresholds.of(defaults(template))
 
 
 def on_stack(stack: str, hours: float) -> tuple[list[Health], Thresholds]:
     """A deployed stack's functions (the credentials and region of the environment)."""
     import boto3
 
-    wirings = function_wirings(load_template()).values()
+    template = load_template()
     cloudformation, sqs, cloudwatch = (boto3.client(name) for name in ("cloudformation", "sqs", "cloudwatch"))
-    return stack_health(cloudformation, sqs, cloudwatch, stack, wirings, hours)
+    healths, given = stack_health(cloudformation, sqs, cloudwatch, stack, function_wirings(template).values(), hours)
+    return healths, Thresholds.of({**defaults(template), **given})
+
+
+def defaults(template: dict[str, Any]) -> dict[str, Any]:
+    """The template's parameters as they are when not given."""
+    return {name: parameter.get("Default") for name, parameter in template["Parameters"].items()}
 
 
 def sandbox_health(sqs: Any, wirings: Iterable[FunctionWiring], log: Path, hours: float) -> list[Health]:
@@ -141,11 +146,11 @@ def sandbox_health(sqs: Any, wirings: Iterable[FunctionWiring], log: Path, hours
 
 def stack_health(
     cloudformation: Any, sqs: Any, cloudwatch: Any, stack: str, wirings: Iterable[FunctionWiring], hours: float
-) -> tuple[list[Health], Thresholds]:
+) -> tuple[list[Health], dict[str, str]]:
     """A deployed stack's functions: its resources name the queues; CloudWatch has the counts and the oldest
-    message's age (the functions' metrics, SQS's own); the alarms' thresholds are the stack's parameters."""
+    message's age (the functions' metrics, SQS's own). Also the stack's parameters (the alarms' thresholds)."""
     described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    limits = Thresholds.of({p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])})
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
@@ -176,7 +181,7 @@ def stack_health(
         )
         counts = {metric.name: values.get(f"f{number}_{metric.name}", 0) for metric in COUNTED}
         healths.append(_with_counts(health, counts))
-    return healths, limits
+    return healths, parameters
 
 
 def _query(key: str, namespace: str, name: str, dimensions: list[dict[str, str]], hours: float, stat: str) -> Any:

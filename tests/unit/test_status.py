@@ -103,8 +103,9 @@ def test_a_deployed_stack_is_read_from_its_resources_sqs_and_cloudwatch() -> Non
     }
     aws = FakeAws(physical, {dlq: 2}, values)
     # When its health is read
-    healths, limits = stack_health(aws, aws, aws, "courier", wirings, hours=3)
+    healths, parameters = stack_health(aws, aws, aws, "courier", wirings, hours=3)
     # Then the thresholds are the stack's, the events function is stuck with its counts, the others idle
+    limits = Thresholds.of(parameters)
     assert limits == Thresholds(600, 50)
     [mine] = [h for h in healths if h.function == "appmetrica_events"]
     assert (mine.delivered, mine.rejected, mine.dead_letters, mine.oldest_seconds) == (10, 1, 2, 900.0)
