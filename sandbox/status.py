@@ -51,7 +51,7 @@ class Health:
             return (
                 f"stuck: {self.dead_letters} in dead-letter queue (fix the cause, then courier replay {self.function})"
             )
-        if self.unauthorized:
+        if self.unauthorized and self.queued:  # once the key is fixed the queue drains, and this verdict goes
             return f"refused: destination answered 401/403 {self.unauthorized} time(s) (check the key or token)"
         if self.oldest_seconds is not None and self.oldest_seconds > limits.oldest_seconds:
             return f"behind: oldest message {self.oldest_seconds:.0f} s old"

@@ -26,6 +26,7 @@ LIMITS = Thresholds(oldest_seconds=1800, rejected_percent=10)
             Health("f", 3, 0, None, pending=5, unauthorized=4),
             "refused: destination answered 401/403 4 time(s) (check the key or token)",
         ),
+        (Health("f", 0, 0, None, delivered=5, pending=5, unauthorized=1), "ok"),  # the key was fixed: all went out
         (Health("f", 3, 0, 3600.0, pending=5), "behind: oldest message 3600 s old"),
         (Health("f", 3, 0, 10.0, pending=5), "retrying: 3 message(s) back on the queue"),
         (Health("f", 0, 0, None, delivered=8, rejected=2), "rejecting: 20% of records rejected (see rejected/)"),
