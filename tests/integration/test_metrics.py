@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from courier import observability
+from courier.doors.messages import ORIGIN_ATTRIBUTE
 from courier.observability import FUNCTION_DIMENSION, METRICS, NAMESPACE, SERVICE
 from functions.altcraft_profile_import.app import lambda_handler as altcraft_import
 from functions.appmetrica_events.app import lambda_handler as appmetrica_events
+from functions.appmetrica_profiles.app import lambda_handler as profiles
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once
@@ -140,6 +142,34 @@ def test_throttling_counts_each_answer_and_the_retry(
     assert counted["RecordsDelivered"] == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "taken", "rejected_as", "answered"),
+    [
+        (400, False, "RejectedByDestination", "DestinationAnswers4xx"),  # refused: the row is rejected with the answer
+        (500, True, "RejectedLostAnswer", "DestinationAnswers5xx"),  # taken, then an error: possibly delivered
+    ],
+)
+def test_a_rejection_is_counted_by_its_reason_and_the_answer_by_its_class(
+    aws: Aws,
+    appmetrica: AppMetricaEmulator,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    taken: bool,
+    rejected_as: str,
+    answered: str,
+) -> None:
+    # Given AppMetrica answering the next request with an error (after taking its rows, for a 500)
+    settled(aws, capsys)
+    appmetrica.fail_next(status, taken=taken)
+    aws.sqs.send_message(QueueUrl=aws.queue_url(EVENTS), MessageBody=json.dumps(events("a")))
+    # When the function takes the message
+    poll_once(aws.sqs, aws.queue_url(EVENTS), appmetrica_events)
+    # Then the record is rejected for that reason, and the answer counted in its class
+    counted = totals(emf_lines(capsys.readouterr().out), EVENTS)
+    assert (counted["RecordsRejected"], counted[rejected_as], counted[answered]) == (1, 1, 1)
+    assert counted.get("RejectedInvalid", 0) == 0
+
+
 def test_the_https_door_counts_what_it_queued_and_what_it_refused(
     aws: Aws, appmetrica: AppMetricaEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +198,56 @@ def test_each_function_writes_its_own_name_as_the_dimension(
     lines = emf_lines(capsys.readouterr().out)
     assert [line[FUNCTION_DIMENSION] for line in lines] == ["altcraft_profile_import"]
     assert totals(lines, "altcraft_profile_import")["RecordsDelivered"] == 1
+
+
+def test_a_replayed_message_counts_what_went_out_before_as_duplicates(
+    aws: Aws, appmetrica: AppMetricaEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a message delivered, then a copy of it put back as `courier replay` does (its original's id attached)
+    settled(aws, capsys)
+    body = json.dumps(events("a", "b"))
+    first = aws.sqs.send_message(QueueUrl=aws.queue_url(EVENTS), MessageBody=body)["MessageId"]
+    poll_once(aws.sqs, aws.queue_url(EVENTS), appmetrica_events)
+    origin = {ORIGIN_ATTRIBUTE: {"DataType": "String", "StringValue": first}}
+    aws.sqs.send_message(QueueUrl=aws.queue_url(EVENTS), MessageBody=body, MessageAttributes=origin)
+    capsys.readouterr()
+    # When the function takes the copy
+    poll_once(aws.sqs, aws.queue_url(EVENTS), appmetrica_events)
+    # Then its records count as read and skipped as duplicates, none delivered again
+    counted = totals(emf_lines(capsys.readouterr().out), EVENTS)
+    assert (counted["RecordsRead"], counted["DuplicatesSkipped"], counted["RecordsDelivered"]) == (2, 2, 0)
+
+
+def test_first_party_values_left_out_are_counted(
+    aws: Aws, appmetrica: AppMetricaEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the profiles function, and a profile with one valid e-mail and one that is not an address
+    aws.serve("appmetrica_profiles")
+    record = {"profile_id": "p1", "email": ["ivan.petrov@ya.ru", "not an address"]}
+    capsys.readouterr()
+    # When it is posted
+    profiles(api_gateway_event("/appmetrica/profiles", json.dumps([record])), LambdaContext())
+    # Then the profile is queued, and the value left out counted
+    counted = totals(emf_lines(capsys.readouterr().out), "appmetrica_profiles")
+    assert (counted["RecordsQueued"], counted["FirstPartyValuesDropped"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "classes"),
+    [
+        (200, ["DestinationAnswers2xx"]),
+        (302, ["DestinationAnswers3xx"]),
+        (400, ["DestinationAnswers4xx"]),
+        (401, ["DestinationAnswers4xx", "DestinationAnswersUnauthorized"]),
+        (403, ["DestinationAnswers4xx", "DestinationAnswersUnauthorized"]),
+        (420, ["DestinationAnswersThrottled"]),
+        (429, ["DestinationAnswersThrottled"]),
+        (503, ["DestinationAnswers5xx"]),
+        (None, ["DestinationNetworkErrors"]),
+    ],
+)
+def test_each_answer_counts_in_its_class(status: int | None, classes: list[str]) -> None:
+    assert [metric.name for metric in observability.answer_classes(status)] == classes
 
 
 def test_every_declared_metric_is_counted_somewhere_in_the_code() -> None:
