@@ -3,6 +3,7 @@ text passes through."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -17,10 +18,15 @@ FUNCTION_DIMENSION = "function"  # the function's name (appmetrica_events, …):
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-# Destination calls are traced as subsegments (courier.http.retrying). No library is patched: a patched botocore or
-# requests would be loaded at every cold start, and would trace every ledger call. Outside Lambda, and wherever
-# POWERTOOLS_TRACE_DISABLED is set (tests), the tracer does nothing.
-tracer = Tracer(service=SERVICE, auto_patch=False)
+
+
+@functools.cache
+def tracer() -> Tracer:
+    """Traces destination calls as subsegments (courier.http.retrying). Made at the first request, so that a call
+    refused before sending never loads the X-Ray SDK; and no library is patched, which would load botocore and
+    requests at every cold start and trace every ledger call. Outside Lambda, and wherever POWERTOOLS_TRACE_DISABLED
+    is set (tests), it does nothing."""
+    return Tracer(service=SERVICE, auto_patch=False)
 
 
 @dataclass(frozen=True)

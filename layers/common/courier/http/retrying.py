@@ -168,7 +168,7 @@ def post_with_retries(
         made += 1
         answer, error, unsure = None, "", False
         started = time.monotonic()
-        with tracer.provider.in_subsegment("## destination request") as traced:
+        with tracer().provider.in_subsegment("## destination request") as traced:
             try:
                 answer = _post(session, _Request(url, params, body, headers, timeout), deadline, policy.clock)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
