@@ -7,12 +7,16 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from courier import observability
 from courier.doors.messages import ORIGIN_ATTRIBUTE
+from courier.http import retrying
 from courier.observability import FUNCTION_DIMENSION, METRICS, NAMESPACE, SERVICE
 from functions.altcraft_profile_import.app import lambda_handler as altcraft_import
 from functions.appmetrica_events.app import lambda_handler as appmetrica_events
@@ -230,6 +234,38 @@ def test_first_party_values_left_out_are_counted(
     # Then the profile is queued, and the value left out counted
     counted = totals(emf_lines(capsys.readouterr().out), "appmetrica_profiles")
     assert (counted["RecordsQueued"], counted["FirstPartyValuesDropped"]) == (1, 1)
+
+
+class RecordedSubsegments:
+    """A tracer's provider that keeps each subsegment's name and annotations (the X-Ray SDK's, in Lambda)."""
+
+    def __init__(self) -> None:
+        self.opened: list[tuple[str, dict[str, Any]]] = []
+
+    @contextmanager
+    def in_subsegment(self, name: str) -> Iterator[Any]:
+        annotations: dict[str, Any] = {}
+        self.opened.append((name, annotations))
+        yield SimpleNamespace(put_annotation=annotations.__setitem__)
+
+
+def test_each_destination_request_is_a_subsegment_annotated_with_its_endpoint_and_answer_class(
+    aws: Aws, appmetrica: AppMetricaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a tracer that records its subsegments, and AppMetrica throttling the first request
+    recorded = RecordedSubsegments()
+    monkeypatch.setattr(retrying, "tracer", lambda: SimpleNamespace(provider=recorded))
+    appmetrica.fail_next(429)
+    aws.sqs.send_message(QueueUrl=aws.queue_url(EVENTS), MessageBody=json.dumps(events("a")))
+    # When the function delivers the message
+    drain(aws.sqs, aws.queue_url(EVENTS), appmetrica_events)
+    # Then each request was a subsegment annotated with the endpoint's path and the answer's class, and nothing else
+    # (no key, no value)
+    endpoint = "/logs/v1/import/events.csv"
+    assert recorded.opened == [
+        ("## destination request", {"endpoint": endpoint, "answer": "DestinationAnswersThrottled"}),
+        ("## destination request", {"endpoint": endpoint, "answer": "DestinationAnswers2xx"}),
+    ]
 
 
 @pytest.mark.parametrize(
