@@ -212,7 +212,7 @@ def main() -> None:
     with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):  # the functions' JSON logs and metrics
         rows = run(take_status)
     print_table(rows)
-    print(f"The functions' logs: {log.relative_to(ROOT)}.\n\n$ courier status --log {log.relative_to(ROOT)}")
+    print(f"The functions' logs: {log.relative_to(ROOT)}.\n\ncourier status, on the demo's sandbox before it stops:")
     print("\n".join(health))
     print(f"\nDone in {time.monotonic() - started:.1f} s.")
 
