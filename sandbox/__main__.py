@@ -7,10 +7,8 @@ import signal
 import sys
 import threading
 from contextlib import redirect_stdout
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LOG = ROOT / "out" / "sandbox" / "functions.log"
+from sandbox.cli import SANDBOX_LOG as LOG  # `courier status` reads the functions' metrics from there
 
 
 def main() -> None:
@@ -19,7 +17,8 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LOG.open("w", encoding="utf-8") as handle, redirect_stdout(handle):  # the functions' JSON logs
+    # line by line, so that `courier status` reads the functions' metrics as they are written
+    with LOG.open("w", encoding="utf-8", buffering=1) as handle, redirect_stdout(handle):  # the functions' JSON logs
         from sandbox.runner import API_KEY, Ports, Sandbox
 
         ports = Ports(

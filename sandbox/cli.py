@@ -6,6 +6,8 @@ courier send FUNCTION FILE --dry-run  validate and build, print counts, the firs
                                       row with its reason; nothing is sent
 courier send FUNCTION FILE --live     to the real API, keys and settings from the environment
 courier replay FUNCTION               dead-letter messages back to the function's queue (receive → send → delete)
+courier status [--stack NAME]         each function's health: queues, dead letters, the last hours' delivered,
+                                      rejected and pending, and a verdict (the running sandbox, or a stack on AWS)
 courier fields FUNCTION               the record format the function takes: its declared fields and rules
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECONDS = 24 * 3600.0  # a local send has no invocation limit: a day
+SANDBOX_LOG = ROOT / "out" / "sandbox" / "functions.log"  # where `make sandbox` writes the functions' output
 for _path in (ROOT / "layers" / "common", ROOT):  # as in Lambda: the layer and the function folders importable
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
@@ -209,6 +212,32 @@ def stack_queues(function: str, stack: str) -> tuple[str, str]:
     return values[f"{wiring.queue_id}Url"], values[f"{wiring.dlq_id}Url"]
 
 
+def status(stack: str | None, hours: float, log: Path, out: Callable[[str], None]) -> int:
+    """Prints each function's health; 1 when one needs something done."""
+    import os
+
+    import boto3
+
+    from sandbox.status import CALM, on_sandbox, on_stack, render
+
+    if stack:
+        healths, limits = on_stack(stack, hours)
+    else:  # the running sandbox (`make sandbox`), any credentials
+        port = os.environ.get("SANDBOX_AWS_PORT", "4566")
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{port}"
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",  # noqa: S106  (the sandbox takes any credentials)
+        )
+        healths, limits = on_sandbox(sqs, log, hours)
+    for line in render(healths, limits, hours, f"stack {stack}" if stack else "sandbox"):
+        out(line)
+    return 0 if all(health.verdict(limits) in CALM for health in healths) else 1
+
+
 def record_format(destination: Any) -> str:
     """The function's declared fields, one a line, and its rules between fields."""
     width = max((len(declared.name) for declared in destination.declared), default=0)
@@ -221,6 +250,8 @@ def record_format(destination: Any) -> str:
 
 
 def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
+    from sandbox.status import DEFAULT_HOURS
+
     parser = argparse.ArgumentParser(prog="courier", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     send = commands.add_parser("send", help="push one local file through a function")
@@ -238,7 +269,13 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     again.add_argument("--limit", type=int)
     fields = commands.add_parser("fields", help="the record format a function takes")
     fields.add_argument("function", choices=functions())
+    health = commands.add_parser("status", help="each function's health: queues, dead letters, records, a verdict")
+    health.add_argument("--stack", help="a deployed stack's name (default: the running sandbox, `make sandbox`)")
+    health.add_argument("--hours", type=float, default=DEFAULT_HOURS, help="how far back the counts go (default 3)")
+    health.add_argument("--log", type=Path, default=SANDBOX_LOG, help="the sandbox: the functions' log (EMF lines)")
     args = parser.parse_args(argv)
+    if args.command == "status":
+        return status(args.stack, args.hours, args.log, out)
     if args.command == "fields":
         out(record_format(destination_of(args.function)))
         return 0

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import sys
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
@@ -157,7 +158,8 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
     return rows
 
 
-def run() -> list[Row]:
+def run(before_stop: Callable[[Sandbox], None] = lambda sandbox: None) -> list[Row]:
+    """Plays the samples; `before_stop` looks at the sandbox once they are played, before it stops."""
     from courier.destinations.registry import ALTCRAFT, APPMETRICA, ENDPOINTS
     from sandbox.runner import ALTCRAFT_DB, QUICK_WINDOW, Sandbox
 
@@ -169,6 +171,7 @@ def run() -> list[Row]:
         for endpoint in ENDPOINTS:
             rows += play(sandbox, endpoint.name, Samples.of(endpoint.name, now), accepted[endpoint.api])
         save_bucket(sandbox.s3, sandbox.bucket)
+        before_stop(sandbox)
     return rows
 
 
@@ -194,13 +197,24 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main() -> None:
+    from sandbox.cli import status
+    from sandbox.status import DEFAULT_HOURS
+
     started = time.monotonic()
     OUT.mkdir(parents=True, exist_ok=True)
     log = OUT / "functions.log"
-    with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):  # the functions' JSON logs
-        rows = run()
+    health: list[str] = []
+
+    def take_status(sandbox: Sandbox) -> None:  # what `courier status` says of the sandbox, from the functions' EMF
+        sys.stdout.flush()
+        status(None, DEFAULT_HOURS, log, health.append)
+
+    with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):  # the functions' JSON logs and metrics
+        rows = run(take_status)
     print_table(rows)
-    print(f"The functions' logs: {log.relative_to(ROOT)}. Done in {time.monotonic() - started:.1f} s.")
+    print(f"The functions' logs: {log.relative_to(ROOT)}.\n\ncourier status, on the demo's sandbox before it stops:")
+    print("\n".join(health))
+    print(f"\nDone in {time.monotonic() - started:.1f} s.")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from courier import observability as seen
 from courier.destinations.registry import ENDPOINTS, Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +114,7 @@ def function_resources(e: Endpoint) -> str:
             Action: sts:AssumeRole
       ManagedPolicyArns:
         - !Sub "arn:${{AWS::Partition}}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"  # its logs
+        - !Sub "arn:${{AWS::Partition}}:iam::aws:policy/AWSXRayDaemonWriteAccess"  # its traces (X-Ray has no resources)
       Policies:
         - PolicyName: {e.name}
           PolicyDocument:
@@ -225,12 +230,263 @@ def outputs() -> str:
     )
 
 
+# --- monitoring: the dashboard and the alarms -------------------------------------------------------------------
+API_NAME, API_STAGE = "${AWS::StackName}", "v1"  # the IngestApi's Name and StageName in template.yaml
+TITLE_HEIGHT = 2
+PERIOD = 300  # seconds: the dashboard's and the alarms' granularity
+RUNBOOK = "README, Runbook"
+WIDTH, HEIGHT = 8, 6  # three widgets across the dashboard's 24 columns
+
+
+def courier_metric(e: Endpoint, metric: seen.Declared, **options: Any) -> list[Any]:
+    """A dashboard line of one of Courier's own metrics, for one function (the dimensions the functions write)."""
+    line: list[Any] = [seen.NAMESPACE, metric.name, seen.FUNCTION_DIMENSION, e.name, "service", seen.SERVICE]
+    return [*line, {"label": metric.name, **options}]
+
+
+def _widget(title: str, lines: list[list[Any]], stat: str = "Sum", **extra: Any) -> dict[str, Any]:
+    properties = {"title": title, "region": "${AWS::Region}", "view": "timeSeries", "stat": stat, "period": PERIOD}
+    return {"type": "metric", "properties": {**properties, "metrics": lines, **extra}}
+
+
+def function_widgets(e: Endpoint) -> list[dict[str, Any]]:
+    """One function's six graphs: its records, why records were rejected, the destination's answers and latency,
+    its queue and dead-letter queue, and its Lambda and API route."""
+    r, right = e.resource, {"yAxis": "right"}
+    queue = ["AWS/SQS", "{name}", "QueueName", f"${{{r}Queue.QueueName}}"]
+    dead = ["AWS/SQS", "{name}", "QueueName", f"${{{r}DeadLetterQueue.QueueName}}"]
+    function = ["AWS/Lambda", "{name}", "FunctionName", f"${{{r}Function}}"]
+    route = ["ApiName", API_NAME, "Method", "POST", "Resource", e.destination.route, "Stage", API_STAGE]
+    api = ["AWS/ApiGateway", "{name}", *route]
+
+    def aws(line: list[str], name: str, **options: Any) -> list[Any]:
+        return [*(name if part == "{name}" else part for part in line), {"label": name, **options}]
+
+    return [
+        _widget(
+            f"{e.name}: records",
+            [
+                courier_metric(e, metric)
+                for metric in (
+                    seen.RECORDS_DELIVERED,
+                    seen.RECORDS_REJECTED,
+                    seen.RECORDS_PENDING,
+                    seen.DUPLICATES_SKIPPED,
+                )
+            ],
+        ),
+        _widget(
+            f"{e.name}: rejected, by reason",
+            [
+                courier_metric(e, metric)
+                for metric in (seen.REJECTED_INVALID, seen.REJECTED_BY_DESTINATION, seen.REJECTED_LOST_ANSWER)
+            ],
+        ),
+        _widget(
+            f"{e.name}: destination answers",
+            [courier_metric(e, metric) for metric in (*seen.ANSWER_CLASSES, seen.ANSWERS_UNAUTHORIZED, seen.RETRIES)],
+        ),
+        _widget(
+            f"{e.name}: destination latency (ms)",
+            [courier_metric(e, seen.REQUEST_LATENCY, stat=stat, label=stat) for stat in ("p50", "p99", "Maximum")],
+            stat="p50",
+        ),
+        _widget(
+            f"{e.name}: queue",
+            [
+                aws(queue, "ApproximateNumberOfMessagesVisible", stat="Maximum"),
+                aws(dead, "ApproximateNumberOfMessagesVisible", stat="Maximum", label="in the dead-letter queue"),
+                aws(queue, "ApproximateAgeOfOldestMessage", stat="Maximum", **right),
+            ],
+        ),
+        _widget(
+            f"{e.name}: Lambda and API",
+            [
+                aws(function, "Errors"),
+                aws(function, "Throttles"),
+                aws(api, "4XXError"),
+                aws(api, "5XXError"),
+                aws(function, "Duration", stat="p99", **right),
+            ],
+        ),
+    ]
+
+
+def dashboard_body() -> dict[str, Any]:
+    """Per function, a title and its widgets, three across."""
+    widgets: list[dict[str, Any]] = []
+    y = 0
+    for e in ENDPOINTS:
+        text = f"## {e.name}\n{e.destination.summary}; route POST {e.destination.route}"
+        title = {"type": "text", "x": 0, "y": y, "width": 24, "height": TITLE_HEIGHT, "properties": {"markdown": text}}
+        widgets.append(title)
+        y += TITLE_HEIGHT
+        for number, widget in enumerate(function_widgets(e)):
+            widgets.append({**widget, "x": number % 3 * WIDTH, "y": y + number // 3 * HEIGHT})
+            widgets[-1].update(width=WIDTH, height=HEIGHT)
+        y += 2 * HEIGHT
+    return {"widgets": widgets}
+
+
+def dashboard() -> str:
+    widgets = ",\n".join(f"  {json.dumps(widget, ensure_ascii=False)}" for widget in dashboard_body()["widgets"])
+    body = f'{{"widgets": [\n{widgets}\n]}}'  # a widget a line: readable, and the template stays small
+    return f"""\
+  Dashboard:  # one per stack: per function, its records, the destination's answers, its queues, Lambda and API
+    Type: AWS::CloudWatch::Dashboard
+    Properties:
+      DashboardName: !Sub "${{AWS::StackName}}-courier"
+      DashboardBody: !Sub |
+{textwrap.indent(body, " " * 8)}
+"""
+
+
+@dataclass(frozen=True)
+class Alarm:
+    suffix: str  # of the alarm's logical id, after the function's resource prefix
+    description: str  # what it means and what to do ({name}: the function)
+    properties: str  # the alarm's metric (or metric math) and threshold, as YAML at the Properties' indentation
+
+
+def courier_dimensions(e: Endpoint, indent: int) -> str:
+    """The dimensions of one function's own metrics, as YAML."""
+    pad = " " * indent
+    return (
+        f"{pad}Dimensions:\n{pad}  - {{Name: {seen.FUNCTION_DIMENSION}, Value: {e.name}}}\n"
+        f"{pad}  - {{Name: service, Value: {seen.SERVICE}}}\n"
+    )
+
+
+def alarms_of(e: Endpoint) -> list[Alarm]:
+    r = e.resource
+
+    def share_metric(name: str, metric: seen.Declared) -> str:
+        return f"""\
+        - Id: {name}
+          ReturnData: false
+          MetricStat:
+            Period: {PERIOD}
+            Stat: Sum
+            Metric:
+              Namespace: {seen.NAMESPACE}
+              MetricName: {metric.name}
+{courier_dimensions(e, 14)}"""
+
+    return [
+        Alarm(
+            "DeadLetterAlarm",
+            "{name}: a message is in its dead-letter queue: its records were not delivered after 5 tries. Find the "
+            "cause in the function's log (retry_reason), fix it, then run courier replay {name} --stack <stack>.",
+            f"""\
+      Namespace: AWS/SQS
+      MetricName: ApproximateNumberOfMessagesVisible
+      Dimensions:
+        - Name: QueueName
+          Value: !GetAtt {r}DeadLetterQueue.QueueName
+      Statistic: Maximum
+      Period: {PERIOD}
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+""",
+        ),
+        Alarm(
+            "OldestMessageAlarm",
+            "{name}: the oldest message in its queue is older than OldestMessageAlarmSeconds: records are waiting "
+            "(destination down or throttling, a refused key, too little concurrency). See the function's log and "
+            "the dashboard's destination answers.",
+            f"""\
+      Namespace: AWS/SQS
+      MetricName: ApproximateAgeOfOldestMessage
+      Dimensions:
+        - Name: QueueName
+          Value: !GetAtt {r}Queue.QueueName
+      Statistic: Maximum
+      Period: {PERIOD}
+      EvaluationPeriods: 1
+      Threshold: !Ref OldestMessageAlarmSeconds
+      ComparisonOperator: GreaterThanThreshold
+""",
+        ),
+        Alarm(
+            "UnauthorizedAlarm",
+            "{name}: the destination answered 401 or 403: the key or token is wrong or lacks rights. Records stay "
+            "queued; fix the secret (AppMetricaPostApiKeySecretName or AltcraftApiTokenSecretName) and they go out.",
+            f"""\
+      Namespace: {seen.NAMESPACE}
+      MetricName: {seen.ANSWERS_UNAUTHORIZED.name}
+{courier_dimensions(e, 6)}\
+      Statistic: Sum
+      Period: {PERIOD}
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+""",
+        ),
+        Alarm(
+            "RejectedShareAlarm",
+            "{name}: more than RejectedShareAlarmPercent of its records were rejected. Read the reasons in "
+            "s3://<DataBucket>/rejected/ and the reports, fix the data at its source (or the mapping) and send it "
+            "again.",
+            f"""\
+      EvaluationPeriods: 1
+      Threshold: !Ref RejectedShareAlarmPercent
+      ComparisonOperator: GreaterThanThreshold
+      Metrics:
+        - Id: share
+          Label: rejected, % of records settled
+          Expression: IF(delivered + rejected > 0, 100 * rejected / (delivered + rejected), 0)
+          ReturnData: true
+{share_metric("delivered", seen.RECORDS_DELIVERED)}{share_metric("rejected", seen.RECORDS_REJECTED)}""",
+        ),
+        Alarm(
+            "ErrorsAlarm",
+            "{name}: the function failed (an error it did not handle; its messages come back and may reach the "
+            "dead-letter queue). Read the error in its log group, fix it, then replay any dead letters.",
+            f"""\
+      Namespace: AWS/Lambda
+      MetricName: Errors
+      Dimensions:
+        - Name: FunctionName
+          Value: !Ref {r}Function
+      Statistic: Sum
+      Period: {PERIOD}
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+""",
+        ),
+    ]
+
+
+def alarms() -> str:
+    return "".join(
+        f"""\
+  {e.resource}{alarm.suffix}:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: {json.dumps(alarm.description.format(name=e.name) + f" ({RUNBOOK})", ensure_ascii=False)}
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+{alarm.properties}
+"""
+        for e in ENDPOINTS
+        for alarm in alarms_of(e)
+    )
+
+
+def monitoring() -> str:
+    return dashboard() + "\n" + alarms()
+
+
 TEMPLATE_PARTS: dict[str, Callable[[], str]] = {
     "secret conditions": secret_conditions,
     "notifications": notifications,
     "queue policy": queue_policy,
     "functions": functions,
     "outputs": outputs,
+    "monitoring": monitoring,
 }
 
 
@@ -276,7 +532,27 @@ def record_formats() -> str:
     return "\n".join(sections)
 
 
-README_PARTS: dict[str, Callable[[], str]] = {"functions": function_table, "record formats": record_formats}
+def metric_table() -> str:
+    """Courier's own metrics, from their declarations."""
+    rows = "".join(f"| `{m.name}` | {m.unit} | {_cell(m.meaning)} |\n" for m in seen.METRICS)
+    return "| metric | unit | what it counts |\n|---|---|---|\n" + rows
+
+
+def alarm_table() -> str:
+    """The alarms each function has, with what their descriptions tell the person they wake."""
+    rows = "".join(
+        f"| `<Function>{alarm.suffix}` | {_cell(alarm.description.format(name='<function>')).replace('<', '&lt;')} |\n"
+        for alarm in alarms_of(ENDPOINTS[0])
+    )
+    return "| alarm | what it means, what to do (its description) |\n|---|---|\n" + rows
+
+
+README_PARTS: dict[str, Callable[[], str]] = {
+    "functions": function_table,
+    "record formats": record_formats,
+    "metrics": metric_table,
+    "alarms": alarm_table,
+}
 
 
 def readme_text(current: str) -> str:

@@ -61,6 +61,11 @@ class FunctionWiring:
     queue_url: str = ""
     dlq_url: str = ""
 
+    @property
+    def dlq_name(self) -> str:
+        """The dead-letter queue's name in the sandbox (the queue's is the function's name)."""
+        return f"{self.name}-dlq"
+
 
 def _resolved(template: dict[str, Any], value: Any) -> Any:
     """A property's value: a parameter's default where it refers to one."""
@@ -136,7 +141,7 @@ def create_stack(s3: Any, sqs: Any, bucket: str = "courier-sandbox-data", dynamo
     s3.create_bucket(Bucket=bucket)
     queue_configs = []
     for wiring in wirings.values():
-        dlq_url = sqs.create_queue(QueueName=f"{wiring.name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
+        dlq_url = sqs.create_queue(QueueName=wiring.dlq_name, Attributes={"MessageRetentionPeriod": "1209600"})[
             "QueueUrl"
         ]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -243,7 +243,8 @@ def test_each_function_has_its_own_role_scoped_to_its_own_resources(template: di
         roles.add(role_id)
         role = template["Resources"][role_id]["Properties"]
         assert role["ManagedPolicyArns"] == [
-            {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"},
         ]
         statements = role_statements(template, wiring)
         # And no statement grants anything everywhere

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
 from sandbox.demo import Row, run
+from sandbox.runner import Sandbox
+from sandbox.status import Health, on_sandbox
 
 
-def test_the_demo_delivers_and_explains_every_sample_record() -> None:
-    rows = run()
+def test_the_demo_delivers_and_explains_every_sample_record(tmp_path: Path) -> None:
+    # Given the functions' output (their logs and EMF lines) going to a file, as `make demo` keeps it
+    log = tmp_path / "functions.log"
+    healths: list[Health] = []
+
+    def take_status(sandbox: Sandbox) -> None:
+        sys.stdout.flush()
+        healths.extend(on_sandbox(sandbox.sqs, log, hours=1)[0])
+
+    # When the demo plays the samples, and `courier status` looks at the sandbox before it stops
+    with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):
+        rows = run(take_status)
+    # Then every record is accounted for, door by door
     assert [(row.function, row.door, row.delivered, row.rejected, row.retrying) for row in rows] == [
         ("appmetrica_events", "S3 file", 2, 1, 0),
         ("appmetrica_events", "SQS message", 1, 1, 0),
@@ -34,3 +51,15 @@ def test_the_demo_delivers_and_explains_every_sample_record() -> None:
         ("altcraft_import_trigger", "HTTPS (202)", 1, 1, 0),
     ]
     assert all(isinstance(row, Row) and row.report.startswith("s3://courier-sandbox-data/") for row in rows)
+    # And the status, read from the functions' own metrics, counts per function what the doors' files say
+    by_function = {h.function: (h.delivered, h.rejected, h.pending, h.queued, h.dead_letters) for h in healths}
+    assert by_function == {
+        row.function: (
+            sum(r.delivered for r in rows if r.function == row.function),
+            sum(r.rejected for r in rows if r.function == row.function),
+            0,
+            0,
+            0,
+        )
+        for row in rows
+    }

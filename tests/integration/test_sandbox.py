@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 import requests
 
-from sandbox.cli import replay
+from sandbox.cli import main, replay
 from sandbox.runner import API_KEY, APPLICATION_ID, QUICK_WINDOW, Sandbox
 
 
@@ -88,3 +89,26 @@ def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue(sandbox: San
     assert sandbox.settle()
     assert replay(sandbox.sqs, wiring.dlq_url, wiring.queue_url) == 1  # still refused: back in the DLQ once more
     sandbox.sqs.purge_queue(QueueUrl=wiring.queue_url)  # no message left running into later tests
+
+
+def test_courier_status_says_which_function_is_stuck(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Given a message the destination keeps refusing (an application the key does not own), now a dead letter
+    wiring = sandbox.functions["appmetrica_events"].wiring
+    record = {"application_id": "3333", "profile_id": "s1", "event_name": "open", "event_timestamp": int(time.time())}
+    sandbox.sqs.send_message(QueueUrl=wiring.queue_url, MessageBody=json.dumps(record))
+    assert sandbox.settle()
+    log = tmp_path / "functions.log"
+    log.write_text("")
+    lines: list[str] = []
+    # When `courier status` looks at the running sandbox
+    code = main(["status", "--log", str(log)], out=lines.append)
+    # Then it fails, with a line per function: this one stuck in its dead-letter queue, the others calm
+    verdicts = {line.split()[0]: line for line in lines[3:]}
+    assert code == 1
+    assert set(verdicts) == set(sandbox.functions)
+    assert (
+        "stuck: 1 in dead-letter queue (fix the cause, then courier replay appmetrica_events)"
+        in verdicts["appmetrica_events"]
+    )
+    assert all(line.endswith(("ok", "idle")) for name, line in verdicts.items() if name != "appmetrica_events")
+    sandbox.sqs.purge_queue(QueueUrl=wiring.dlq_url)  # no dead letter left for later tests

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from courier.doors.services import services_for
 from courier.model import Destination
-from courier.observability import logger, metrics
+from courier.observability import invocation, logger, metrics
 
 
 class UnknownTriggerError(ValueError):
@@ -17,17 +17,23 @@ class UnknownTriggerError(ValueError):
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def _dispatch(event: dict[str, Any], context: Any, destination: Destination) -> dict[str, Any]:
     logger.append_keys(function=destination.name)
+    invocation.begin()
+    try:
+        return _door(event, context, destination)
+    finally:  # what was counted, even when the invocation fails; log_metrics writes it as one EMF line
+        invocation.publish(destination.name)
+
+
+def _door(event: dict[str, Any], context: Any, destination: Destination) -> dict[str, Any]:
     services = services_for(destination)
     records = event.get("Records")
     if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
         from courier.doors.sqs import handle_sqs_batch
 
-        metrics.add_metric(name="SqsMessages", unit="Count", value=len(records))
         return cast(dict[str, Any], handle_sqs_batch(event, context, destination, services))
     if "httpMethod" in event and "requestContext" in event:
         from courier.doors.https import handle_https_request
 
-        metrics.add_metric(name="HttpsRequests", unit="Count", value=1)
         return cast(dict[str, Any], handle_https_request(event, context, destination, services))
     raise UnknownTriggerError("unrecognised trigger: expected an SQS batch or an API Gateway REST request")
 

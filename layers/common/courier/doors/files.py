@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
@@ -19,7 +19,7 @@ from courier.delivery.reports import RejectedRows, put_report
 from courier.delivery.tally import COUNTS, Tally
 from courier.doors.services import Services
 from courier.model import Destination, Mark
-from courier.observability import logger, metrics
+from courier.observability import BYTES_READ, invocation, logger
 from courier.sources.files import SourceUnavailableError, UnreadableFileError, open_file
 from courier.sources.s3 import CHANGED_OBJECT_CODES, MISSING_OBJECT_CODES, s3_opener
 
@@ -153,8 +153,14 @@ def process_file(
     rejected: RejectedRows | None = None
     # Without a version id the reader holds to the ETag the notification named: no part reads another object's bytes
     opener = s3_opener(services.s3, file.bucket, file.key, file.version_id or None, etag=file.etag)
+    streams: list[tuple[int, IO[bytes]]] = []  # each stream opened, with the byte it began at: the bytes read
+
+    def counted(offset: int) -> IO[bytes]:
+        streams.append((offset, opener(offset)))
+        return streams[-1][1]
+
     try:
-        with open_file(opener, file.key, part.start) as source:
+        with open_file(counted, file.key, part.start) as source:
             rejected = RejectedRows(source.columns)
             prepare = destination.make_preparer(settings, time.time())
             delivery = Delivery(destination, prepare, services.sender, budget, ledger, file.unit, rejected.add)
@@ -219,8 +225,9 @@ def process_file(
         },
     )
     if delivery is not None:
-        metrics.add_metric(name="RecordsDelivered", unit="Count", value=delivery.tally.delivered)
-        metrics.add_metric(name="RecordsRejected", unit="Count", value=delivery.tally.rejected)
+        delivery.tally.count()  # this part's counts (the report's are the whole file's)
+    # S3Reader.tell() is where it stands in the object, closed or not (a buffered stream's is not, once closed)
+    invocation.count(BYTES_READ, sum(getattr(stream, "raw", stream).tell() - offset for offset, stream in streams))
     if retry:
         raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
     return report

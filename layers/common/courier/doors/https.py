@@ -14,13 +14,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from courier.delivery.driver import Delivery
 from courier.delivery.ledger import LedgerUnavailableError
 from courier.delivery.reports import RejectedRows, door_key
+from courier.delivery.tally import Tally
 from courier.destinations.values import compact_json
 from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_prepared
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
 from courier.http.retrying import SAID
 from courier.model import Destination
-from courier.observability import logger
+from courier.observability import BYTES_READ, RECORDS_QUEUED, VALUES_DROPPED, invocation, logger
 from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
 from courier.sources.records import RecordsSource
@@ -40,6 +41,7 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
             raw = _body_bytes(request.body, bool(request.is_base64_encoded), services.settings.max_body_bytes)
         except BadBodyError as error:
             return _bad_body(error, request_id)
+        invocation.count(BYTES_READ, len(raw))
         scheme = scheme_of(services.settings)
         if scheme is not None:
             refusal = _refusal(request.raw_event, raw, scheme, request_id, services)
@@ -163,6 +165,9 @@ def _ingest(
         accepted.append((index, record, fields))
         if errors:
             dropped.append({"index": index, "dropped": errors})
+    # What the door itself settled: records refused by their checks, and first-party values dropped
+    Tally(read=len(rows) if not sync else len(rows) - len(accepted), rejected=len(refused)).count()
+    invocation.count(VALUES_DROPPED, sum(len(item["dropped"]) for item in dropped))
     answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
     if dropped:
         answer["dropped_values"] = dropped
@@ -198,6 +203,7 @@ def _ingest(
         tally = delivery.run(source)
         if delivery.resume_at is not None:  # out of time: the rest is queued
             delivery.leave_pending(source.after(delivery.resume_at), "")
+        tally.count()  # the accepted records: delivered, refused by the destination, or pending (queued)
         if id_name:
             answer["results"] = sorted(results, key=lambda item: item["index"])
         left = set(delivery.pending_indexes)
@@ -208,6 +214,7 @@ def _ingest(
         status = 202 if pending else (200 if tally.delivered else 400)
     elif accepted:
         _enqueue([fields for _, _, fields in accepted], services)
+        invocation.count(RECORDS_QUEUED, len(accepted))
     if settings.data_bucket:
         rejected_rows.upload(services.s3, settings.data_bucket, door_key("https", destination.name, request_id))
     logger.info(

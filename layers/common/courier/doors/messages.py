@@ -13,6 +13,7 @@ from typing import Any
 from courier.delivery.driver import LOST_ANSWER, Budget, Delivery
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, has_bit, set_bit
 from courier.delivery.reports import RejectedRows, door_key
+from courier.delivery.tally import BY_DESTINATION, Tally
 from courier.doors.services import Services
 from courier.model import Destination, Prepared, Preparer, Record, SourceRow
 from courier.observability import logger
@@ -62,7 +63,7 @@ def deliver_messages(
     entries = ledger.read_many([message.key for message in messages])
     rows: list[SourceRow] = []
     owners: list[tuple[Message, int]] = []
-    skipped = 0
+    settled_before = Tally()  # records an earlier attempt settled (or possibly sent): not given to the delivery
     for message in messages:
         entry = entries.get(message.key)
         if entry is not None:
@@ -73,9 +74,13 @@ def deliver_messages(
         in_flight = entry.sent if entry is not None and entry.state == SENDING else b""
         for local, record, error in message.rows:
             if has_bit(message.settled, local):
-                skipped += 1
+                settled_before.read += 1
+                settled_before.duplicates_skipped += 1
             elif has_bit(in_flight, local) and not _may_resend(destination, services, prepare, record):
-                message.rejected.add(local, record, [f"destination: {LOST_ANSWER.format(detail='not recorded')}"])
+                reason = [f"{BY_DESTINATION}{LOST_ANSWER.format(detail='not recorded')}"]
+                message.rejected.add(local, record, reason)
+                settled_before.read += 1
+                settled_before.reject(local, reason)
                 set_bit(message.settled, local)
                 message.changed = True
             else:
@@ -101,6 +106,8 @@ def deliver_messages(
     tally = delivery.run(source)
     if delivery.resume_at is not None:
         delivery.leave_pending(source.after(delivery.resume_at), "no time left in this invocation")
+    tally.count()
+    settled_before.count()
     marks.write([message for message in messages if not message.busy])
     failed = [message.id for message in messages if message.busy or not message.complete]
     if services.settings.data_bucket:
@@ -114,7 +121,7 @@ def deliver_messages(
             "messages": len(messages),
             "failed": len(failed),
             **{k: v for k, v in tally.as_dict().items() if isinstance(v, int)},
-            "duplicates_skipped": tally.duplicates_skipped + skipped,
+            "duplicates_skipped": tally.duplicates_skipped + settled_before.duplicates_skipped,
             "retry_reason": tally.retry_reason,
         },
     )

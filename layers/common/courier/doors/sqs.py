@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from courier.delivery.driver import Budget
 from courier.delivery.ledger import Ledger, LedgerUnavailableError
 from courier.delivery.reports import RejectedRows, door_key
+from courier.delivery.tally import Tally
 from courier.doors.files import CONTINUE, DroppedFile, Part, RefusedMessageError, RetryLaterError, process_file
 from courier.doors.messages import ORIGIN_ATTRIBUTE, PREPARED_ATTRIBUTE, Message, PreparedRecord, deliver_messages
 from courier.doors.services import Services, budget_of
 from courier.model import Destination
-from courier.observability import logger
+from courier.observability import BYTES_READ, invocation, logger
 from courier.sources.records import as_rows
 
 BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 30, 900
@@ -35,6 +36,7 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
     records = [SQSRecord(raw) for raw in event["Records"]]
     plain: list[Message] = []
     files: list[tuple[SQSRecord, Any]] = []
+    invocation.count(BYTES_READ, sum(len(record.body) for record in records))
     for record in records:
         body, message = _read(record)
         if message is not None:
@@ -70,6 +72,7 @@ def _read(record: SQSRecord) -> tuple[Any, Message | None]:
         message.rejected.add(
             0, record.body, ["message: the body is not JSON (expected a record or an array of records)"]
         )
+        Tally(read=1, rejected=1).count()
         return None, message
     if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
         logger.info("s3:TestEvent skipped")

@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from courier.model import ItemResult, SendResult
+from courier.observability import answer_classes, invocation, subsegment
 
 if TYPE_CHECKING:
     import requests
@@ -165,13 +167,20 @@ def post_with_retries(
         policy.sleep(wait)
         made += 1
         answer, error, unsure = None, "", False
-        try:
-            answer = _post(session, _Request(url, params, body, headers, timeout), deadline, policy.clock)
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
-            unsure = not _never_sent(exc)
-        except _DeadlineError:
-            error, unsure = "no complete answer before the invocation's deadline", True
+        started = time.monotonic()
+        with subsegment("## destination request") as traced:
+            try:
+                answer = _post(session, _Request(url, params, body, headers, timeout), deadline, policy.clock)
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                error = f"network error: {type(exc).__name__}"  # the exception text holds the URL with the key
+                unsure = not _never_sent(exc)
+            except _DeadlineError:
+                error, unsure = "no complete answer before the invocation's deadline", True
+            status = answer.status if answer is not None else None
+            # the endpoint's path (the key travels in `params`, never in `url`) and the answer's class: no value
+            traced.put_annotation("endpoint", urlsplit(url).path)
+            traced.put_annotation("answer", answer_classes(status)[0].name)
+        invocation.request(status, time.monotonic() - started)
         if answer is not None and answer.status in MAYBE_PROCESSED:
             unsure = True
         if unsure and not resend_when_unsure:
