@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COUNTS = ("read", "delivered", "rejected", "duplicates_skipped", "pending", "requests", "retries")
+COUNTS = ("read", "delivered", "rejected", "duplicates_skipped", "skipped", "pending", "requests", "retries")
 MAX_LISTED = 20  # first rejections and ignored field names a report lists; the counts cover the rest
 
 
 @dataclass
 class Tally:
-    """read = delivered + rejected + duplicates_skipped + pending always holds."""
+    """read = delivered + rejected + duplicates_skipped + skipped + pending always holds."""
 
     read: int = 0
     delivered: int = 0
     rejected: int = 0
     duplicates_skipped: int = 0  # delivered by an earlier attempt at the same file or message: not sent again
+    skipped: int = 0  # left out by a mapping's filter: neither sent nor refused
     pending: int = 0
     requests: int = 0
     retries: int = 0
@@ -57,6 +58,7 @@ class Tally:
             "delivered": self.delivered,
             "rejected": self.rejected,
             "duplicates_skipped": self.duplicates_skipped,
+            "skipped": self.skipped,
             "pending": self.pending,
             "requests": self.requests,
             "retries": self.retries,
