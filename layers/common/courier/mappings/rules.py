@@ -18,7 +18,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Mapping as Map
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Literal
@@ -58,7 +58,7 @@ class Timestamp(BaseModel):
     @field_validator("format")
     @classmethod
     def _parses(cls, value: str) -> str:
-        sample = datetime(2026, 11, 22, 10, 15, 30)
+        sample = datetime(2026, 11, 22, 10, 15, 30, tzinfo=UTC)
         try:
             datetime.strptime(sample.strftime(value), value)
         except ValueError:
