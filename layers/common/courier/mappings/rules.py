@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Mapping as Map
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -273,62 +273,86 @@ def _getter(source: str) -> Getter:
     return get
 
 
-_DIRECTIVES = {"%d": r"(\d{1,2})", "%m": r"(\d{1,2})", "%Y": r"(\d{4})", "%H": r"(\d{1,2})", "%M": r"(\d{1,2})"}
-_DIRECTIVES["%S"] = r"(\d{1,2})"
+# The directives read by a regular expression, in the order datetime takes them
+_PARTS = {"%Y": ("Y", r"\d{4}"), "%m": ("m", r"\d{1,2}"), "%d": ("d", r"\d{1,2}")}
+_PARTS |= {"%H": ("H", r"\d{1,2}"), "%M": ("M", r"\d{1,2}"), "%S": ("S", r"\d{1,2}")}
+MAX_HOURS_HELD = 100_000  # local hours a timestamp rule keeps the Unix seconds of
 
 
-def _fast_pattern(fmt: str) -> tuple[re.Pattern[str], list[str]] | None:
-    """The format as a regular expression, when it holds only day, month, year, hour, minute, second and literal
-    text (most exports): a match is ~5 times faster than strptime. None: strptime reads it."""
+def _fast_pattern(fmt: str) -> tuple[re.Pattern[str], itemgetter[Any]] | None:
+    """The format as a regular expression, and what takes (year, month, day, hour, minute, second) from its groups
+    ('' where the format has none), when it holds only those directives and literal text (most exports); None:
+    strptime reads it."""
     parts, order, at = [], [], 0
     for found in re.finditer(r"%.", fmt):
-        parts.append(re.escape(fmt[at : found.start()]))
-        if found.group() not in _DIRECTIVES or found.group() in order:
+        if found.group() not in _PARTS or found.group() in order:
             return None
-        parts.append(_DIRECTIVES[found.group()])
+        parts += [re.escape(fmt[at : found.start()]), f"({_PARTS[found.group()][1]})"]
         order.append(found.group())
         at = found.end()
     parts.append(re.escape(fmt[at:]))
-    return re.compile("".join(parts)), order
+    absent = [directive for directive in _PARTS if directive not in order]
+    parts += ["()"] * len(absent)
+    order += absent
+    return re.compile("".join(parts)), itemgetter(*(order.index(directive) for directive in _PARTS))
 
 
 def _timestamp(rule: Timestamp) -> Step:
-    """Text in the stated format and zone → Unix seconds, as text (what the destinations take fastest)."""
+    """Text in the stated format and zone → Unix seconds, as text (what the destinations take fastest). A format of
+    day, month, year, hour, minute and second is read by a regular expression, and the Unix seconds of each local
+    hour are kept (a zone's offset changes only on an hour boundary); any other format goes through strptime."""
     zone = ZoneInfo(rule.zone)
     fmt = rule.format
     reason = f"does not match the timestamp format {fmt}"
     fast = _fast_pattern(fmt)
+    hours: dict[tuple[str, ...], int] = {}
 
-    @lru_cache(maxsize=4096)  # exports repeat a minute or a day many times
-    def seconds(text: str) -> str:
-        moment: datetime | None = None
-        if fast is not None:
-            pattern, order = fast
-            match = pattern.fullmatch(text)
-            if match is not None:
-                got = dict(zip(order, map(int, match.groups()), strict=True))
-                try:
-                    moment = datetime(
-                        got.get("%Y", 1900), got.get("%m", 1), got.get("%d", 1), got.get("%H", 0), got.get("%M", 0),
-                        got.get("%S", 0), tzinfo=zone,
-                    )  # fmt: skip
-                except ValueError:
-                    raise ValueError(reason) from None
-        if moment is None:
-            try:
-                moment = datetime.strptime(text, fmt)
-            except ValueError:
-                raise ValueError(reason) from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
+    def hour_start(hour: tuple[str, ...]) -> int:
+        defaults = (1900, 1, 1, 0)
+        year, month, day, at = (int(part) if part else default for part, default in zip(hour, defaults, strict=True))
+        try:
+            seconds = int(datetime(year, month, day, at, tzinfo=zone).timestamp())
+        except ValueError:
+            raise ValueError(reason) from None
+        if len(hours) >= MAX_HOURS_HELD:
+            hours.clear()
+        hours[hour] = seconds
+        return seconds
+
+    def parsed(text: str) -> str:
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            raise ValueError(reason) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
         return str(int(moment.timestamp()))
 
+    if fast is None:
+        return lambda value: parsed(_text(value, fmt).strip())
+    fullmatch, ordered = fast[0].fullmatch, fast[1]
+
     def convert(value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"must be text in the timestamp format {fmt}")
-        return seconds(value.strip())
+        match = fullmatch(_text(value, fmt)) or fullmatch(value.strip())
+        if match is None:
+            return parsed(value.strip())
+        parts = ordered(match.groups())
+        hour = parts[:4]
+        start = hours.get(hour)
+        if start is None:
+            start = hour_start(hour)
+        minutes, seconds = int(parts[4] or 0), int(parts[5] or 0)
+        if minutes > 59 or seconds > 59:
+            raise ValueError(reason)
+        return str(start + minutes * 60 + seconds)
 
     return convert
+
+
+def _text(value: Any, fmt: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be text in the timestamp format {fmt}")
+    return value
 
 
 def _decimal_comma(value: Any) -> Any:
@@ -391,7 +415,29 @@ def _transform(rule: FieldRule) -> Step:
     return split
 
 
+def _convert(out: dict[str, Any], errors: list[str], field: str, source: str, convert: Step, value: Any) -> None:
+    """One transformed field into `out`, or the reason it is refused into `errors` (empty values stay out)."""
+    if value is None or value == "" or value == []:
+        return
+    try:
+        value = convert(value)
+    except ValueError as error:
+        errors.append(f"{source}: {error} (mapped to {field})")
+        return
+    if not _empty(value):
+        out[field] = value
+
+
+def _fetcher(names: list[str]) -> Callable[[Record], tuple[Any, ...]] | None:
+    """The values of these fields of a record, as a tuple (KeyError when one is missing)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda record: (record[name],)
+    return itemgetter(*names) if names else None
+
+
 def _empty(value: Any) -> bool:
+    """An absent value: None, '' (an empty cell), or [] (a split of nothing)."""
     return value is None or value == "" or value == []
 
 
@@ -412,6 +458,22 @@ class CompiledMapping:
                 self._renames.append((field, rule.origin, rule.getter()))
             else:
                 self._converted.append((field, rule.origin, rule.getter(), _transform(rule)))
+        # When a record has every source named in `from` by its exact name (a CSV row always has: they are its
+        # header's), their values are fetched in one call; the renames among them become the destination's fields
+        # in another
+        named = {field for field, rule in document.fields.items() if rule.source is not None}
+        self._fetched = [field for field, _, _ in self._renames if field in named]
+        fetched_converted = [item for item in self._converted if item[0] in named]
+        self._fetch = _fetcher(
+            [source for field, source, _ in self._renames if field in named]
+            + [source for _, source, _, _ in fetched_converted]
+        )
+        self._by_path = [rename for rename in self._renames if rename[0] not in named]
+        first = len(self._fetched)
+        self._fetched_converted = [
+            (first + n, field, source, convert) for n, (field, source, _, convert) in enumerate(fetched_converted)
+        ]
+        self._converted_by_path = [item for item in self._converted if item[0] not in named]
         self._templates = [(field, _template(text)) for field, text in document.templates.items()]
         self._filter = jmespath.compile(document.filter) if document.filter is not None else None
         self._keep = document.unmapped == "keep"
@@ -426,38 +488,54 @@ class CompiledMapping:
         self.origins |= {field: source for field, source, _, _ in self._converted}
         self.origins |= {field: "template" for field, _ in self._templates}
         self.origins |= dict.fromkeys(self._constants, "constant")
+        # (the destination's fields, []), (None, reasons) for a refused record, (None, []) for one the filter
+        # skips. A source field that is missing or empty leaves its destination field out (its rules decide).
+        self.apply = self._compiled()
 
-    def apply(self, record: Record) -> tuple[dict[str, Any] | None, list[str]]:
-        """(the destination's fields, []), (None, reasons) for a refused record, (None, []) for one the filter
-        skips. A source field that is missing or empty leaves its destination field out (its rules decide)."""
-        if self._filter is not None and not self._filter.search(record):
-            return None, []
-        out: dict[str, Any] = {k: v for k, v in record.items() if k not in self._used} if self._keep else {}
-        for field, _, get in self._renames:
-            value = get(record)
-            if not _empty(value):
-                out[field] = value
-        errors: list[str] = []
-        for field, source, get, convert in self._converted:
-            value = get(record)
-            if _empty(value):
-                continue
-            try:
-                value = convert(value)
-            except ValueError as error:
-                errors.append(f"{source}: {error} (mapped to {field})")
-                continue
-            if not _empty(value):
-                out[field] = value
-        for field, render in self._templates:
-            try:
-                out[field] = render(record)
-            except ValueError as error:
-                errors.append(f"{error} (template of {field})")
-        if errors:
-            return None, errors
-        out.update(self._constants)
-        return out, errors
+    def _compiled(self) -> Callable[[Record], tuple[dict[str, Any] | None, list[str]]]:
+        """`apply`, with everything it reads bound as locals (it runs once a row)."""
+        search = self._filter.search if self._filter is not None else None
+        keep, used, constants = self._keep, self._used, self._constants
+        fetch, fetched, by_path, renames = self._fetch, self._fetched, self._by_path, self._renames
+        converted, templates = self._converted, self._templates
+        fetched_converted, converted_by_path = self._fetched_converted, self._converted_by_path
+
+        def apply(record: Record) -> tuple[dict[str, Any] | None, list[str]]:
+            if search is not None and not search(record):
+                return None, []
+            out: dict[str, Any] = {k: v for k, v in record.items() if k not in used} if keep else {}
+            left, left_converted = renames, converted
+            errors: list[str] = []
+            if fetch is not None:
+                try:
+                    values = fetch(record)
+                except (KeyError, TypeError):  # some source is not there by its exact name (JSON, with paths)
+                    pass
+                else:
+                    if "" in values or None in values:
+                        out.update((f, v) for f, v in zip(fetched, values, strict=False) if v is not None and v != "")
+                    else:
+                        out.update(zip(fetched, values, strict=False))  # the renames: the first values
+                    for at, field, source, convert in fetched_converted:
+                        _convert(out, errors, field, source, convert, values[at])
+                    left, left_converted = by_path, converted_by_path
+            for field, _, get in left:
+                value = get(record)
+                if value is not None and value != "":
+                    out[field] = value
+            for field, source, get, convert in left_converted:
+                _convert(out, errors, field, source, convert, get(record))
+            for field, render in templates:
+                try:
+                    out[field] = render(record)
+                except ValueError as error:
+                    errors.append(f"{error} (template of {field})")
+            if errors:
+                return None, errors
+            out.update(constants)
+            return out, errors
+
+        return apply
 
     def knows(self, name: str) -> bool:
         """Whether a source field is used: read by a rule, or passed through to a destination that knows it (a
