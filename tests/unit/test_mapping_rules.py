@@ -216,3 +216,20 @@ def test_a_mapping_name_is_a_plain_file_name(name: str) -> None:
 def test_a_name_with_a_slash_or_dots_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match=re.escape("never '/' or '..'")):
         check_name(name)
+
+
+def test_times_of_an_hour_seen_before_padded_or_not_read_the_same_as_the_first() -> None:
+    # Given a format to the second, and the Unix seconds strptime gives for each time
+    rules = mapping(
+        "fields:\n  event_timestamp:\n    from: t\n    timestamp: {format: '%d.%m.%Y %H:%M:%S', zone: Europe/Moscow}\n"
+    )
+    moscow = ZoneInfo("Europe/Moscow")
+    times = ["21.11.2026 09:30:15", "21.11.2026 09:31:00", "21.11.2026 9:59:59", "1.11.2026 09:05:00"]
+    for text in times:
+        expected = int(datetime.strptime(text, "%d.%m.%Y %H:%M:%S").replace(tzinfo=moscow).timestamp())
+        # When each is mapped (the hour of the first is known when the second comes)
+        fields, _ = rules.apply({"t": text})
+        # Then each is the same moment
+        assert fields == {"event_timestamp": str(expected)}
+    # And a minute past 59 in a known hour is refused
+    assert rules.apply({"t": "21.11.2026 09:61:00"})[0] is None

@@ -279,33 +279,41 @@ _PARTS |= {"%H": ("H", r"\d{1,2}"), "%M": ("M", r"\d{1,2}"), "%S": ("S", r"\d{1,
 MAX_HOURS_HELD = 100_000  # local hours a timestamp rule keeps the Unix seconds of
 
 
-def _fast_pattern(fmt: str) -> tuple[re.Pattern[str], itemgetter[Any]] | None:
-    """The format as a regular expression, and what takes (year, month, day, hour, minute, second) from its groups
-    ('' where the format has none), when it holds only those directives and literal text (most exports); None:
-    strptime reads it."""
+def _pattern(fmt: str, directives: Sequence[str]) -> tuple[re.Pattern[str], itemgetter[Any]] | None:
+    """The format as a regular expression, and what takes the values of `directives` from its groups, in that order
+    ('' where the format has none), when it holds only those directives and literal text; None otherwise."""
     parts, order, at = [], [], 0
     for found in re.finditer(r"%.", fmt):
-        if found.group() not in _PARTS or found.group() in order:
+        if found.group() not in directives or found.group() in order:
             return None
         parts += [re.escape(fmt[at : found.start()]), f"({_PARTS[found.group()][1]})"]
         order.append(found.group())
         at = found.end()
     parts.append(re.escape(fmt[at:]))
-    absent = [directive for directive in _PARTS if directive not in order]
+    absent = [directive for directive in directives if directive not in order]
     parts += ["()"] * len(absent)
     order += absent
-    return re.compile("".join(parts)), itemgetter(*(order.index(directive) for directive in _PARTS))
+    return re.compile("".join(parts)), itemgetter(*(order.index(directive) for directive in directives))
 
 
 def _timestamp(rule: Timestamp) -> Step:
-    """Text in the stated format and zone → Unix seconds, as text (what the destinations take fastest). A format of
-    day, month, year, hour, minute and second is read by a regular expression, and the Unix seconds of each local
-    hour are kept (a zone's offset changes only on an hour boundary); any other format goes through strptime."""
+    """Text in the stated format and zone → Unix seconds, as text (what the destinations take fastest).
+
+    A format of year, month, day, hour, minute and second is read by a regular expression, and the Unix seconds of
+    each local hour are kept (a zone's offset changes only on an hour boundary). When the format has the date and
+    the hour first (`%d.%m.%Y %H:%M:%S`), the text up to the hour's place in a zero-padded time is a key to them, so
+    a row whose hour was seen before only has its minutes and seconds read. Any other format goes through
+    strptime."""
     zone = ZoneInfo(rule.zone)
     fmt = rule.format
     reason = f"does not match the timestamp format {fmt}"
-    fast = _fast_pattern(fmt)
-    hours: dict[tuple[str, ...], int] = {}
+    full = _pattern(fmt, tuple(_PARTS))
+    hour_end = fmt.find("%H") + 2
+    head = set(re.findall("%.", fmt[:hour_end])) <= {"%Y", "%m", "%d", "%H"} and hour_end > 1
+    tail = _pattern(fmt[hour_end:], ("%M", "%S")) if head and full is not None else None
+    width = hour_end + 2 * fmt[:hour_end].count("%Y")  # the text up to the hour, zero-padded
+    hours: dict[tuple[str, ...], int] = {}  # (year, month, day, hour) → its Unix seconds
+    prefixes: dict[str, int] = {}  # the text up to the hour → the same
 
     def hour_start(hour: tuple[str, ...]) -> int:
         defaults = (1900, 1, 1, 0)
@@ -316,6 +324,7 @@ def _timestamp(rule: Timestamp) -> Step:
             raise ValueError(reason) from None
         if len(hours) >= MAX_HOURS_HELD:
             hours.clear()
+            prefixes.clear()
         hours[hour] = seconds
         return seconds
 
@@ -328,19 +337,30 @@ def _timestamp(rule: Timestamp) -> Step:
             moment = moment.replace(tzinfo=zone)
         return str(int(moment.timestamp()))
 
-    if fast is None:
+    if full is None:
         return lambda value: parsed(_text(value, fmt).strip())
-    fullmatch, ordered = fast[0].fullmatch, fast[1]
+    fullmatch, ordered = full[0].fullmatch, full[1]
+    tail_match, tail_ordered = tail if tail is not None else (None, None)
 
     def convert(value: Any) -> Any:
-        match = fullmatch(_text(value, fmt)) or fullmatch(value.strip())
+        text = _text(value, fmt)
+        if tail_match is not None and tail_ordered is not None:
+            start = prefixes.get(text[:width])
+            if start is not None and (rest := tail_match.fullmatch(text, width)) is not None:
+                minute, second = tail_ordered(rest.groups())
+                minutes, seconds = int(minute or 0), int(second or 0)
+                if minutes < 60 and seconds < 60:  # the hot path: an hour seen before
+                    return str(start + minutes * 60 + seconds)
+        match = fullmatch(text) or fullmatch(text.strip())
         if match is None:
-            return parsed(value.strip())
+            return parsed(text.strip())
         parts = ordered(match.groups())
         hour = parts[:4]
         start = hours.get(hour)
         if start is None:
             start = hour_start(hour)
+        if tail_match is not None and match.string is text:
+            prefixes[text[:width]] = start
         minutes, seconds = int(parts[4] or 0), int(parts[5] or 0)
         if minutes > 59 or seconds > 59:
             raise ValueError(reason)
