@@ -22,7 +22,7 @@ def test_the_demo_delivers_and_explains_every_sample_record() -> None:
         ("appmetrica_revenue", "HTTPS (202)", 1, 1, 0),
         ("appmetrica_revenue", "S3 file (mapping payments)", 2, 1, 0),
         ("appmetrica_revenue", "SQS message (mapping payments)", 1, 1, 0),
-        ("appmetrica_revenue", "HTTPS (202) (mapping payments)", 1, 0, 0),
+        ("appmetrica_revenue", "HTTPS (202) (mapping payments)", 1, 1, 0),
         ("appmetrica_ad_revenue", "S3 file", 2, 1, 0),
         ("appmetrica_ad_revenue", "SQS message", 1, 1, 0),
         ("appmetrica_ad_revenue", "HTTPS (202)", 1, 1, 0),
