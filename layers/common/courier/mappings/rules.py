@@ -531,11 +531,13 @@ class CompiledMapping:
                     values = fetch(record)
                 except (KeyError, TypeError):  # some source is not there by its exact name (JSON, with paths)
                     pass
-                else:
+                else:  # the renames: the first values
                     if "" in values or None in values:
                         out.update((f, v) for f, v in zip(fetched, values, strict=False) if v is not None and v != "")
+                    elif keep:
+                        out.update(zip(fetched, values, strict=False))
                     else:
-                        out.update(zip(fetched, values, strict=False))  # the renames: the first values
+                        out = dict(zip(fetched, values, strict=False))
                     for at, field, source, convert in fetched_converted:
                         _convert(out, errors, field, source, convert, values[at])
                     left, left_converted = by_path, converted_by_path
@@ -571,7 +573,7 @@ class CompiledMapping:
             if fields is None:
                 return None, errors
             prepared, reasons = prepare(fields)
-            return prepared, [_named(reason, origins) for reason in reasons]
+            return (prepared, [_named(reason, origins) for reason in reasons]) if reasons else (prepared, reasons)
 
         return prepare_mapped
 
