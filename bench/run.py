@@ -209,10 +209,9 @@ def main(argv: list[str] | None = None) -> None:
                         f"{result['peak_mb']:>7.1f} MB",
                         flush=True,
                     )
-            for path, runs in measured.items():  # the median run of each path
-                results.append(
-                    {"size": size, "path": path, **sorted(runs, key=lambda r: r["rows_per_s"])[len(runs) // 2]}
-                )
+            for path, runs in measured.items():  # the median run of each path, and every run's rate
+                median = sorted(runs, key=lambda r: r["rows_per_s"])[len(runs) // 2]
+                results.append({"size": size, "path": path, **median, "turns": [r["rows_per_s"] for r in runs]})
         command = " ".join(["make bench", *(argv or sys.argv[1:])])
         if args.mapping_only:
             write_mapping_section(results, command)
@@ -360,6 +359,7 @@ def mapping_lines(results: list[dict[str, Any]], command: str) -> list[str]:
         "| rows | unmapped rows/s | mapped rows/s | mapped / unmapped | peak memory mapped (MB) |",
         "|---:|---:|---:|---:|---:|",
     ]
+    turns: list[str] = []
     for size in sorted({size for size, path in by if path == MAPPED}):
         plain, mapped = by.get((size, "appmetrica_events")), by[(size, MAPPED)]
         if plain is None:
@@ -368,7 +368,10 @@ def mapping_lines(results: list[dict[str, Any]], command: str) -> list[str]:
             f"| {size:,} | {plain['rows_per_s']:,.0f} | {mapped['rows_per_s']:,.0f} "
             f"| {mapped['rows_per_s'] / plain['rows_per_s']:.2f} | {mapped['peak_mb']:.0f} |"
         )
-    return [*lines, MAPPING_SECTION[1]]
+        if len(mapped.get("turns", ())) > 1:
+            ratios = [m / p for p, m in zip(plain["turns"], mapped["turns"], strict=True)]
+            turns.append(f"- {size:,} rows, mapped / unmapped in each turn: {', '.join(f'{r:.2f}' for r in ratios)}.")
+    return [*lines, *([""] if turns else []), *turns, MAPPING_SECTION[1]]
 
 
 def write_mapping_section(results: list[dict[str, Any]], command: str) -> None:

@@ -342,8 +342,9 @@ def _timestamp(rule: Timestamp) -> Step:
     fullmatch, ordered = full[0].fullmatch, full[1]
     tail_match, tail_ordered = tail if tail is not None else (None, None)
 
-    def convert(value: Any) -> Any:
-        text = _text(value, fmt)
+    def convert(text: Any) -> Any:
+        if type(text) is not str:
+            text = _text(text, fmt)
         if tail_match is not None and tail_ordered is not None:
             start = prefixes.get(text[:width])
             if start is not None and (rest := tail_match.fullmatch(text, width)) is not None:
