@@ -162,14 +162,21 @@ def send_local(
 
 def send_on_sandbox(
     function: str, path: Path, out: Callable[[str], None], mapping: Path | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """The file dropped in the embedded sandbox's bucket and processed by the function's queue, as in AWS (with a
-    mapping: put at mappings/<function>/<name>.yaml, the file dropped under <function>/<name>/). The functions'
-    own JSON logs go to out/send/functions.log."""
+    mapping: checked, put at mappings/<function>/<name>.yaml, the file dropped under <function>/<name>/; None,
+    nothing sent, when it is invalid). The functions' own JSON logs go to out/send/functions.log."""
     log = ROOT / "out" / "send" / "functions.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
     with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):
-        report, rejected = _send_on_sandbox(function, path, mapping)
+        # the functions' modules, and so their logger, are first loaded here: their logs go to the file
+        if mapping is not None and check_mapping(function, mapping, None, 0, notes.append):
+            report, rejected = None, ""
+        else:
+            report, rejected = _send_on_sandbox(function, path, mapping)
+    for note in notes:
+        out(note)
     if rejected:
         out("refused rows (rejected file):")
         out(rejected)
@@ -334,13 +341,16 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         for path in (args.file, args.mapping):
             if path is not None and not path.is_file():
                 parser.error(f"no such file: {path}")
-        if args.mapping is not None and check_mapping(args.function, args.mapping, None, 0, out):
-            return 2
         if args.dry_run or args.live:
+            if args.mapping is not None and check_mapping(args.function, args.mapping, None, 0, out):
+                return 2
             mapping = load_mapping(args.function, args.mapping) if args.mapping is not None else None
             summary = send_local(args.function, args.file, args.dry_run, args.show, out, mapping)
         else:
-            summary = send_on_sandbox(args.function, args.file, out, args.mapping)
+            sent = send_on_sandbox(args.function, args.file, out, args.mapping)
+            if sent is None:
+                return 2
+            summary = sent
         out(json.dumps(summary, indent=2, ensure_ascii=False))
         return 1 if summary.get("problem") or summary.get("pending") else 0
     import boto3
