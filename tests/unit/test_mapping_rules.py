@@ -233,3 +233,11 @@ def test_times_of_an_hour_seen_before_padded_or_not_read_the_same_as_the_first()
         assert fields == {"event_timestamp": str(expected)}
     # And a minute past 59 in a known hour is refused
     assert rules.apply({"t": "21.11.2026 09:61:00"})[0] is None
+
+
+def test_a_document_with_aliases_is_refused_before_it_is_expanded() -> None:
+    # Given a document whose aliases would expand a thousandfold at each level
+    levels = "\n".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 8))
+    # When it is read, then it is refused with the line of the first alias, never expanded
+    [problem] = problems(f"fields:\n  profile_id: id\nl0: &l0 [x]\n{levels}\n")
+    assert problem.endswith(": aliases (*name) are not allowed in a mapping")

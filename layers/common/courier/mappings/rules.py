@@ -100,7 +100,7 @@ class FieldRule(BaseModel):
         return _getter(self.source) if self.source is not None else jmespath.compile(self.origin).search
 
     @model_validator(mode="after")
-    def _one_conversion(self) -> FieldRule:
+    def _one_source_and_one_conversion(self) -> FieldRule:
         if (self.source is None) == (self.path is None):
             raise ValueError("takes one of from (a source field) and path (a JMESPath expression)")
         chosen = [name for name in ("map", "decimal_comma", "timestamp") if getattr(self, name)]
@@ -150,6 +150,22 @@ def _node_at(node: yaml.Node, loc: Sequence[Any]) -> yaml.Node:
     return node
 
 
+def _reused(node: yaml.Node | None) -> int | None:
+    """The line of the first node the document holds twice (through an alias), or None."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            return int(item.start_mark.line) + 1
+        seen.add(id(item))
+        if isinstance(item, yaml.MappingNode):
+            stack += [part for pair in item.value for part in pair]
+        elif isinstance(item, yaml.SequenceNode):
+            stack += item.value
+    return None
+
+
 def _duplicates(node: yaml.Node, where: str = "") -> list[str]:
     """Keys given twice in one mapping (YAML keeps the last silently): each with its line."""
     found: list[str] = []
@@ -173,6 +189,9 @@ def parse(text: str, destination: Destination, name: str = "mapping") -> Compile
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            reused = _reused(node)
+            if reused is not None:  # an alias: a document that could expand without bound
+                raise MappingError(name, [f"line {reused}: aliases (*name) are not allowed in a mapping"])
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
