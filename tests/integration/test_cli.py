@@ -186,3 +186,17 @@ def test_courier_mapping_put_uploads_a_valid_mapping_and_refuses_an_invalid_one(
     # Then only the valid one is where the function reads it
     assert aws.keys("mappings/") == ["mappings/appmetrica_events/crm.yaml"]
     assert aws.object_text("mappings/appmetrica_events/crm.yaml") == EVENTS_MAPPING
+
+
+def test_courier_send_with_a_mapping_on_the_sandbox_drops_the_file_in_the_mappings_folder(tmp_path: Path) -> None:
+    # Given the CRM export and its mapping
+    mapping, sample = crm_events(tmp_path)
+    lines: list[str] = []
+    # When it is sent on the embedded sandbox through the mapping
+    status = main(["send", "appmetrica_events", str(sample), "--mapping", str(mapping)], out=lines.append)
+    # Then the file went under the mapping's folder, the good row was delivered and the bad one refused by name
+    report = json.loads(lines[-1])
+    assert status == 0
+    assert report["source"].endswith("/appmetrica_events/crm/export.csv")
+    assert (report["delivered"], report["rejected"]) == (1, 1)
+    assert list(report["rejected_reasons"]) == ["Время (МСК)"]
