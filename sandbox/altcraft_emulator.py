@@ -84,11 +84,11 @@ READ_ONLY = ("id", "_createtime", "_acid")
 # documentation's examples (`custom_field` on the import page, `custom_id` in the import_batch item, `CRM_ID` as
 # the custom matching field, `checks`/`returns`/`category`/`myObject`/`myArrOfObject` on the functional-update
 # page) and the fields Courier's own tests and samples write (`ltv`, `city_tags`, `interests`, `loyalty`,
-# `promo_code`, `visits`).
+# `promo_code`, `visits`; `subscribed` and `registered_at` of the CRM export's mapping).
 DEFAULT_CUSTOM_FIELDS = frozenset(
     {
         *("custom_field", "custom_id", "CRM_ID", "checks", "returns", "category", "myObject", "myArrOfObject"),
-        *("ltv", "city_tags", "interests", "loyalty", "promo_code", "visits"),
+        *("ltv", "city_tags", "interests", "loyalty", "promo_code", "visits", "subscribed", "registered_at"),
     }
 )
 BATCH_RESULT_MODES = ("normal", "short", "reordered")

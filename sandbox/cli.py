@@ -5,10 +5,16 @@ courier send FUNCTION FILE            on the embedded sandbox (moto + emulators)
 courier send FUNCTION FILE --dry-run  validate and build, print counts, the first built rows and every refused
                                       row with its reason; nothing is sent
 courier send FUNCTION FILE --live     to the real API, keys and settings from the environment
+courier send … --mapping MAPPING.yaml the file's records go through the mapping first (in every mode)
 courier replay FUNCTION               dead-letter messages back to the function's queue (receive → send → delete)
 courier status [--stack NAME]         each function's health: queues, dead letters, the last hours' delivered,
                                       rejected and pending, and a verdict (the running sandbox, or a stack on AWS)
 courier fields FUNCTION               the record format the function takes: its declared fields and rules
+courier mapping check FUNCTION MAPPING.yaml [SAMPLE]
+                                      validate a mapping (every problem with its line; exit code 2 when any); with
+                                      a sample file, print its first mapped records and every refusal
+courier mapping put FUNCTION MAPPING.yaml --stack NAME | --bucket NAME
+                                      check a mapping, then upload it to mappings/FUNCTION/<its name>.yaml
 """
 
 from __future__ import annotations
@@ -94,8 +100,19 @@ class DryRunSender:
         return SendResult(Status.DELIVERED)
 
 
-def send_local(function: str, path: Path, dry_run: bool, show: int, out: Callable[[str], None]) -> dict[str, Any]:
-    """The file read and delivered here, with the code a dropped file runs (dry run: built, not sent)."""
+def load_mapping(function: str, path: Path) -> Any:
+    """The mapping file compiled for the function; MappingError (every problem with its line) when it is invalid."""
+    from courier.mappings import check_name
+    from courier.mappings.rules import parse
+
+    return parse(path.read_text(encoding="utf-8-sig"), destination_of(function), check_name(path.stem))
+
+
+def send_local(
+    function: str, path: Path, dry_run: bool, show: int, out: Callable[[str], None], mapping: Any = None
+) -> dict[str, Any]:
+    """The file read and delivered here, with the code a dropped file runs (dry run: built, not sent); through
+    `mapping` (a compiled one) when given."""
     from courier.delivery.driver import Budget, Delivery
     from courier.delivery.ledger import MemoryLedger
     from courier.settings import get_settings
@@ -114,14 +131,16 @@ def send_local(function: str, path: Path, dry_run: bool, show: int, out: Callabl
 
     problem = ""
     now = time.time()
+    prepare = destination.make_preparer(settings, now)
     delivery = Delivery(
         destination,
-        destination.make_preparer(settings, now),
+        mapping.preparer(prepare) if mapping is not None else prepare,
         sender,
         Budget(deadline=now + LOCAL_SECONDS, hard_end=now + LOCAL_SECONDS + 60),
         MemoryLedger(),
         f"file:{path}",
         lambda index, record, errors: refused.append((index, errors)),
+        knows=mapping.knows if mapping is not None else None,
     )
     try:
         source = open_file(open_at, path.name)
@@ -144,13 +163,23 @@ def send_local(function: str, path: Path, dry_run: bool, show: int, out: Callabl
     return {"function": function, "file": str(path), "dry_run": dry_run, "problem": problem, **summary}
 
 
-def send_on_sandbox(function: str, path: Path, out: Callable[[str], None]) -> dict[str, Any]:
-    """The file dropped in the embedded sandbox's bucket and processed by the function's queue, as in AWS.
-    The functions' own JSON logs go to out/send/functions.log."""
+def send_on_sandbox(
+    function: str, path: Path, out: Callable[[str], None], mapping: Path | None = None
+) -> dict[str, Any] | None:
+    """The file dropped in the embedded sandbox's bucket and processed by the function's queue, as in AWS (with a
+    mapping: checked, put at mappings/<function>/<name>.yaml, the file dropped under <function>/<name>/; None,
+    nothing sent, when it is invalid). The functions' own JSON logs go to out/send/functions.log."""
     log = ROOT / "out" / "send" / "functions.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
     with log.open("w", encoding="utf-8") as handle, redirect_stdout(handle):
-        report, rejected = _send_on_sandbox(function, path)
+        # the functions' modules, and so their logger, are first loaded here: their logs go to the file
+        if mapping is not None and check_mapping(function, mapping, None, 0, notes.append):
+            report, rejected = None, ""
+        else:
+            report, rejected = _send_on_sandbox(function, path, mapping)
+    for note in notes:
+        out(note)
     if rejected:
         out("refused rows (rejected file):")
         out(rejected)
@@ -158,11 +187,15 @@ def send_on_sandbox(function: str, path: Path, out: Callable[[str], None]) -> di
     return report
 
 
-def _send_on_sandbox(function: str, path: Path) -> tuple[dict[str, Any], str]:
+def _send_on_sandbox(function: str, path: Path, mapping: Path | None) -> tuple[dict[str, Any], str]:
+    from courier.mappings.store import mapping_key
     from sandbox.runner import QUICK_WINDOW, Sandbox
 
     with Sandbox(batching_window=QUICK_WINDOW) as sandbox:
         key = f"{function}/{path.name}"
+        if mapping is not None:
+            sandbox.s3.upload_file(str(mapping), sandbox.bucket, mapping_key(function, mapping.stem))
+            key = f"{function}/{mapping.stem}/{path.name}"
         sandbox.s3.upload_file(str(path), sandbox.bucket, key)
         sandbox.settle(timeout=3600)
         report: dict[str, Any] = json.loads(
@@ -200,15 +233,19 @@ def replay(sqs: Any, dlq_url: str, queue_url: str, limit: int | None = None) -> 
     return moved
 
 
-def stack_queues(function: str, stack: str) -> tuple[str, str]:
-    """The function's queue and dead-letter queue from the deployed stack's outputs."""
+def stack_outputs(stack: str) -> dict[str, str]:
     import boto3
 
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
+
+
+def stack_queues(function: str, stack: str) -> tuple[str, str]:
+    """The function's queue and dead-letter queue from the deployed stack's outputs."""
     from sandbox.stack import function_wirings, load_template
 
     wiring = function_wirings(load_template())[function]
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
-    values = {output["OutputKey"]: output["OutputValue"] for output in outputs}
+    values = stack_outputs(stack)
     return values[f"{wiring.queue_id}Url"], values[f"{wiring.dlq_id}Url"]
 
 
@@ -238,6 +275,42 @@ def status(stack: str | None, hours: float, log: Path, out: Callable[[str], None
     return 0 if all(health.verdict(limits) in CALM for health in healths) else 1
 
 
+def check_mapping(function: str, path: Path, sample: Path | None, show: int, out: Callable[[str], None]) -> int:
+    """0 when the mapping is valid (and, with a sample, its records are mapped and checked as a dry run); 2 with
+    every problem of the document, each with its line."""
+    from courier.mappings.rules import MappingError
+
+    try:
+        mapping = load_mapping(function, path)
+    except (MappingError, ValueError) as error:
+        for problem in getattr(error, "problems", [str(error)]):
+            out(f"{path}: {problem}")
+        return 2
+    out(f"{path}: a valid mapping for {function} (mapping {mapping.name})")
+    if sample is None:
+        return 0
+    summary = send_local(function, sample, True, show, out, mapping)
+    out(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 1 if summary.get("problem") else 0
+
+
+def put_mapping(function: str, path: Path, bucket: str, out: Callable[[str], None]) -> int:
+    """Checks the mapping, then uploads it where the function reads it; 2 (nothing uploaded) when it is invalid."""
+    import boto3
+
+    from courier.mappings.store import mapping_key
+
+    if check_mapping(function, path, None, 0, out):
+        return 2
+    key = mapping_key(function, path.stem)
+    boto3.client("s3").upload_file(str(path), bucket, key)
+    out(
+        f"uploaded to s3://{bucket}/{key}: {function} uses it for files under {function}/{path.stem}/, messages "
+        f"with the attribute mapping={path.stem} and calls with ?mapping={path.stem}"
+    )
+    return 0
+
+
 def record_format(destination: Any) -> str:
     """The function's declared fields, one a line, and its rules between fields."""
     width = max((len(declared.name) for declared in destination.declared), default=0)
@@ -261,6 +334,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     where.add_argument("--dry-run", action="store_true", help="validate and build only; send nothing")
     where.add_argument("--live", action="store_true", help="send to the real API (settings from the environment)")
     send.add_argument("--show", type=int, default=5, help="built rows to print with --dry-run")
+    send.add_argument("--mapping", type=Path, help="a mapping file (MAPPING.yaml) the records go through first")
     again = commands.add_parser("replay", help="move dead-letter messages back to the function's queue")
     again.add_argument("function", choices=functions())
     again.add_argument("--stack", help="a deployed stack's name (its outputs name the queues)")
@@ -273,19 +347,47 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     health.add_argument("--stack", help="a deployed stack's name (default: the running sandbox, `make sandbox`)")
     health.add_argument("--hours", type=float, default=DEFAULT_HOURS, help="how far back the counts go (default 3)")
     health.add_argument("--log", type=Path, default=SANDBOX_LOG, help="the sandbox: the functions' log (EMF lines)")
+    mappings = commands.add_parser("mapping", help="check a mapping, or put it in a stack's bucket")
+    mapping_commands = mappings.add_subparsers(dest="mapping_command", required=True)
+    check = mapping_commands.add_parser("check", help="validate a mapping; with a sample, map and check its records")
+    check.add_argument("function", choices=functions())
+    check.add_argument("mapping", type=Path)
+    check.add_argument("sample", type=Path, nargs="?")
+    check.add_argument("--show", type=int, default=5, help="mapped records to print")
+    put = mapping_commands.add_parser("put", help="check a mapping, then upload it to mappings/FUNCTION/")
+    put.add_argument("function", choices=functions())
+    put.add_argument("mapping", type=Path)
+    bucket = put.add_mutually_exclusive_group(required=True)
+    bucket.add_argument("--stack", help="a deployed stack's name (its output DataBucketName names the bucket)")
+    bucket.add_argument("--bucket", help="the data bucket itself (a running sandbox's, with AWS_ENDPOINT_URL)")
     args = parser.parse_args(argv)
     if args.command == "status":
         return status(args.stack, args.hours, args.log, out)
     if args.command == "fields":
         out(record_format(destination_of(args.function)))
         return 0
+    if args.command == "mapping":
+        for path in (args.mapping, getattr(args, "sample", None)):
+            if path is not None and not path.is_file():
+                parser.error(f"no such file: {path}")
+        if args.mapping_command == "check":
+            return check_mapping(args.function, args.mapping, args.sample, args.show, out)
+        bucket_name = args.bucket or stack_outputs(args.stack)["DataBucketName"]
+        return put_mapping(args.function, args.mapping, bucket_name, out)
     if args.command == "send":
-        if not args.file.is_file():
-            parser.error(f"no such file: {args.file}")
+        for path in (args.file, args.mapping):
+            if path is not None and not path.is_file():
+                parser.error(f"no such file: {path}")
         if args.dry_run or args.live:
-            summary = send_local(args.function, args.file, args.dry_run, args.show, out)
+            if args.mapping is not None and check_mapping(args.function, args.mapping, None, 0, out):
+                return 2
+            mapping = load_mapping(args.function, args.mapping) if args.mapping is not None else None
+            summary = send_local(args.function, args.file, args.dry_run, args.show, out, mapping)
         else:
-            summary = send_on_sandbox(args.function, args.file, out)
+            sent = send_on_sandbox(args.function, args.file, out, args.mapping)
+            if sent is None:
+                return 2
+            summary = sent
         out(json.dumps(summary, indent=2, ensure_ascii=False))
         return 1 if summary.get("problem") or summary.get("pending") else 0
     import boto3

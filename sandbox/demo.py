@@ -42,17 +42,31 @@ class Row:
 class Samples:
     """What the demo plays through one function's doors: `events/<function>/demo.json` names the file to drop and
     holds the records of the message and of the HTTPS call. `$NOW-<seconds>`, `$NOW_MS` and `$ISO-<seconds>` in them
-    become times relative to now (the Post API takes only the last 14 days)."""
+    become times relative to now (the Post API takes only the last 14 days). Its `mapped` part, when there is one,
+    names a mapping (`mappings/<name>.yaml` beside it) and the records in the user's own shape that go through it."""
 
     file_name: str
     file_body: bytes
     message: list[dict[str, Any]]
     request: list[dict[str, Any]]
+    mapping: str = ""  # the mapping these samples go through ('': none)
+    mapping_text: str = ""
+    mapped: Samples | None = None  # the samples in the user's own shape, with their mapping
 
     @classmethod
     def of(cls, function: str, now: int) -> Samples:
         folder = EVENTS / function
         plan = json.loads(_fresh((folder / "demo.json").read_text(encoding="utf-8"), now))
+        samples = cls._of(folder, plan, now)
+        if "mapped" in plan:
+            mapping_path = folder / plan["mapped"]["mapping"]
+            samples.mapped = cls._of(folder, plan["mapped"], now)
+            samples.mapped.mapping = mapping_path.stem
+            samples.mapped.mapping_text = mapping_path.read_text(encoding="utf-8")
+        return samples
+
+    @classmethod
+    def _of(cls, folder: Path, plan: dict[str, Any], now: int) -> Samples:
         body = _fresh((folder / plan["file"]).read_text(encoding="utf-8"), now).encode("utf-8")
         return cls(plan["file"], body, plan["message"], plan["request"])
 
@@ -105,18 +119,25 @@ def in_flight(sandbox: Sandbox, function: str) -> int:
 
 
 def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[], int]) -> list[Row]:
-    """Each door as a user would use it: a file into the bucket, a message onto the queue, an HTTPS call."""
+    """Each door as a user would use it: a file into the bucket, a message onto the queue, an HTTPS call; with a
+    mapping, put in the bucket first and named by the file's folder, the message's attribute and the query."""
     from sandbox.runner import API_KEY
 
     rows = []
-    key = f"{function}/demo/{played.file_name}"
+    name = played.mapping
+    if name:
+        mapping_key = f"mappings/{function}/{name}.yaml"
+        sandbox.s3.put_object(Bucket=sandbox.bucket, Key=mapping_key, Body=played.mapping_text.encode("utf-8"))
+    attributes = {"mapping": {"DataType": "String", "StringValue": name}} if name else {}
+    suffix = f" (mapping {name})" if name else ""
+    key = f"{function}/{name or 'demo'}/{played.file_name}"
     sandbox.s3.put_object(Bucket=sandbox.bucket, Key=key, Body=played.file_body)
     sandbox.settle()
     report = json.loads(sandbox.s3.get_object(Bucket=sandbox.bucket, Key=f"reports/{key}.json")["Body"].read())
     rows.append(
         Row(
             function,
-            "S3 file",
+            "S3 file" + suffix,
             report["delivered"],
             report["rejected"],
             report["pending"],
@@ -127,7 +148,9 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
         (
             "SQS message",
             lambda: sandbox.sqs.send_message(
-                QueueUrl=sandbox.functions[function].wiring.queue_url, MessageBody=json.dumps(played.message)
+                QueueUrl=sandbox.functions[function].wiring.queue_url,
+                MessageBody=json.dumps(played.message),
+                MessageAttributes=attributes,
             ),
         ),
         (
@@ -135,6 +158,7 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
             lambda: requests.post(
                 sandbox.api_url + sandbox.functions[function].destination.route,
                 json=played.request,
+                params={"mapping": name} if name else None,
                 headers={"x-api-key": API_KEY},
                 timeout=30,
             ),
@@ -144,7 +168,7 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
         answer = send()
         sandbox.settle()
         new = rejected_files(sandbox, function) - seen
-        label = f"HTTPS ({answer.status_code})" if door == "HTTPS" else door
+        label = (f"HTTPS ({answer.status_code})" if door == "HTTPS" else door) + suffix
         rows.append(
             Row(
                 function,
@@ -169,7 +193,10 @@ def run(before_stop: Callable[[Sandbox], None] = lambda sandbox: None) -> list[R
         accepted = {APPMETRICA: sandbox.appmetrica.accepted, ALTCRAFT: sandbox.altcraft.accepted}
         rows, now = [], int(time.time())
         for endpoint in ENDPOINTS:
-            rows += play(sandbox, endpoint.name, Samples.of(endpoint.name, now), accepted[endpoint.api])
+            samples = Samples.of(endpoint.name, now)
+            for played in (samples, samples.mapped):
+                if played is not None:
+                    rows += play(sandbox, endpoint.name, played, accepted[endpoint.api])
         save_bucket(sandbox.s3, sandbox.bucket)
         before_stop(sandbox)
     return rows

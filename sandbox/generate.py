@@ -128,6 +128,10 @@ def function_resources(e: Endpoint) -> str:
                 Effect: Allow
                 Action: [s3:GetObject, s3:GetObjectVersion]
                 Resource: !Sub "arn:${{AWS::Partition}}:s3:::${{DataBucket}}/{e.name}/*"
+              - Sid: ReadOwnMappings  # mappings/<function>/<name>.yaml: its own, never another function's
+                Effect: Allow
+                Action: s3:GetObject
+                Resource: !Sub "arn:${{AWS::Partition}}:s3:::${{DataBucket}}/mappings/{e.name}/*"
               - Sid: WriteReportsAndRejectedRows
                 Effect: Allow
                 Action: [s3:PutObject, s3:AbortMultipartUpload]

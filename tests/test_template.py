@@ -253,6 +253,7 @@ def test_each_function_has_its_own_role_scoped_to_its_own_resources(template: di
         # And its queue is its own, its files its own prefix, its writes reports/ and rejected/ only
         assert by_sid["OwnQueue"]["Resource"] == {"Fn::GetAtt": [wiring.queue_id, "Arn"]}
         assert by_sid["ReadDroppedFiles"]["Resource"] == f"arn:aws:s3:::${{DataBucket}}/{name}/*"
+        assert by_sid["ReadOwnMappings"]["Resource"] == f"arn:aws:s3:::${{DataBucket}}/mappings/{name}/*"
         writes = by_sid["WriteReportsAndRejectedRows"]["Resource"]
         assert [r.rsplit("/", 2)[-2] for r in writes] == ["reports", "rejected"]
         assert by_sid["Ledger"]["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}

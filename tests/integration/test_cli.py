@@ -80,3 +80,123 @@ def test_courier_fields_prints_the_declared_record_format() -> None:
         assert declared.kind in line
         assert ("required; " in line) == declared.required
     assert all(f"- {rule}" in text for rule in APPMETRICA_REVENUE.rules)
+
+
+EVENTS_MAPPING = """\
+fields:
+  profile_id: Клиент
+  event_name: {from: Событие, trim: true, lower: true}
+  event_timestamp:
+    from: Время (МСК)
+    timestamp: {format: "%d.%m.%Y %H:%M", zone: Europe/Moscow}
+constants:
+  session_type: foreground
+"""
+
+
+def moscow_minutes_ago(minutes: int) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(time.time() - minutes * 60, ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+
+
+def crm_events(tmp_path: Path) -> tuple[Path, Path]:
+    mapping = tmp_path / "crm.yaml"
+    mapping.write_text(EVENTS_MAPPING, encoding="utf-8")
+    sample = tmp_path / "export.csv"
+    sample.write_text(
+        f"Клиент,Событие,Время (МСК)\nc1, Open ,{moscow_minutes_ago(5)}\nc2,open,вчера\n", encoding="utf-8"
+    )
+    return mapping, sample
+
+
+def test_courier_mapping_check_prints_the_mapped_records_and_every_refusal(
+    appmetrica: AppMetricaEmulator, tmp_path: Path
+) -> None:
+    # Given a mapping of a CRM export with Russian column names, and a sample with one good and one bad row
+    mapping, sample = crm_events(tmp_path)
+    lines: list[str] = []
+    # When the mapping is checked against the sample
+    status = main(["mapping", "check", "appmetrica_events", str(mapping), str(sample)], out=lines.append)
+    # Then it is valid, the first mapped record is shown as it would be sent, the refusal names the source column
+    assert status == 0
+    assert lines[0] == f"{mapping}: a valid mapping for appmetrica_events (mapping crm)"
+    assert lines[2] == "  application_id,profile_id,event_name,event_timestamp,session_type"
+    assert lines[3].startswith("  1111,c1,open,")
+    assert lines[3].endswith(",foreground")
+    assert (
+        lines[4]
+        == "refused row 2: Время (МСК): does not match the timestamp format %d.%m.%Y %H:%M (mapped to event_timestamp)"
+    )
+    assert appmetrica.requests == []
+
+
+def test_courier_mapping_check_reports_every_problem_with_its_line_and_fails(tmp_path: Path) -> None:
+    # Given a mapping with an unknown field and a bad expression
+    path = tmp_path / "broken.yaml"
+    path.write_text("fields:\n  profile_id: id\n  nick: Ник\n  event_name: {path: 'a.[['}\n", encoding="utf-8")
+    lines: list[str] = []
+    # When it is checked
+    status = main(["mapping", "check", "appmetrica_events", str(path)], out=lines.append)
+    # Then each problem is printed with its line, and the exit code says it failed
+    assert status == 2
+    assert lines == [
+        f"{path}: line 3: fields.nick: appmetrica_events has no field nick (see `courier fields`)",
+        f"{path}: line 4: fields.event_name.path: is not a JMESPath expression (IncompleteExpressionError)",
+    ]
+
+
+def test_courier_send_with_a_mapping_delivers_the_mapped_records(
+    appmetrica: AppMetricaEmulator, tmp_path: Path
+) -> None:
+    # Given the CRM export and its mapping
+    mapping, sample = crm_events(tmp_path)
+    lines: list[str] = []
+    # When it is sent live through the mapping
+    status = main(["send", "appmetrica_events", str(sample), "--live", "--mapping", str(mapping)], out=lines.append)
+    # Then the good row arrives in the destination's fields, the bad one is refused
+    assert status == 0
+    [event] = appmetrica.events(APPLICATION_ID)
+    assert (event["profile_id"], event["event_name"], event["session_type"]) == ("c1", "open", "foreground")
+    summary = json.loads(lines[-1])
+    assert (summary["delivered"], summary["rejected"]) == (1, 1)
+
+
+def test_courier_send_with_an_invalid_mapping_sends_nothing(appmetrica: AppMetricaEmulator, tmp_path: Path) -> None:
+    _, sample = crm_events(tmp_path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("fields: [\n", encoding="utf-8")
+    lines: list[str] = []
+    assert main(["send", "appmetrica_events", str(sample), "--live", "--mapping", str(broken)], out=lines.append) == 2
+    assert lines[0].startswith(f"{broken}: line ")
+    assert appmetrica.requests == []
+
+
+def test_courier_mapping_put_uploads_a_valid_mapping_and_refuses_an_invalid_one(aws: Aws, tmp_path: Path) -> None:
+    # Given a valid mapping and an invalid one
+    mapping, _ = crm_events(tmp_path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("fields:\n  nick: Ник\n", encoding="utf-8")
+    lines: list[str] = []
+    # When both are put in the stack's bucket
+    put = ["mapping", "put", "appmetrica_events"]
+    assert main([*put, str(mapping), "--bucket", aws.stack.bucket], out=lines.append) == 0
+    assert main([*put, str(broken), "--bucket", aws.stack.bucket], out=lines.append) == 2
+    # Then only the valid one is where the function reads it
+    assert aws.keys("mappings/") == ["mappings/appmetrica_events/crm.yaml"]
+    assert aws.object_text("mappings/appmetrica_events/crm.yaml") == EVENTS_MAPPING
+
+
+def test_courier_send_with_a_mapping_on_the_sandbox_drops_the_file_in_the_mappings_folder(tmp_path: Path) -> None:
+    # Given the CRM export and its mapping
+    mapping, sample = crm_events(tmp_path)
+    lines: list[str] = []
+    # When it is sent on the embedded sandbox through the mapping
+    status = main(["send", "appmetrica_events", str(sample), "--mapping", str(mapping)], out=lines.append)
+    # Then the file went under the mapping's folder, the good row was delivered and the bad one refused by name
+    report = json.loads(lines[-1])
+    assert status == 0
+    assert report["source"].endswith("/appmetrica_events/crm/export.csv")
+    assert (report["delivered"], report["rejected"]) == (1, 1)
+    assert list(report["rejected_reasons"]) == ["Время (МСК)"]

@@ -73,6 +73,11 @@ def test_theroles_allow_their_own_secret_and_no_other(roles: Roles) -> None:
     assert not roles.allows(
         "appmetrica_events", "s3:GetObject", "arn:aws:s3:::courier-sandbox-data/altcraft_profile_import/a"
     )
+    # And its own mappings may be read, another function's may not
+    bucket = "arn:aws:s3:::courier-sandbox-data"
+    assert roles.allows("appmetrica_events", "s3:GetObject", f"{bucket}/mappings/appmetrica_events/crm.yaml")
+    assert not roles.allows("appmetrica_events", "s3:GetObject", f"{bucket}/mappings/appmetrica_profiles/crm.yaml")
+    assert not roles.allows("appmetrica_events", "s3:PutObject", f"{bucket}/mappings/appmetrica_events/crm.yaml")
 
 
 @pytest.mark.parametrize("name", ["/courier/appmetrica-key", "courier/appmetrica-key"])

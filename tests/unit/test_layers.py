@@ -13,6 +13,7 @@ LAYERS = [
     {"model"},
     {"settings", "observability"},
     {"http", "sources"},
+    {"mappings"},
     {"delivery"},
     {"destinations"},
     {"doors"},

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 Record = Mapping[str, Any]
 # A prepared record: what to send (None when refused); then the reasons it was refused, or for a record sent,
-# the values dropped from it (an invalid phone among valid ones). Reasons never quote a value.
+# the values dropped from it (an invalid phone among valid ones). Reasons never quote a value. (None, []), no record
+# and no reason, is a record a mapping's filter left out: neither sent nor refused, counted as skipped.
 Prepared = tuple[dict[str, Any] | None, list[str]]
 Preparer = Callable[[Record], Prepared]
 # (index, record, parse error): where a source could not read a record, the error is set and the record is

@@ -68,6 +68,7 @@ REJECTED_LOST_ANSWER = Declared(
 )
 DUPLICATES_SKIPPED = Declared("DuplicatesSkipped", "Count", "delivered by an earlier attempt: not sent again")
 RECORDS_PENDING = Declared("RecordsPending", "Count", "left to retry: their message comes back later")
+RECORDS_FILTERED = Declared("RecordsFiltered", "Count", "left out by a mapping's filter: neither sent nor rejected")
 RECORDS_QUEUED = Declared("RecordsQueued", "Count", "accepted by the HTTPS door onto the function's queue")
 ANSWERS_2XX = Declared("DestinationAnswers2xx", "Count", "destination requests answered 2xx")
 ANSWERS_3XX = Declared("DestinationAnswers3xx", "Count", "destination requests answered with a redirect (not followed)")
@@ -93,6 +94,7 @@ METRICS: tuple[Declared, ...] = (
     REJECTED_LOST_ANSWER,
     DUPLICATES_SKIPPED,
     RECORDS_PENDING,
+    RECORDS_FILTERED,
     RECORDS_QUEUED,
     ANSWERS_2XX,
     ANSWERS_3XX,

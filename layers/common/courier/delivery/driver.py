@@ -26,6 +26,7 @@ from courier.observability import logger
 
 OnReject = Callable[[int, Any, list[str]], None]
 OnDelivered = Callable[[int, str], None]  # (index, the destination's id for the record, when it gives one)
+OnSkipped = Callable[[int], None]  # (index): a mapping's filter left the record out
 OnChunkDone = Callable[[int, int], None]  # (first index, last index): every row between was answered or refused
 FIRST_CHUNK_ROWS = 10_000  # chunks grow from this, doubling, to the destination's cap: sending starts early
 MAX_CHUNK_ROWS = 100_000  # source rows a chunk spans at most (rejected rows included)
@@ -63,6 +64,7 @@ class _Chunk:
     read: int = 0
     last: int = 0
     skipped: int = 0  # rows an earlier attempt delivered
+    filtered: list[int] = field(default_factory=list)  # rows a mapping's filter left out
     sent: bytearray = field(default_factory=bytearray)
     rejections: list[tuple[int, Any, list[str]]] = field(default_factory=list)
     batches: list[Batch] = field(default_factory=list)
@@ -86,6 +88,8 @@ class Delivery:
         on_reject: OnReject,
         on_delivered: OnDelivered | None = None,
         on_chunk_done: OnChunkDone | None = None,
+        on_skipped: OnSkipped | None = None,
+        knows: Callable[[str], bool] | None = None,
     ) -> None:
         self.destination = destination
         self.tally = Tally()
@@ -97,6 +101,8 @@ class Delivery:
         self._on_reject = on_reject
         self._on_delivered = on_delivered
         self._on_chunk_done = on_chunk_done
+        self._on_skipped = on_skipped
+        self._knows = knows or destination.knows  # a source field used (a mapping's own say when there is one)
         self._attempt = uuid.uuid4().hex
         self._seen: set[str] = set()
         self._rows_cap = FIRST_CHUNK_ROWS  # source rows; a batch that fills first closes the chunk too
@@ -161,7 +167,7 @@ class Delivery:
         new = set(names) - self._seen  # each name is classified once per unit
         if new:
             self._seen |= new
-            self.tally.ignored |= {name for name in new if not self.destination.knows(name)}
+            self.tally.ignored |= {name for name in new if not self._knows(name)}
 
     def _read_chunk(
         self, rows: Iterator[SourceRow], start: Mark, check_fields: bool
@@ -214,7 +220,10 @@ class Delivery:
                     self._note_fields(record)
                 fields, errors = prepare(record)
                 if fields is None:
-                    chunk.rejections.append((index, record, errors))
+                    if errors:
+                        chunk.rejections.append((index, record, errors))
+                    else:
+                        chunk.filtered.append(index)
                 elif entry is not None and not entry.was_sent(position):
                     chunk.rejections.append((index, record, [CHANGED]))
                 else:
@@ -239,10 +248,14 @@ class Delivery:
             return
         self.tally.read += chunk.read
         if self.stopped:
-            self._leave_pending([*(r[0] for r in chunk.rejections), *_indexes(chunk.batches)], "")
+            self._leave_pending([*(r[0] for r in chunk.rejections), *chunk.filtered, *_indexes(chunk.batches)], "")
             self.tally.duplicates_skipped += chunk.skipped
             return
         self.tally.duplicates_skipped += chunk.skipped
+        self.tally.skipped += len(chunk.filtered)
+        if self._on_skipped is not None:
+            for index in chunk.filtered:
+                self._on_skipped(index)
         for index, record, errors in chunk.rejections:
             self.reject(index, record, errors)
         if not chunk.batches:

@@ -7,7 +7,7 @@ from typing import Any
 
 from courier import observability as seen
 
-COUNTS = ("read", "delivered", "rejected", "duplicates_skipped", "pending", "requests", "retries")
+COUNTS = ("read", "delivered", "rejected", "duplicates_skipped", "skipped", "pending", "requests", "retries")
 MAX_LISTED = 20  # first rejections and ignored field names a report lists; the counts cover the rest
 BY_DESTINATION = "destination: "  # how a reason the destination's answer gave starts
 LOST_ANSWER_PREFIX = BY_DESTINATION + "possibly delivered"  # … and one that followed a request without a clear answer
@@ -15,12 +15,13 @@ LOST_ANSWER_PREFIX = BY_DESTINATION + "possibly delivered"  # … and one that f
 
 @dataclass
 class Tally:
-    """read = delivered + rejected + duplicates_skipped + pending always holds."""
+    """read = delivered + rejected + duplicates_skipped + skipped + pending always holds."""
 
     read: int = 0
     delivered: int = 0
     rejected: int = 0
     duplicates_skipped: int = 0  # delivered by an earlier attempt at the same file or message: not sent again
+    skipped: int = 0  # left out by a mapping's filter: neither sent nor refused
     pending: int = 0
     requests: int = 0
     retries: int = 0
@@ -73,6 +74,7 @@ class Tally:
             (seen.REJECTED_LOST_ANSWER, self.lost_answers),
             (seen.DUPLICATES_SKIPPED, self.duplicates_skipped),
             (seen.RECORDS_PENDING, self.pending),
+            (seen.RECORDS_FILTERED, self.skipped),
             (seen.RETRIES, self.retries),
             (seen.VALUES_DROPPED, sum(self.dropped_values.values())),
         ):
@@ -85,6 +87,7 @@ class Tally:
             "delivered": self.delivered,
             "rejected": self.rejected,
             "duplicates_skipped": self.duplicates_skipped,
+            "skipped": self.skipped,
             "pending": self.pending,
             "requests": self.requests,
             "retries": self.retries,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -18,10 +18,14 @@ from courier.delivery.ledger import Ledger
 from courier.delivery.reports import RejectedRows, put_report
 from courier.delivery.tally import COUNTS, Tally
 from courier.doors.services import Services
+from courier.mappings import MappingUnavailableError, check_name
 from courier.model import Destination, Mark
 from courier.observability import BYTES_READ, invocation, logger
 from courier.sources.files import SourceUnavailableError, UnreadableFileError, open_file
 from courier.sources.s3 import CHANGED_OBJECT_CODES, MISSING_OBJECT_CODES, s3_opener
+
+if TYPE_CHECKING:
+    from courier.mappings.rules import CompiledMapping
 
 CONTINUE = "courier_continue"  # a message that carries on with a file an earlier invocation began
 
@@ -159,12 +163,21 @@ def process_file(
         streams.append((offset, opener(offset)))
         return streams[-1][1]
 
+    mapping_failed = False
     try:
+        mapping = mapping_of_file(file.key, destination, services)
         with open_file(counted, file.key, part.start) as source:
             rejected = RejectedRows(source.columns)
             prepare = destination.make_preparer(settings, time.time())
-            delivery = Delivery(destination, prepare, services.sender, budget, ledger, file.unit, rejected.add)
+            knows = None
+            if mapping is not None:
+                prepare, knows = mapping.preparer(prepare), mapping.knows
+            delivery = Delivery(
+                destination, prepare, services.sender, budget, ledger, file.unit, rejected.add, knows=knows
+            )
             delivery.run(source, check_fields=source.columns is None)
+    except MappingUnavailableError as error:  # nothing read: the file comes back (retried, then the DLQ)
+        problem, mapping_failed = str(error), True
     except UnreadableFileError as error:
         problem = str(error)
     except SourceUnavailableError as error:  # transient: the message comes back and reading resumes
@@ -186,7 +199,7 @@ def process_file(
     if delivery is not None:
         tally.add(delivery.tally)
     resume_at = delivery.resume_at if delivery is not None else None
-    retry = delivery is not None and delivery.must_retry
+    retry = mapping_failed or (delivery is not None and delivery.must_retry)
     rejected_key = f"rejected/{file.key}.csv" if part.number == 0 else f"rejected/{file.key}.{part.number}.csv"
     written = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
     rejected_files = [*part.rejected_files, *([written] if written else [])]
@@ -228,9 +241,25 @@ def process_file(
         delivery.tally.count()  # this part's counts (the report's are the whole file's)
     # S3Reader.tell() is where it stands in the object, closed or not (a buffered stream's is not, once closed)
     invocation.count(BYTES_READ, sum(getattr(stream, "raw", stream).tell() - offset for offset, stream in streams))
+    if mapping_failed:
+        raise RetryLaterError(f"{file.key} is not read: {problem}")
     if retry:
         raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
     return report
+
+
+def mapping_of_file(key: str, destination: Destination, services: Services) -> CompiledMapping | None:
+    """The mapping a file's folder names: `<function>/<name>/…` uses mapping `<name>` when
+    `mappings/<function>/<name>.yaml` exists. Any other folder (`<function>/2026/…`) is a plain folder, and a file
+    directly under `<function>/` uses no mapping."""
+    folder, slash, _ = key.removeprefix(f"{destination.name}/").partition("/")
+    if not slash:
+        return None
+    try:
+        check_name(folder)
+    except ValueError:
+        return None  # a folder no mapping could be named after
+    return services.mappings(destination).find(folder)
 
 
 def _status(continuing: bool, retry: bool, problem: str) -> str:

@@ -7,7 +7,7 @@ import binascii
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
@@ -20,11 +20,15 @@ from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_p
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
 from courier.http.retrying import SAID
+from courier.mappings import MappingUnavailableError, MappingUnreadableError
 from courier.model import Destination
 from courier.observability import BYTES_READ, RECORDS_QUEUED, VALUES_DROPPED, invocation, logger
 from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
 from courier.sources.records import RecordsSource
+
+if TYPE_CHECKING:
+    from courier.mappings.rules import CompiledMapping
 
 MESSAGE_CHARS = 200_000  # records per SQS message are packed under this, well inside SQS's limit
 SYNC_SECONDS = 24.0  # ?mode=sync stops sending after this: API Gateway gives up on a call at 29 s
@@ -55,8 +59,15 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
         if len(rows) > services.settings.max_records_per_request:
             limit = services.settings.max_records_per_request
             return _answer(413, {"error": f"at most {limit} records per request", "request_id": request_id})
-        sync = (request.query_string_parameters or {}).get("mode") == "sync"
-        return _ingest(rows, sync, request_id, destination, services, context)
+        query = request.query_string_parameters or {}
+        mapping = None
+        if query.get("mapping"):
+            try:
+                mapping = services.mappings(destination).get(query["mapping"])
+            except MappingUnavailableError as error:  # nothing accepted: the caller sends again after the fix
+                status = 503 if isinstance(error, MappingUnreadableError) else 400
+                return _answer(status, {"error": str(error), "request_id": request_id})
+        return _ingest(rows, query.get("mode") == "sync", request_id, destination, services, context, mapping)
 
     return app.resolve(event, context)
 
@@ -145,9 +156,12 @@ def _ingest(
     destination: Destination,
     services: Services,
     context: Any,
+    mapping: CompiledMapping | None = None,
 ) -> Response[str]:
     settings = services.settings
     prepare = destination.make_preparer(settings, time.time())
+    if mapping is not None:
+        prepare = mapping.preparer(prepare)
     rejected_rows = RejectedRows()
     refused: list[dict[str, Any]] = []
     accepted: list[tuple[int, Any, dict[str, Any]]] = []  # (index, record as sent to us, prepared)
@@ -157,8 +171,12 @@ def _ingest(
         rejected_rows.add(index, record, errors)
 
     dropped: list[dict[str, Any]] = []
+    skipped = 0  # left out by the mapping's filter
     for index, record, parse_error in rows:
         fields, errors = prepare(record) if not parse_error else (None, [parse_error])
+        if fields is None and not errors:
+            skipped += 1
+            continue
         if fields is None:
             reject(index, record, errors)
             continue
@@ -169,9 +187,11 @@ def _ingest(
     Tally(read=len(rows) if not sync else len(rows) - len(accepted), rejected=len(refused)).count()
     invocation.count(VALUES_DROPPED, sum(len(item["dropped"]) for item in dropped))
     answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
+    if mapping is not None:
+        answer["skipped"] = skipped
     if dropped:
         answer["dropped_values"] = dropped
-    status = 400 if not accepted else 202
+    status = 202 if accepted else 200 if skipped else 400
     if accepted and sync:
         results: list[dict[str, Any]] = []
         id_name = destination.result_id

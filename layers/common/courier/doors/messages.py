@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from courier.delivery.driver import LOST_ANSWER, Budget, Delivery
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, has_bit, set_bit
@@ -19,8 +19,12 @@ from courier.model import Destination, Prepared, Preparer, Record, SourceRow
 from courier.observability import logger
 from courier.sources.records import RecordsSource
 
+if TYPE_CHECKING:
+    from courier.mappings.rules import CompiledMapping
+
 PREPARED_ATTRIBUTE = "courier-prepared"  # set by the HTTPS door on records it already prepared
 ORIGIN_ATTRIBUTE = "courier-origin"  # set by `courier replay`: the id of the message a copy was made from
+MAPPING_ATTRIBUTE = "mapping"  # the mapping (mappings/<function>/<name>.yaml) the message's records go through
 
 
 class PreparedRecord(dict[str, Any]):
@@ -32,6 +36,7 @@ class Message:
     id: str
     rows: list[SourceRow]  # its records, indexed from 0
     origin: str = ""  # the id the ledger knows it by: its own, or for a replayed copy the original's
+    mapping: str = ""  # the name of the mapping its records go through ('': none, they carry the destination's fields)
     receives: int = 1  # how often SQS has handed it over
     rejected: RejectedRows = field(default_factory=RejectedRows)
     settled: bytearray = field(default_factory=bytearray)  # records delivered or rejected for good
@@ -55,11 +60,18 @@ class Message:
 
 
 def deliver_messages(
-    messages: list[Message], destination: Destination, services: Services, budget: Budget, ledger: Ledger
+    messages: list[Message],
+    destination: Destination,
+    services: Services,
+    budget: Budget,
+    ledger: Ledger,
+    mapping: CompiledMapping | None = None,
 ) -> list[str]:
-    """Delivers the messages' records together; returns the ids of the messages that must come back."""
+    """Delivers the messages' records together (through `mapping`, which they all name, when set); returns the ids
+    of the messages that must come back."""
     attempt = uuid.uuid4().hex
-    prepare = sent_as_prepared(destination.make_preparer(services.settings, time.time()))
+    own = destination.make_preparer(services.settings, time.time())
+    prepare = sent_as_prepared(mapping.preparer(own) if mapping is not None else own)
     entries = ledger.read_many([message.key for message in messages])
     rows: list[SourceRow] = []
     owners: list[tuple[Message, int]] = []
@@ -101,7 +113,16 @@ def deliver_messages(
     source = RecordsSource(rows)
     unit = f"sqs-batch:{attempt}"
     delivery = Delivery(
-        destination, prepare, services.sender, budget, marks, unit, reject, lambda i, _: settle(i), marks.chunk_done
+        destination,
+        prepare,
+        services.sender,
+        budget,
+        marks,
+        unit,
+        reject,
+        lambda i, _: settle(i),
+        marks.chunk_done,
+        on_skipped=settle,
     )
     tally = delivery.run(source)
     if delivery.resume_at is not None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from courier.delivery.driver import Budget
 from courier.delivery.ledger import DynamoLedger, Ledger, MemoryLedger
 from courier.model import Destination, Sender
 from courier.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from courier.mappings.store import MappingStore
 
 SAFETY_SECONDS = 10.0  # stop sending this long before Lambda's timeout, to write the report and answer
 LOCAL_SECONDS = 900.0  # the time a call without a Lambda context has (the command line)
@@ -22,6 +25,7 @@ class Services:
     sqs: Any
     sender: Sender
     dynamodb: Any = None
+    mapping_stores: dict[str, MappingStore] = field(default_factory=dict)
 
     def ledger(self) -> Ledger:
         """What was sent: the table when IDEMPOTENCY_TABLE is set (exactly once across invocations), else an
@@ -32,6 +36,16 @@ class Services:
         if self.dynamodb is None:
             self.dynamodb = aws_client("dynamodb", attempts=2, validate=False)  # the ledger retries on its own
         return DynamoLedger(table, self.dynamodb)
+
+    def mappings(self, destination: Destination) -> MappingStore:
+        """The function's mappings in the data bucket, kept for the container's life."""
+        store = self.mapping_stores.get(destination.name)
+        if store is None:
+            from courier.mappings.store import MappingStore  # YAML and JMESPath load only where a mapping is named
+
+            store = MappingStore(self.s3, self.settings.data_bucket, destination)
+            self.mapping_stores[destination.name] = store
+        return store
 
 
 _services: dict[str, Services] = {}

@@ -18,8 +18,16 @@ from courier.delivery.ledger import Ledger, LedgerUnavailableError
 from courier.delivery.reports import RejectedRows, door_key
 from courier.delivery.tally import Tally
 from courier.doors.files import CONTINUE, DroppedFile, Part, RefusedMessageError, RetryLaterError, process_file
-from courier.doors.messages import ORIGIN_ATTRIBUTE, PREPARED_ATTRIBUTE, Message, PreparedRecord, deliver_messages
+from courier.doors.messages import (
+    MAPPING_ATTRIBUTE,
+    ORIGIN_ATTRIBUTE,
+    PREPARED_ATTRIBUTE,
+    Message,
+    PreparedRecord,
+    deliver_messages,
+)
 from courier.doors.services import Services, budget_of
+from courier.mappings import MappingUnavailableError
 from courier.model import Destination
 from courier.observability import BYTES_READ, invocation, logger
 from courier.sources.records import as_rows
@@ -44,12 +52,19 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
         elif body is not None:
             files.append((record, body))
     failed: set[str] = set()
-    if plain:
+    by_mapping: dict[str, list[Message]] = {}
+    for message in plain:
+        by_mapping.setdefault(message.mapping, []).append(message)
+    for name, messages in by_mapping.items():
         try:
-            failed |= set(deliver_messages(plain, destination, services, budget, ledger))
+            mapping = services.mappings(destination).get(name) if name else None
+            failed |= set(deliver_messages(messages, destination, services, budget, ledger, mapping))
+        except MappingUnavailableError as error:  # nothing read: they come back (retried, then the DLQ)
+            logger.warning("the messages' mapping cannot be used: they come back", extra={"problem": str(error)})
+            failed |= {message.id for message in messages}
         except LedgerUnavailableError as error:
             logger.warning("the ledger could not be read: the messages come back", extra={"problem": str(error)})
-            failed |= {message.id for message in plain}
+            failed |= {message.id for message in messages}
     for record, body in files:
         try:
             process_control(body, record.message_id, destination, services, budget, ledger)
@@ -85,8 +100,10 @@ def _read(record: SQSRecord) -> tuple[Any, Message | None]:
     if prepared:
         records = [PreparedRecord(item) if isinstance(item, dict) else item for item in records]
     origin = str((attributes.get(ORIGIN_ATTRIBUTE) or {}).get("stringValue") or "")
+    mapping = str((attributes.get(MAPPING_ATTRIBUTE) or {}).get("stringValue") or "")
     receives = int(record.attributes.approximate_receive_count or 1)
-    return None, Message(message_id, list(as_rows(records, record.body)), origin=origin, receives=receives)
+    rows = list(as_rows(records, record.body))
+    return None, Message(message_id, rows, origin=origin, receives=receives, mapping=mapping)
 
 
 def _back_off(services: Services, records: list[SQSRecord]) -> None:
