@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> None:
             for path, runs in measured.items():  # the median run of each path, and every run's rate
                 median = sorted(runs, key=lambda r: r["rows_per_s"])[len(runs) // 2]
                 results.append({"size": size, "path": path, **median, "turns": [r["rows_per_s"] for r in runs]})
-        command = " ".join(["make bench", *(argv or sys.argv[1:])])
+        given = " ".join(argv or sys.argv[1:])
+        command = f'make bench BENCH_ARGS="{given}"' if given else "make bench"
         if args.mapping_only:
             write_mapping_section(results, command)
             return
