@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported when run: the functions' loggers must be made afte
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 OUT = ROOT / "out" / "demo"
+SETTLE_SECONDS = 180  # a loaded machine (CI) takes far longer than the usual few seconds per door
 
 
 @dataclass
@@ -118,6 +119,13 @@ def in_flight(sandbox: Sandbox, function: str) -> int:
     )
 
 
+def settled(sandbox: Sandbox, what: str) -> None:
+    """Waits for the queues to empty; a demo that never settles says what it waited for, rather than reading a
+    report that is not written yet."""
+    if not sandbox.settle(timeout=SETTLE_SECONDS):
+        raise SystemExit(f"the sandbox did not settle within {SETTLE_SECONDS} s after {what} (see {OUT}/functions.log)")
+
+
 def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[], int]) -> list[Row]:
     """Each door as a user would use it: a file into the bucket, a message onto the queue, an HTTPS call; with a
     mapping, put in the bucket first and named by the file's folder, the message's attribute and the query."""
@@ -132,7 +140,7 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
     suffix = f" (mapping {name})" if name else ""
     key = f"{function}/{name or 'demo'}/{played.file_name}"
     sandbox.s3.put_object(Bucket=sandbox.bucket, Key=key, Body=played.file_body)
-    sandbox.settle()
+    settled(sandbox, f"the file {key}")
     report = json.loads(sandbox.s3.get_object(Bucket=sandbox.bucket, Key=f"reports/{key}.json")["Body"].read())
     rows.append(
         Row(
@@ -166,7 +174,7 @@ def play(sandbox: Sandbox, function: str, played: Samples, delivered: Callable[[
     ):
         before, seen = delivered(), rejected_files(sandbox, function)
         answer = send()
-        sandbox.settle()
+        settled(sandbox, f"{function}'s {door}")
         new = rejected_files(sandbox, function) - seen
         label = (f"HTTPS ({answer.status_code})" if door == "HTTPS" else door) + suffix
         rows.append(
