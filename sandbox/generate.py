@@ -361,6 +361,29 @@ def courier_dimensions(e: Endpoint, indent: int) -> str:
     )
 
 
+def one_metric(
+    namespace: str, metric: str, dimensions: str, statistic: str, threshold: str, above: bool = False
+) -> str:
+    """An alarm's properties on one metric: it fires when a period's statistic reaches the threshold (or, `above`,
+    passes it)."""
+    operator = "GreaterThanThreshold" if above else "GreaterThanOrEqualToThreshold"
+    return f"""\
+      Namespace: {namespace}
+      MetricName: {metric}
+{dimensions}\
+      Statistic: {statistic}
+      Period: {PERIOD}
+      EvaluationPeriods: 1
+      Threshold: {threshold}
+      ComparisonOperator: {operator}
+"""
+
+
+def aws_dimension(name: str, value: str) -> str:
+    """One dimension of an AWS namespace's metric, as YAML at an alarm's Properties' indentation."""
+    return f"      Dimensions:\n        - Name: {name}\n          Value: {value}\n"
+
+
 def alarms_of(e: Endpoint) -> list[Alarm]:
     r = e.resource
 
@@ -381,51 +404,33 @@ def alarms_of(e: Endpoint) -> list[Alarm]:
             "DeadLetterAlarm",
             "{name}: a message is in its dead-letter queue: its records were not delivered after 5 tries. Find the "
             "cause in the function's log (retry_reason), fix it, then run courier replay {name} --stack <stack>.",
-            f"""\
-      Namespace: AWS/SQS
-      MetricName: ApproximateNumberOfMessagesVisible
-      Dimensions:
-        - Name: QueueName
-          Value: !GetAtt {r}DeadLetterQueue.QueueName
-      Statistic: Maximum
-      Period: {PERIOD}
-      EvaluationPeriods: 1
-      Threshold: 1
-      ComparisonOperator: GreaterThanOrEqualToThreshold
-""",
+            one_metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                aws_dimension("QueueName", f"!GetAtt {r}DeadLetterQueue.QueueName"),
+                "Maximum",
+                "1",
+            ),
         ),
         Alarm(
             "OldestMessageAlarm",
             "{name}: the oldest message in its queue is older than OldestMessageAlarmSeconds: records are waiting "
             "(destination down or throttling, a refused key, too little concurrency). See the function's log and "
             "the dashboard's destination answers.",
-            f"""\
-      Namespace: AWS/SQS
-      MetricName: ApproximateAgeOfOldestMessage
-      Dimensions:
-        - Name: QueueName
-          Value: !GetAtt {r}Queue.QueueName
-      Statistic: Maximum
-      Period: {PERIOD}
-      EvaluationPeriods: 1
-      Threshold: !Ref OldestMessageAlarmSeconds
-      ComparisonOperator: GreaterThanThreshold
-""",
+            one_metric(
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                aws_dimension("QueueName", f"!GetAtt {r}Queue.QueueName"),
+                "Maximum",
+                "!Ref OldestMessageAlarmSeconds",
+                above=True,
+            ),
         ),
         Alarm(
             "UnauthorizedAlarm",
             "{name}: the destination answered 401 or 403: the key or token is wrong or lacks rights. Records stay "
             "queued; fix the secret (AppMetricaPostApiKeySecretName or AltcraftApiTokenSecretName) and they go out.",
-            f"""\
-      Namespace: {seen.NAMESPACE}
-      MetricName: {seen.ANSWERS_UNAUTHORIZED.name}
-{courier_dimensions(e, 6)}\
-      Statistic: Sum
-      Period: {PERIOD}
-      EvaluationPeriods: 1
-      Threshold: 1
-      ComparisonOperator: GreaterThanOrEqualToThreshold
-""",
+            one_metric(seen.NAMESPACE, seen.ANSWERS_UNAUTHORIZED.name, courier_dimensions(e, 6), "Sum", "1"),
         ),
         Alarm(
             "RejectedShareAlarm",
@@ -447,18 +452,7 @@ def alarms_of(e: Endpoint) -> list[Alarm]:
             "ErrorsAlarm",
             "{name}: the function failed (an error it did not handle; its messages come back and may reach the "
             "dead-letter queue). Read the error in its log group, fix it, then replay any dead letters.",
-            f"""\
-      Namespace: AWS/Lambda
-      MetricName: Errors
-      Dimensions:
-        - Name: FunctionName
-          Value: !Ref {r}Function
-      Statistic: Sum
-      Period: {PERIOD}
-      EvaluationPeriods: 1
-      Threshold: 1
-      ComparisonOperator: GreaterThanOrEqualToThreshold
-""",
+            one_metric("AWS/Lambda", "Errors", aws_dimension("FunctionName", f"!Ref {r}Function"), "Sum", "1"),
         ),
     ]
 
