@@ -8,8 +8,9 @@ import math
 import re
 from typing import Any
 
+from courier.sources.records import INT64_MAX, INT64_MIN, MAX_DIGITS
+
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 TOO_LARGE = "must be a whole number within 64 bits (a larger one is no number either API holds)"
 INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 # One encoder for every compact JSON text a request carries (json.dumps would build one per call).
@@ -69,7 +70,7 @@ def as_number(value: Any) -> int | float:
         return value
     text = str(value).strip()
     if INTEGER.fullmatch(text):
-        if len(text) > 20:  # never parsed: no 64-bit number is written longer
+        if len(text) > MAX_DIGITS:  # never parsed: no 64-bit number is written longer
             raise ValueError(TOO_LARGE)
         return as_number(int(text))
     try:

@@ -30,7 +30,8 @@ _SUSPECT = re.compile(
 UNFIT_TEXT = "holds a lone surrogate or a Unicode non-character (U+D800–U+DFFF, U+FDD0–U+FDEF, U+FFFE, U+FFFF, …)"
 UNFIT_NUMBER = "NaN and Infinity are not JSON numbers (send a finite number)"
 # No field of either API holds a whole number outside 64 bits (AppMetrica's device id is the one unsigned 64-bit one)
-INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+INT64_MIN, INT64_MAX, UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+MAX_DIGITS = len(str(UINT64_MAX))  # digit text longer than this is beyond 64 bits: refused without being parsed
 UNFIT_INTEGER = "a whole number beyond 64 bits, which no field of the destination holds"
 
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
 
-from courier.destinations.values import INT64_MAX, MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
+from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
+from courier.sources.records import INT64_MAX
 
 if TYPE_CHECKING:
     from courier.destinations.altcraft.methods import Method

@@ -17,13 +17,13 @@ from typing import Any
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
 from courier.model import Field, Prepared, Preparer, Record
 from courier.settings import Settings
+from courier.sources.records import INT64_MAX, MAX_DIGITS, UINT64_MAX
 
 Conversion = Callable[[Any], str]
 
 # What the Post API's int fields hold is not documented ("int"); the bounds are those of the Logs API's columns
 # (inference, README): application_id UInt32, mcc and mnc UInt16, quantities Int64, the device id UInt64.
-UINT16_MAX, UINT32_MAX, INT64_MAX, UINT64_MAX = 2**16 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1
-_MAX_DIGITS = len(str(UINT64_MAX))  # longer digit text is too large for any field, and is never parsed
+UINT16_MAX, UINT32_MAX = 2**16 - 1, 2**32 - 1
 WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
 FUTURE_TOLERANCE_SECONDS = 24 * 3600
 MILLISECONDS_FLOOR = 100_000_000_000  # 13 digits: year 5138 in seconds, 1973 in milliseconds
@@ -55,19 +55,20 @@ def _whole_number(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _digits(value.strip()):
-        if len(value.strip()) > _MAX_DIGITS:
-            raise ValueError(f"has more than {_MAX_DIGITS} digits, more than any field holds")
+        if len(value.strip()) > MAX_DIGITS:  # never parsed
+            raise ValueError(f"has more than {MAX_DIGITS} digits, more than any field holds")
         return int(value.strip())
     raise ValueError("must be a whole number")
 
 
-def whole_number_up_to(maximum: int) -> Conversion:
-    """A whole number from 0 to `maximum` (the field's size)."""
+def whole_number_up_to(maximum: int, minimum: int = 0) -> Conversion:
+    """A whole number from `minimum` to `maximum` (the field's size)."""
+    too_small = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
 
     def check(value: Any) -> str:
         number = _whole_number(value)
-        if number < 0:
-            raise ValueError("must not be negative")
+        if number < minimum:
+            raise ValueError(too_small)
         if number > maximum:
             raise ValueError(f"must be at most {maximum}")
         return value if isinstance(value, str) and _digits(value) else str(number)
@@ -199,14 +200,7 @@ def require_application_id(out: dict[str, str], failed: set[str], errors: list[s
         errors.append("application_id: is required (or set APPMETRICA_APPLICATION_ID)")
 
 
-def at_least_one(value: Any) -> str:
-    """A whole number of 1 or more (revenue's `quantity`)."""
-    number = _whole_number(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    if number > INT64_MAX:
-        raise ValueError(f"must be at most {INT64_MAX}")
-    return value if isinstance(value, str) and _digits(value) else str(number)
+at_least_one = whole_number_up_to(INT64_MAX, minimum=1)  # revenue's `quantity`
 
 
 # decimal(10,8): "a decimal fraction with 10 digits before and 8 digits after the decimal point" (new-endpoints §A.4.2)
