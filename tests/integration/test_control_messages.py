@@ -103,6 +103,32 @@ def refusals(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
     return [vars(r) for r in records if r.getMessage() == "control message refused"]
 
 
+def put_file(aws: Aws, bucket: str | None, key: str, body: bytes) -> str:
+    """Puts a file in `bucket` (created first when it is another bucket), or in the data bucket when None; returns
+    the bucket's name."""
+    bucket = bucket or aws.stack.bucket
+    if bucket == OTHER_BUCKET:
+        aws.s3.create_bucket(Bucket=OTHER_BUCKET)
+    aws.s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return bucket
+
+
+def in_data_bucket(aws: Aws, body: Any) -> Any:
+    """`body` with every "b", the tables' stand-in for a bucket's name, made the data bucket's name."""
+    return json.loads(json.dumps(body).replace('"b"', json.dumps(aws.stack.bucket)))
+
+
+def refused_unread(
+    aws: Aws, appmetrica: AppMetricaEmulator, s3_reads: list[tuple[str, str, str]], body: Any
+) -> list[dict[str, str]]:
+    """Hands the function one control message, checks it is done with (not retried) with nothing read and nothing
+    delivered, and returns the rows kept for it in rejected/sqs/."""
+    assert handle(body) == {"batchItemFailures": []}
+    assert s3_reads == []
+    assert appmetrica.requests == []
+    return rejected_for(aws, "m-1")
+
+
 FOREIGN = [
     pytest.param(OTHER_BUCKET, "appmetrica_events/export.csv", "another bucket", id="another-bucket"),
     pytest.param(None, "appmetrica_profiles/export.csv", "outside the function's prefix", id="another-function"),
@@ -126,10 +152,7 @@ def test_a_notification_for_what_the_function_does_not_own_is_refused_unread(
     reason: str,
 ) -> None:
     # Given a file of good events that would be delivered, in another bucket or outside the function's prefix
-    bucket = bucket or aws.stack.bucket
-    if bucket == OTHER_BUCKET:
-        aws.s3.create_bucket(Bucket=OTHER_BUCKET)
-    aws.s3.put_object(Bucket=bucket, Key=key, Body=events_csv("a", "b"))
+    bucket = put_file(aws, bucket, key, events_csv("a", "b"))
     # When a hand-written notification naming it arrives on the function's queue
     message_id = aws.sqs.send_message(
         QueueUrl=aws.queue_url(FUNCTION), MessageBody=json.dumps(notification(bucket, key))
@@ -179,10 +202,8 @@ def test_one_foreign_file_refuses_the_whole_notification(
 ) -> None:
     own, foreign = notification(aws.stack.bucket, "appmetrica_events/a.csv"), notification(OTHER_BUCKET, "x.csv")
     aws.s3.put_object(Bucket=aws.stack.bucket, Key="appmetrica_events/a.csv", Body=events_csv("a"))
-    assert handle({"Records": own["Records"] + foreign["Records"]}) == {"batchItemFailures": []}
-    assert s3_reads == []
-    assert appmetrica.requests == []
-    assert "another bucket" in rejected_for(aws, "m-1")[0]["error"]
+    rows = refused_unread(aws, appmetrica, s3_reads, {"Records": own["Records"] + foreign["Records"]})
+    assert "another bucket" in rows[0]["error"]
 
 
 def test_the_function_s_own_notification_is_still_read_and_delivered(
@@ -207,14 +228,9 @@ def test_a_continuation_for_what_the_function_does_not_own_is_refused_unread(
     key: str,
     reason: str,
 ) -> None:
-    bucket = bucket or aws.stack.bucket
-    if bucket == OTHER_BUCKET:
-        aws.s3.create_bucket(Bucket=OTHER_BUCKET)
-    aws.s3.put_object(Bucket=bucket, Key=key, Body=events_csv("a", "b", "c", "d"))
-    assert handle(continuation(bucket, key)) == {"batchItemFailures": []}
-    assert s3_reads == []
-    assert appmetrica.requests == []
-    assert reason in rejected_for(aws, "m-1")[0]["error"]
+    bucket = put_file(aws, bucket, key, events_csv("a", "b", "c", "d"))
+    rows = refused_unread(aws, appmetrica, s3_reads, continuation(bucket, key))
+    assert reason in rows[0]["error"]
 
 
 def test_a_well_formed_continuation_of_the_function_s_own_file_carries_on(
@@ -253,11 +269,7 @@ MALFORMED_NOTIFICATIONS: dict[str, Any] = {
 def test_a_malformed_notification_is_rejected_with_a_reason_not_crashed_on(
     aws: Aws, appmetrica: AppMetricaEmulator, s3_reads: list[tuple[str, str, str]], name: str
 ) -> None:
-    body = json.loads(json.dumps(MALFORMED_NOTIFICATIONS[name]).replace('"b"', json.dumps(aws.stack.bucket)))
-    assert handle(body) == {"batchItemFailures": []}
-    assert s3_reads == []
-    assert appmetrica.requests == []
-    [row] = rejected_for(aws, "m-1")
+    [row] = refused_unread(aws, appmetrica, s3_reads, in_data_bucket(aws, MALFORMED_NOTIFICATIONS[name]))
     assert row["error"].startswith("message: refused, not read: ")
 
 
@@ -300,15 +312,10 @@ def test_a_malformed_continuation_is_rejected_with_a_reason_not_crashed_on(
     aws: Aws, appmetrica: AppMetricaEmulator, s3_reads: list[tuple[str, str, str]], name: str
 ) -> None:
     key = "appmetrica_events/a.csv"
-    aws.s3.put_object(Bucket=aws.stack.bucket, Key=key, Body=events_csv("a", "b", "c"))
-    body = json.loads(
-        json.dumps(continuation("b", key, **MALFORMED_CONTINUATIONS[name])).replace('"b"', json.dumps(aws.stack.bucket))
-    )
+    put_file(aws, None, key, events_csv("a", "b", "c"))
+    body = in_data_bucket(aws, continuation("b", key, **MALFORMED_CONTINUATIONS[name]))
     body = {k: v for k, v in body.items() if v is not None}
-    assert handle(body) == {"batchItemFailures": []}
-    assert s3_reads == []
-    assert appmetrica.requests == []
-    [row] = rejected_for(aws, "m-1")
+    [row] = refused_unread(aws, appmetrica, s3_reads, body)
     assert row["error"].startswith("message: refused, not read: ")
 
 

@@ -2,41 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.ad_revenue import AD_TYPES, APPMETRICA_AD_REVENUE
-from courier.model import Preparer
-from courier.settings import Settings
+from tests.appmetrica_fields import HOUR_AGO, NOW, FieldRules, cases
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp()
-HOUR_AGO = int(NOW) - 3600
 SECRET = "user@example.com"  # stands for personal data: no reason may repeat it
 
-
-def preparer(default_application_id: str = "") -> Preparer:
-    return APPMETRICA_AD_REVENUE.make_preparer(Settings(APPMETRICA_APPLICATION_ID=default_application_id), NOW)
-
-
-def impression(**fields: Any) -> dict[str, Any]:
-    return {
+AD_REVENUE = FieldRules(
+    APPMETRICA_AD_REVENUE,
+    {
         "application_id": "1234567890",
         "profile_id": "user-1",
         "event_timestamp": str(HOUR_AGO),
         "revenue": "0.0001",
         "currency": "usd",
         "ad_type": "banner",
-        **fields,
-    }
-
-
-def refused(record: dict[str, Any]) -> list[str]:
-    fields, errors = preparer()(record)
-    assert fields is None
-    return errors
+    },
+)
+impression = AD_REVENUE.record
+prepared = AD_REVENUE.prepared
+refused = AD_REVENUE.refused
 
 
 def test_a_csv_row_with_every_ad_field_is_forwarded_unchanged() -> None:
@@ -51,9 +40,8 @@ def test_a_csv_row_with_every_ad_field_is_forwarded_unchanged() -> None:
         payload='{"key":"value_1"}',
     )
     # When it is prepared
-    fields, errors = preparer()(record)
+    fields = prepared(record)
     # Then it is sent as written (the unit id keeps its leading zero), in the row's order
-    assert errors == []
     assert fields == record
     assert list(fields) == list(record)
 
@@ -62,64 +50,74 @@ def test_json_values_become_the_csv_text() -> None:
     # Given a JSON record with a numeric revenue, numeric ids and a payload object
     record = impression(revenue=1.5e-3, ad_unit_id=42, ad_placement_id=12345000, payload={"key": "value_1"})
     # When it is prepared
-    fields, errors = preparer()(record)
+    fields = prepared(record)
     # Then each is text: the revenue in plain notation, the payload compact JSON
-    assert errors == []
-    assert fields is not None
     assert (fields["revenue"], fields["ad_unit_id"], fields["ad_placement_id"]) == ("0.0015", "42", "12345000")
     assert fields["payload"] == '{"key":"value_1"}'
 
 
-@pytest.mark.parametrize("ad_type", AD_TYPES)
-def test_each_documented_ad_type_is_accepted(ad_type: str) -> None:
-    fields, errors = preparer()(impression(ad_type=ad_type))
-    assert errors == []
-    assert fields is not None
-    assert fields["ad_type"] == ad_type
+SENT = [
+    # each of the six documented ad types
+    *cases("ad_type", [(ad_type, ad_type) for ad_type in AD_TYPES]),
+    # a revenue, as text or a JSON number: a decimal(10,8), in plain decimal notation
+    *cases("revenue", [("0.0001", "0.0001"), ("12.5", "12.5"), (3, "3"), (0.25, "0.25"), ("1E-8", "0.00000001")]),
+    # a precision the documentation gives as an example, or another one: an open set
+    *cases("precision", [(p, p) for p in ["publisher_defined", "estimated", "precise", "undisclosed"]]),
+]
 
 
-@pytest.mark.parametrize("bad", ["video", "Banner", "BANNER", "", "app_open"])
-def test_other_ad_types_are_refused(bad: str) -> None:
-    # Given an ad type outside the six documented ones (or an empty one, which counts as absent)
-    errors = refused(impression(ad_type=bad))
-    # Then the reason lists the six, or says the field is required
-    expected = "ad_type: is required" if bad == "" else "ad_type: must be one of: " + ", ".join(AD_TYPES)
-    assert errors == [expected]
+@pytest.mark.parametrize(("name", "given", "sent"), SENT)
+def test_ad_type_revenue_and_precision_are_sent_as_written_or_in_plain_notation(
+    name: str, given: Any, sent: str
+) -> None:
+    # Given an ad type, a revenue or a precision the endpoint takes
+    fields = prepared(impression(**{name: given}))
+    # Then it is sent as written, a revenue in plain decimal notation
+    assert fields[name] == sent
 
 
-@pytest.mark.parametrize(
-    ("given", "sent"), [("0.0001", "0.0001"), ("12.5", "12.5"), (3, "3"), (0.25, "0.25"), ("1E-8", "0.00000001")]
-)
-def test_revenue_is_a_decimal_10_8(given: Any, sent: str) -> None:
-    fields, errors = preparer()(impression(revenue=given))
-    assert errors == []
-    assert fields is not None
-    assert fields["revenue"] == sent
+ONE_OF_THE_SIX = "ad_type: must be one of: " + ", ".join(AD_TYPES)
+REFUSED = [
+    # an ad type outside the six documented ones (or an empty one, which counts as absent): the reason lists the
+    # six, or says the field is required
+    *cases(
+        "ad_type",
+        [
+            ("video", ONE_OF_THE_SIX),
+            ("Banner", ONE_OF_THE_SIX),
+            ("BANNER", ONE_OF_THE_SIX),
+            ("", "ad_type: is required"),
+            ("app_open", ONE_OF_THE_SIX),
+        ],
+    ),
+    # a revenue that is negative or not a decimal(10,8)
+    *cases(
+        "revenue",
+        [
+            ("-0.5", "revenue: must not be negative"),
+            (-1, "revenue: must not be negative"),
+            ("12345678901", "revenue: has more than 10 digits before the decimal point (decimal(10,8))"),
+            ("0.000000001", "revenue: has more than 8 digits after the decimal point (decimal(10,8))"),
+            ("free", "revenue: must be a decimal number such as 12.5"),
+        ],
+    ),
+    # a currency that is not a listed code
+    *cases(
+        "currency",
+        [
+            ("SSP", "currency: is a currency AppMetrica does not support (see its list of currencies)"),
+            ("dollars", "currency: must be a three-letter currency code from AppMetrica's list, such as USD or RUB"),
+        ],
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("bad", "reason"),
-    [
-        ("-0.5", "revenue: must not be negative"),
-        (-1, "revenue: must not be negative"),
-        ("12345678901", "revenue: has more than 10 digits before the decimal point (decimal(10,8))"),
-        ("0.000000001", "revenue: has more than 8 digits after the decimal point (decimal(10,8))"),
-        ("free", "revenue: must be a decimal number such as 12.5"),
-    ],
-)
-def test_revenue_negative_or_outside_decimal_10_8_is_refused(bad: Any, reason: str) -> None:
-    assert refused(impression(revenue=bad)) == [reason]
-
-
-@pytest.mark.parametrize(
-    ("bad", "reason"),
-    [
-        ("SSP", "currency: is a currency AppMetrica does not support (see its list of currencies)"),
-        ("dollars", "currency: must be a three-letter currency code from AppMetrica's list, such as USD or RUB"),
-    ],
-)
-def test_currency_must_be_a_listed_code(bad: str, reason: str) -> None:
-    assert refused(impression(currency=bad)) == [reason]
+@pytest.mark.parametrize(("name", "bad", "reason"), REFUSED)
+def test_ad_type_revenue_and_currency_outside_their_rules_are_refused(name: str, bad: Any, reason: str) -> None:
+    # Given an ad type, a revenue or a currency the endpoint does not take
+    errors = refused(impression(**{name: bad}))
+    # Then it is refused with the reason
+    assert errors == [reason]
 
 
 def test_required_fields_are_named_when_missing() -> None:
@@ -131,23 +129,11 @@ def test_required_fields_are_named_when_missing() -> None:
     assert errors == ["revenue: is required", "currency: is required", "ad_type: is required"]
 
 
-@pytest.mark.parametrize("precision", ["publisher_defined", "estimated", "precise", "undisclosed"])
-def test_precision_is_an_open_set(precision: str) -> None:
-    # Given a precision the documentation gives as an example, or another one
-    fields, errors = preparer()(impression(precision=precision))
-    # Then it is sent as written
-    assert errors == []
-    assert fields is not None
-    assert fields["precision"] == precision
-
-
 @pytest.mark.parametrize("name", ["ad_network", "ad_unit_id", "ad_unit_name", "ad_placement_id", "ad_placement_name"])
 def test_network_unit_and_placement_fields_are_text(name: str) -> None:
     # Given text, and then a value that is not text
-    fields, errors = preparer()(impression(**{name: "00 x/y"}))
+    fields = prepared(impression(**{name: "00 x/y"}))
     # Then text is sent as written, an object is refused
-    assert errors == []
-    assert fields is not None
     assert fields[name] == "00 x/y"
     assert refused(impression(**{name: {"id": 1}})) == [f"{name}: must be text, not dict"]
 
@@ -174,9 +160,7 @@ def test_the_shared_rules_apply() -> None:
     assert refused(impression(appmetrica_device_id=str(2**64), profile_id="")) == [
         "appmetrica_device_id: must be an unsigned 64-bit number"
     ]
-    fields, errors = preparer("77")({k: v for k, v in impression().items() if k != "application_id"})
-    assert errors == []
-    assert fields is not None
+    fields = prepared(AD_REVENUE.without("application_id"), "77")
     assert next(iter(fields.items())) == ("application_id", "77")
 
 
@@ -199,15 +183,9 @@ def test_no_reason_repeats_the_value() -> None:
 
 
 def test_the_declaration_lists_every_field_once() -> None:
-    names = [field.name for field in APPMETRICA_AD_REVENUE.declared]
-    assert len(names) == len(set(names)) == 32  # the request format's 33 parameters but post_api_key
-    assert set(names) == APPMETRICA_AD_REVENUE.fields
-    required = {field.name for field in APPMETRICA_AD_REVENUE.declared if field.required}
-    assert required == {"application_id", "event_timestamp", "revenue", "currency", "ad_type"}
-    assert all(field.description and field.kind for field in APPMETRICA_AD_REVENUE.declared)
-    assert APPMETRICA_AD_REVENUE.rules[: len(f.RULES)] == f.RULES
-    assert (APPMETRICA_AD_REVENUE.name, APPMETRICA_AD_REVENUE.route) == (
+    AD_REVENUE.check_declaration(
+        32,  # the request format's 33 parameters but post_api_key
+        {"application_id", "event_timestamp", "revenue", "currency", "ad_type"},
         "appmetrica_ad_revenue",
         "/appmetrica/ad_revenue",
     )
-    assert APPMETRICA_AD_REVENUE.summary
