@@ -1,4 +1,5 @@
-"""Shared test data: the seed's events sample with its timestamps moved into the Post API window."""
+"""Shared test data and readers: the seed's events sample with its timestamps moved into the Post API window, CSV
+records, what was logged, and the functions' EMF lines (read here, apart from the code that writes them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
+
+from courier.observability import FUNCTION_DIMENSION
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SAMPLE = ROOT / "events" / "appmetrica_events" / "seed_sample.csv"
@@ -32,3 +36,30 @@ def csv_records(text: str) -> list[dict[str, str]]:
 def everything_logged(records: list[logging.LogRecord]) -> str:
     """Every log record with all its fields (message, extras, exception text), as one text to scan."""
     return "\n".join(json.dumps({**vars(record), "message": record.getMessage()}, default=str) for record in records)
+
+
+def emf_lines(output: str) -> list[dict[str, Any]]:
+    """The EMF lines among what the functions printed (their JSON logs are there too)."""
+    lines = []
+    for line in output.splitlines():
+        try:
+            loaded = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(loaded, dict) and "_aws" in loaded:
+            lines.append(loaded)
+    return lines
+
+
+def totals(lines: list[dict[str, Any]], function: str) -> dict[str, float]:
+    """Each metric's sum over the function's EMF lines."""
+    summed: dict[str, float] = {}
+    for line in lines:
+        if line.get(FUNCTION_DIMENSION) != function:
+            continue
+        for definition in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            values = line[definition["Name"]]
+            summed[definition["Name"]] = summed.get(definition["Name"], 0) + sum(
+                values if isinstance(values, list) else [values]
+            )
+    return summed

@@ -18,8 +18,7 @@ from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.demo import Samples
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
-from tests.integration.test_metrics import emf_lines, totals
-from tests.support import csv_records
+from tests.support import csv_records, emf_lines, totals
 
 EXAMPLES = ["appmetrica_profiles", "altcraft_profile_import", "appmetrica_revenue"]
 

@@ -25,36 +25,9 @@ from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once
 from tests.conftest import Aws
-from tests.support import ROOT, recent
+from tests.support import ROOT, emf_lines, recent, totals
 
 EVENTS = "appmetrica_events"
-
-
-def emf_lines(output: str) -> list[dict[str, Any]]:
-    """The EMF lines among what the functions printed (their JSON logs are there too)."""
-    lines = []
-    for line in output.splitlines():
-        try:
-            loaded = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(loaded, dict) and "_aws" in loaded:
-            lines.append(loaded)
-    return lines
-
-
-def totals(lines: list[dict[str, Any]], function: str) -> dict[str, float]:
-    """Each metric's sum over the function's EMF lines."""
-    summed: dict[str, float] = {}
-    for line in lines:
-        if line.get(FUNCTION_DIMENSION) != function:
-            continue
-        for definition in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-            values = line[definition["Name"]]
-            summed[definition["Name"]] = summed.get(definition["Name"], 0) + sum(
-                values if isinstance(values, list) else [values]
-            )
-    return summed
 
 
 def settled(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:

@@ -457,7 +457,7 @@ def _transform(rule: FieldRule) -> Step:
 
 def _convert(out: dict[str, Any], errors: list[str], field: str, source: str, convert: Step, value: Any) -> None:
     """One transformed field into `out`, or the reason it is refused into `errors` (empty values stay out)."""
-    if value is None or value == "" or value == []:
+    if _empty(value):
         return
     try:
         value = convert(value)
