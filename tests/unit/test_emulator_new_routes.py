@@ -1,6 +1,8 @@
 """The emulators' routes for revenue, ad revenue, e-commerce (AppMetrica) and import_and_start(_batch) (Altcraft),
 checked against the documentation's own samples and golden cases (shared/specs/new-endpoints.md Part C) and
-against each rule of the emulator checklist (§D.1, §D.2) they enforce. Everything goes over HTTP to 127.0.0.1."""
+against each rule of the emulator checklist (§D.1, §D.2) they enforce. Everything goes over HTTP to 127.0.0.1.
+The cases come from tests/golden_cases.py, copied from the spec: the client's tests take the same ones, so both sides
+are checked against the spec's text, not against each other."""
 
 from __future__ import annotations
 
@@ -14,308 +16,42 @@ import requests
 
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
+from tests.golden_cases import (
+    AC_IAS_CUSTOM,
+    AC_IAS_FULL,
+    AC_IAS_MIN,
+    AC_IASB,
+    AC_IASB_KEYS,
+    ALTCRAFT_TOKEN,
+    AM_ADR_CSV_CLIENT,
+    AM_ADR_CSV_DOC,
+    AM_ADR_Q_CLIENT,
+    AM_ADR_Q_DOC,
+    AM_ECO_CSV_CLIENT,
+    AM_ECO_CSV_DOC,
+    AM_ECO_CSV_FIX,
+    AM_ECO_Q_CLIENT,
+    AM_ECO_Q_DOC,
+    AM_REV_CSV_CLIENT,
+    AM_REV_CSV_DOC,
+    AM_REV_Q_CLIENT,
+    AM_REV_Q_DOC,
+    NOW,
+    POST_API_KEY,
+    GoldenRequest,
+    case_id,
+)
 
-DOC_KEY = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"  # the documentation's placeholder post_api_key (§C.0)
-NOW = 1689984000.0  # the frozen clock of §C.0: 2023-07-22T00:00:00Z, eight hours after the samples' event_timestamp
-DOC_TOKEN = "abcdefghijklmnqrstuvwxyz"  # the documentation's placeholder Altcraft token (§C.2)
 OTHER_TOKEN = "another-token-for-database-2"
 DEVICE_ID = "1757762239877245682"
 HEX24 = "0123456789abcdef"
-
-# G-AM-REV-CSV-DOC
-AM_REV_CSV_DOC_TARGET = "/logs/v1/import/revenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_REV_CSV_DOC_BODY = (
-    "appmetrica_device_id,device_model,device_type,google_aid,app_package_name,operator_name,mnc,"
-    "application_id,account_id,event_timestamp,price,currency,product_id,quantity,transaction_id,"
-    "order_id,revenue_event_type\n1757762239877245682,iPhone X,phone,"
-    "01234567-890a-bcde-f012-3456789abcde,com.yandex.sample.metrica,MegaFon,2,1111,"
-    "1234567890123456789,1689943892,0.0001,usd,some_product1,1,transact1,8101,promo_started\n"
-    "1757762239877245682,iPhone X,phone,76543210-890a-bcde-f012-3456789abcde,"
-    "com.yandex.sample.metrica,MegaFon,2,1111,9876543210987654321,1689943892,0.0001,usd,"
-    "some_product2,2,transact2,1234,expired\n\n"
-)
-
-# G-AM-REV-CSV-CLIENT
-AM_REV_CSV_CLIENT_TARGET = "/logs/v1/import/revenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_REV_CSV_CLIENT_BODY = (
-    "appmetrica_device_id,device_model,device_type,google_aid,app_package_name,operator_name,mnc,"
-    "application_id,event_timestamp,price,currency,product_id,quantity,transaction_id,order_id,"
-    "revenue_event_type\n1757762239877245682,iPhone X,phone,01234567-890a-bcde-f012-3456789abcde,"
-    "com.yandex.sample.metrica,MegaFon,2,1111,1689943892,0.0001,usd,some_product1,1,transact1,8101,"
-    "promo_started\n1757762239877245682,iPhone X,phone,76543210-890a-bcde-f012-3456789abcde,"
-    "com.yandex.sample.metrica,MegaFon,2,1111,1689943892,0.0001,usd,some_product2,2,transact2,1234,"
-    "expired\n"
-)
-
-# G-AM-REV-Q-DOC
-AM_REV_Q_DOC_TARGET = (
-    "/logs/v1/import/revenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "appmetrica_device_id=1757762239877245682&device_model=iPhoneX&device_type=phone&"
-    "google_aid=01234567-890a-bcde-f012-3456789abcde&app_package_name=com.yandex.sample.metrica&"
-    "operator_name=MegaFon&mnc=2&application_id=1111&account_id=1234567890123456789&"
-    "event_timestamp=1689943892&price=0.0001&currency=usd&product_id=some_product1&quantity=1&"
-    "transaction_id=transact1&order_id=8101&revenue_event_type=promo_started"
-)
-AM_REV_Q_DOC_BODY = ""
-
-# G-AM-REV-Q-CLIENT
-AM_REV_Q_CLIENT_TARGET = (
-    "/logs/v1/import/revenue?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "appmetrica_device_id=1757762239877245682&device_model=iPhoneX&device_type=phone&"
-    "google_aid=01234567-890a-bcde-f012-3456789abcde&app_package_name=com.yandex.sample.metrica&"
-    "operator_name=MegaFon&mnc=2&application_id=1111&event_timestamp=1689943892&price=0.0001&"
-    "currency=usd&product_id=some_product1&quantity=1&transaction_id=transact1&order_id=8101&"
-    "revenue_event_type=promo_started"
-)
-AM_REV_Q_CLIENT_BODY = ""
-
-# G-AM-ADR-CSV-DOC
-AM_ADR_CSV_DOC_TARGET = "/logs/v1/import/adrevenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_ADR_CSV_DOC_BODY = (
-    "application_id,profile_id,appmetrica_device_id,event_timestamp,revenue,currency,ad_type,"
-    "ad_network,ad_unit_id,ad_unit_name,ad_placement_id,ad_placement_name,precision,payload,"
-    "session_type,ios_ifa,ios_ifv,google_aid,windows_aid,os_name,os_version,device_manufacturer,"
-    "device_model,device_type,device_locale,app_version_name,app_package_name,connection_type,"
-    "operator_name,mcc,mnc,device_ipv6\n1234567890,1234567890abcdef,1757762239877245682,1689943892,"
-    "0.0001,usd,banner,some_network_name,0987654321,some_unit_name,12345000,some_placement_name,"
-    'estimated,"{""key"":""value_1""}",foreground,123456abcde,54321edcba,098765abcde,567890abcde,ios,'
-    "16.6,Apple,iPhone14Pro,phone,en_US,some_version_name,some_package_name,wifi,MegaFon,250,2,"
-    "2a02:6b8::40c:6676:baff:fea6:53d8\n"
-)
-
-# G-AM-ADR-CSV-CLIENT
-AM_ADR_CSV_CLIENT_TARGET = "/logs/v1/import/adrevenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_ADR_CSV_CLIENT_BODY = (
-    "application_id,profile_id,event_timestamp,revenue,currency,ad_type,ad_network,ad_unit_id,"
-    "ad_unit_name,ad_placement_id,ad_placement_name,precision,payload,session_type,ios_ifa,ios_ifv,"
-    "google_aid,windows_aid,os_name,os_version,device_manufacturer,device_model,device_type,"
-    "device_locale,app_version_name,app_package_name,connection_type,operator_name,mcc,mnc,"
-    "device_ipv6\n1234567890,1234567890abcdef,1689943892,0.0001,usd,banner,some_network_name,"
-    '0987654321,some_unit_name,12345000,some_placement_name,estimated,"{""key"":""value_1""}",'
-    "foreground,123456abcde,54321edcba,098765abcde,567890abcde,ios,16.6,Apple,iPhone14Pro,phone,"
-    "en_US,some_version_name,some_package_name,wifi,MegaFon,250,2,2a02:6b8::40c:6676:baff:fea6:53d8\n"
-)
-
-# G-AM-ADR-Q-DOC
-AM_ADR_Q_DOC_TARGET = (
-    "/logs/v1/import/adrevenue.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "application_id=1234567890&profile_id=1234567890abcdef&appmetrica_device_id=1757762239877245682&"
-    "event_timestamp=1689943892&revenue=0.0001&currency=usd&ad_type=banner&"
-    "ad_network=some_network_name&ad_unit_id=0987654321&ad_unit_name=some_unit_name&"
-    "ad_placement_id=12345000&ad_placement_name=some_placement_name&precision=estimated&"
-    'payload="{""key"":""value_1""}"&session_type=foreground&ios_ifa=123456abcde&ios_ifv=54321edcba&'
-    "google_aid=098765abcde&windows_aid=567890abcde&os_name=ios&os_version=16.6&"
-    "device_manufacturer=Apple&device_model=iPhone14Pro&device_type=phone&device_locale=en_US&"
-    "app_version_name=some_version_name&app_package_name=some_package_name&connection_type=wifi&"
-    "operator_name=MegaFon&mcc=250&mnc=2&device_ipv6=2a02:6b8::40c:6676:baff:fea6:53d8"
-)
-AM_ADR_Q_DOC_BODY = ""
-
-# G-AM-ADR-Q-CLIENT
-AM_ADR_Q_CLIENT_TARGET = (
-    "/logs/v1/import/adrevenue?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "application_id=1234567890&profile_id=1234567890abcdef&event_timestamp=1689943892&revenue=0.0001&"
-    "currency=usd&ad_type=banner&ad_network=some_network_name&ad_unit_id=0987654321&"
-    "ad_unit_name=some_unit_name&ad_placement_id=12345000&ad_placement_name=some_placement_name&"
-    "precision=estimated&payload=%7B%22key%22%3A%22value_1%22%7D&session_type=foreground&"
-    "ios_ifa=123456abcde&ios_ifv=54321edcba&google_aid=098765abcde&windows_aid=567890abcde&"
-    "os_name=ios&os_version=16.6&device_manufacturer=Apple&device_model=iPhone14Pro&"
-    "device_type=phone&device_locale=en_US&app_version_name=some_version_name&"
-    "app_package_name=some_package_name&connection_type=wifi&operator_name=MegaFon&mcc=250&mnc=2&"
-    "device_ipv6=2a02%3A6b8%3A%3A40c%3A6676%3Abaff%3Afea6%3A53d8"
-)
-AM_ADR_Q_CLIENT_BODY = ""
-
-# G-AM-ECO-CSV-DOC
-AM_ECO_CSV_DOC_TARGET = "/logs/v1/import/ecommerce.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_ECO_CSV_DOC_BODY = (
-    "application_id,profile_id,appmetrica_device_id,event_timestamp,ecom_event_type,order_id,"
-    "product_name,cart_item_quantity,cart_item_price_currency,cart_item_price_value,"
-    "cart_item_price_internal_currency\ncart_item_price_internal_value,actual_price_currency,"
-    "actual_price_value,actual_price_internal_currency,actual_price_internal_value,payload,"
-    "product_category_path_1,product_category_path_2,product_category_path_3,product_category_path_4,"
-    "product_category_path_5,product_category_path_6,product_category_path_7,product_category_path_8,"
-    "product_category_path_9,product_category_path_10,original_price_currency,original_price_value,"
-    "original_price_internal_currency,original_price_internal_value,product_payload,"
-    "product_promo_codes,product_sku,screen_category_path_1,screen_category_path_2,"
-    "screen_category_path_3,screen_category_path_4,screen_category_path_5,screen_category_path_6,"
-    "screen_category_path_7,screen_category_path_8,screen_category_path_9,screen_category_path_10,"
-    "screen_name,screen_payload,session_type,ios_ifa,ios_ifv,google_aid,windows_aid,os_name,"
-    "os_version,device_manufacturer,device_model,device_type,device_locale,app_version_name,"
-    "app_package_name,connection_type,operator_name,mcc,mnc,device_ipv6\n1234567890,1234567890abcdef,"
-    "1234567890abcdef,1757762239877245682,1689943892,ADD_TO_CART,a1b2c3d4,some_product,1,usd,0.5,"
-    'some_currency,1.43,usd,0.7,some_currency,2,"{""key"":""value_1""}",product_path_1,'
-    "product_path_2,product_path_3,product_path_4,product_path_5,product_path_6,product_path_7,"
-    'product_path_8,product_path_9,product_path_10,usd,1.05,some_currency,3,"{""key"":""value_1""}",'
-    '"[promo_code_1,promo_code_2]",012345abc,screen_path_1,screen_path_2,screen_path_3,screen_path_4,'
-    "screen_path_5,screen_path_6,screen_path_7,screen_path_8,screen_path_9,screen_path_10,"
-    'some_screen,"{""key"":""value_1""}",foreground,123456abcde,567890abcde,ios,16.6,Apple,'
-    "iPhone14Pro,phone,en_US,some_version_name,some_package_name,wifi,MegaFon,250,2,"
-    "2a02:6b8::40c:6676:baff:fea6:53d8\n"
-)
-
-# G-AM-ECO-CSV-FIX
-AM_ECO_CSV_FIX_TARGET = "/logs/v1/import/ecommerce.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_ECO_CSV_FIX_BODY = (
-    "application_id,profile_id,appmetrica_device_id,event_timestamp,ecom_event_type,order_id,"
-    "product_name,cart_item_quantity,cart_item_price_currency,cart_item_price_value,"
-    "cart_item_price_internal_currency,cart_item_price_internal_value,actual_price_currency,"
-    "actual_price_value,actual_price_internal_currency,actual_price_internal_value,payload,"
-    "product_category_path_1,product_category_path_2,product_category_path_3,product_category_path_4,"
-    "product_category_path_5,product_category_path_6,product_category_path_7,product_category_path_8,"
-    "product_category_path_9,product_category_path_10,original_price_currency,original_price_value,"
-    "original_price_internal_currency,original_price_internal_value,product_payload,"
-    "product_promo_codes,product_sku,screen_category_path_1,screen_category_path_2,"
-    "screen_category_path_3,screen_category_path_4,screen_category_path_5,screen_category_path_6,"
-    "screen_category_path_7,screen_category_path_8,screen_category_path_9,screen_category_path_10,"
-    "screen_name,screen_payload,session_type,ios_ifa,ios_ifv,google_aid,windows_aid,os_name,"
-    "os_version,device_manufacturer,device_model,device_type,device_locale,app_version_name,"
-    "app_package_name,connection_type,operator_name,mcc,mnc,device_ipv6\n1234567890,1234567890abcdef,"
-    "1757762239877245682,1689943892,ADD_TO_CART,a1b2c3d4,some_product,1,usd,0.5,some_currency,1.43,"
-    'usd,0.7,some_currency,2,"{""key"":""value_1""}",product_path_1,product_path_2,product_path_3,'
-    "product_path_4,product_path_5,product_path_6,product_path_7,product_path_8,product_path_9,"
-    'product_path_10,usd,1.05,some_currency,3,"{""key"":""value_1""}","[promo_code_1,promo_code_2]",'
-    "012345abc,screen_path_1,screen_path_2,screen_path_3,screen_path_4,screen_path_5,screen_path_6,"
-    'screen_path_7,screen_path_8,screen_path_9,screen_path_10,some_screen,"{""key"":""value_1""}",'
-    "foreground,123456abcde,54321edcba,098765abcde,567890abcde,ios,16.6,Apple,iPhone14Pro,phone,"
-    "en_US,some_version_name,some_package_name,wifi,MegaFon,250,2,2a02:6b8::40c:6676:baff:fea6:53d8\n"
-)
-
-# G-AM-ECO-CSV-CLIENT
-AM_ECO_CSV_CLIENT_TARGET = "/logs/v1/import/ecommerce.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012"
-AM_ECO_CSV_CLIENT_BODY = (
-    "application_id,profile_id,event_timestamp,ecom_event_type,order_id,product_name,"
-    "cart_item_quantity,cart_item_price_currency,cart_item_price_value,"
-    "cart_item_price_internal_currency,cart_item_price_internal_value,actual_price_currency,"
-    "actual_price_value,actual_price_internal_currency,actual_price_internal_value,payload,"
-    "product_category_path_1,product_category_path_2,product_category_path_3,product_category_path_4,"
-    "product_category_path_5,product_category_path_6,product_category_path_7,product_category_path_8,"
-    "product_category_path_9,product_category_path_10,original_price_currency,original_price_value,"
-    "original_price_internal_currency,original_price_internal_value,product_payload,"
-    "product_promo_codes,product_sku,screen_category_path_1,screen_category_path_2,"
-    "screen_category_path_3,screen_category_path_4,screen_category_path_5,screen_category_path_6,"
-    "screen_category_path_7,screen_category_path_8,screen_category_path_9,screen_category_path_10,"
-    "screen_name,screen_payload,session_type,ios_ifa,ios_ifv,google_aid,windows_aid,os_name,"
-    "os_version,device_manufacturer,device_model,device_type,device_locale,app_version_name,"
-    "app_package_name,connection_type,operator_name,mcc,mnc,device_ipv6\n1234567890,1234567890abcdef,"
-    "1689943892,ADD_TO_CART,a1b2c3d4,some_product,1,usd,0.5,some_currency,1.43,usd,0.7,some_currency,"
-    '2,"{""key"":""value_1""}",product_path_1,product_path_2,product_path_3,product_path_4,'
-    "product_path_5,product_path_6,product_path_7,product_path_8,product_path_9,product_path_10,usd,"
-    '1.05,some_currency,3,"{""key"":""value_1""}","[promo_code_1,promo_code_2]",012345abc,'
-    "screen_path_1,screen_path_2,screen_path_3,screen_path_4,screen_path_5,screen_path_6,"
-    'screen_path_7,screen_path_8,screen_path_9,screen_path_10,some_screen,"{""key"":""value_1""}",'
-    "foreground,123456abcde,54321edcba,098765abcde,567890abcde,ios,16.6,Apple,iPhone14Pro,phone,"
-    "en_US,some_version_name,some_package_name,wifi,MegaFon,250,2,2a02:6b8::40c:6676:baff:fea6:53d8\n"
-)
-
-# G-AM-ECO-Q-DOC
-AM_ECO_Q_DOC_TARGET = (
-    "/logs/v1/import/ecommerce.csv?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "application_id=1234567890&profile_id=1234567890abcdef&appmetrica_device_id=1757762239877245682&"
-    "event_timestamp=1689943892&ecom_event_type=ADD_TO_CART&order_id=a1b2c3d4&"
-    "product_name=some_product&cart_item_quantity=1&cart_item_price_currency=usd&"
-    "cart_item_price_value=0.5&cart_item_price_internal_currency=some_currency&"
-    "cart_item_price_internal_value=1.43&actual_price_currency=usd&actual_price_value=0.7&"
-    "actual_price_internal_currency=some_currency&actual_price_internal_value=2&"
-    'payload="{""key"":""value_1""}"&product_category_path_1=product_path_1&'
-    "product_category_path_2=product_path_2&product_category_path_3=product_path_3&"
-    "product_category_path_4=product_path_4&product_category_path_5=product_path_5&"
-    "product_category_path_6=product_path_6&product_category_path_7=product_path_7&"
-    "product_category_path_8=product_path_8&product_category_path_9=product_path_9&"
-    "product_category_path_10=product_path_10&original_price_currency=usd&original_price_value=1.05&"
-    "original_price_internal_currency=some_currency&original_price_internal_value=3&"
-    'product_payload="{""key"":""value_1""}"&product_promo_codes="[promo_code_1,promo_code_2]"&'
-    "product_sku=012345abc&screen_category_path_1=screen_path_1&screen_category_path_2=screen_path_2&"
-    "screen_category_path_3=screen_path_3&screen_category_path_4=screen_path_4&"
-    "screen_category_path_5=screen_path_5&screen_category_path_6=screen_path_6&"
-    "screen_category_path_7=screen_path_7&screen_category_path_8=screen_path_8&"
-    "screen_category_path_9=screen_path_9&screen_category_path_10=screen_path_10&"
-    'screen_name=some_screen&screen_payload="{""key"":""value_1""}"&session_type=foreground&'
-    "ios_ifa=123456abcde&ios_ifv=54321edcba&google_aid=098765abcde&windows_aid=567890abcde&"
-    "os_name=ios&os_version=16.6&device_manufacturer=Apple&device_model=iPhone14Pro&"
-    "device_type=phone&device_locale=en_US&app_version_name=some_version_name&"
-    "app_package_name=some_package_name&connection_type=wifi&operator_name=MegaFon&mcc=250&mnc=2&"
-    "device_ipv6=2a02:6b8::40c:6676:baff:fea6:53d8"
-)
-AM_ECO_Q_DOC_BODY = ""
-
-# G-AM-ECO-Q-CLIENT
-AM_ECO_Q_CLIENT_TARGET = (
-    "/logs/v1/import/ecommerce?post_api_key=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012&"
-    "application_id=1234567890&profile_id=1234567890abcdef&event_timestamp=1689943892&"
-    "ecom_event_type=ADD_TO_CART&order_id=a1b2c3d4&product_name=some_product&cart_item_quantity=1&"
-    "cart_item_price_currency=usd&cart_item_price_value=0.5&"
-    "cart_item_price_internal_currency=some_currency&cart_item_price_internal_value=1.43&"
-    "actual_price_currency=usd&actual_price_value=0.7&actual_price_internal_currency=some_currency&"
-    "actual_price_internal_value=2&payload=%7B%22key%22%3A%22value_1%22%7D&"
-    "product_category_path_1=product_path_1&product_category_path_2=product_path_2&"
-    "product_category_path_3=product_path_3&product_category_path_4=product_path_4&"
-    "product_category_path_5=product_path_5&product_category_path_6=product_path_6&"
-    "product_category_path_7=product_path_7&product_category_path_8=product_path_8&"
-    "product_category_path_9=product_path_9&product_category_path_10=product_path_10&"
-    "original_price_currency=usd&original_price_value=1.05&"
-    "original_price_internal_currency=some_currency&original_price_internal_value=3&"
-    "product_payload=%7B%22key%22%3A%22value_1%22%7D&"
-    "product_promo_codes=%5Bpromo_code_1%2Cpromo_code_2%5D&product_sku=012345abc&"
-    "screen_category_path_1=screen_path_1&screen_category_path_2=screen_path_2&"
-    "screen_category_path_3=screen_path_3&screen_category_path_4=screen_path_4&"
-    "screen_category_path_5=screen_path_5&screen_category_path_6=screen_path_6&"
-    "screen_category_path_7=screen_path_7&screen_category_path_8=screen_path_8&"
-    "screen_category_path_9=screen_path_9&screen_category_path_10=screen_path_10&"
-    "screen_name=some_screen&screen_payload=%7B%22key%22%3A%22value_1%22%7D&session_type=foreground&"
-    "ios_ifa=123456abcde&ios_ifv=54321edcba&google_aid=098765abcde&windows_aid=567890abcde&"
-    "os_name=ios&os_version=16.6&device_manufacturer=Apple&device_model=iPhone14Pro&"
-    "device_type=phone&device_locale=en_US&app_version_name=some_version_name&"
-    "app_package_name=some_package_name&connection_type=wifi&operator_name=MegaFon&mcc=250&mnc=2&"
-    "device_ipv6=2a02%3A6b8%3A%3A40c%3A6676%3Abaff%3Afea6%3A53d8"
-)
-AM_ECO_Q_CLIENT_BODY = ""
-
-# G-AC-IAS-MIN
-AC_IAS_MIN_BODY = (
-    '{"token":"abcdefghijklmnqrstuvwxyz","trigger_id":13,"matching":"email",'
-    '"email":"john@example.com","data":{"_fname":"John","_lname":"Doe"}}'
-)
-
-# G-AC-IAS-FULL
-AC_IAS_FULL_BODY = (
-    '{"token":"abcdefghijklmnqrstuvwxyz","trigger_id":13,"matching":"email",'
-    '"email":"john@example.com","resource_id":24,"data":{"_fname":"John","_lname":"Doe"},'
-    '"skip_triggers":true,"skip_invalid_subscriptions":true,"detect_geo":true,"timeout":{"days":0,'
-    '"hours":0,"minutes":5},"custom_data":{"sending_time":"12:31:12"},'
-    '"content":{"page":"registration_form"},"attach":[{"data":"data:text/csv;base64,SEVMTE8K",'
-    '"name":"Attach.txt"}]}'
-)
-
-# G-AC-IAS-CUSTOM
-AC_IAS_CUSTOM_BODY = (
-    '{"token":"abcdefghijklmnqrstuvwxyz","trigger_id":13,"matching":"custom","field_name":"CRM_ID",'
-    '"field_value":"123420","data":{"_fname":"John","_lname":"Doe"}}'
-)
-
-# G-AC-IASB
-AC_IASB_BODY = (
-    '{"token":"abcdefghijklmnqrstuvwxyz","trigger_id":13,"matching":"email",'
-    '"data":[{"data":{"_fname":"John","_lname":"Lambert","email":"profile4@example.com",'
-    '"phones":"+790000000000"}},{"data":{"_fname":"Tom","_lname":"Hard",'
-    '"email":"profile3@example.com","phones":"+790000000001"}}]}'
-)
-
-# G-AC-IASB-KEYS
-AC_IASB_KEYS_BODY = (
-    '{"token":"abcdefghijklmnqrstuvwxyz","trigger_id":13,"matching":"email",'
-    '"data":[{"email":"profile4@example.com","data":{"_fname":"John","_lname":"Lambert",'
-    '"email":"profile4@example.com","phones":"+790000000000"}},{"email":"profile3@example.com",'
-    '"data":{"_fname":"Tom","_lname":"Hard","email":"profile3@example.com",'
-    '"phones":"+790000000001"}}]}'
-)
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def _servers() -> Iterator[tuple[AppMetricaEmulator, AltcraftEmulator]]:
-    post_api = AppMetricaEmulator(keys={DOC_KEY: {"1111", "1234567890"}, "other-key": {"2222"}}, rate_limit=None)
-    altcraft = AltcraftEmulator(tokens={DOC_TOKEN: {1}, OTHER_TOKEN: {2}}, triggers={13: 1, 8: 1, 21: 2})
+    post_api = AppMetricaEmulator(keys={POST_API_KEY: {"1111", "1234567890"}, "other-key": {"2222"}}, rate_limit=None)
+    altcraft = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {1}, OTHER_TOKEN: {2}}, triggers={13: 1, 8: 1, 21: 2})
     post_api.start()
     altcraft.start()
     yield post_api, altcraft
@@ -328,7 +64,7 @@ def post_api(_servers: tuple[AppMetricaEmulator, AltcraftEmulator]) -> AppMetric
     """The AppMetrica emulator, emptied, its clock frozen at §C.0's "now"."""
     emulator = _servers[0]
     emulator.reset()
-    emulator.clock = lambda: NOW
+    emulator.clock = lambda: float(NOW)
     return emulator
 
 
@@ -336,7 +72,7 @@ def post_api(_servers: tuple[AppMetricaEmulator, AltcraftEmulator]) -> AppMetric
 def altcraft_api(_servers: tuple[AppMetricaEmulator, AltcraftEmulator]) -> Iterator[AltcraftEmulator]:
     emulator = _servers[1]
     emulator.reset()
-    emulator.clock = lambda: NOW
+    emulator.clock = lambda: float(NOW)
     yield emulator
     emulator.keep = True
 
@@ -378,7 +114,7 @@ def trigger(
 
 def minimal(**changes: Any) -> dict[str, Any]:
     """G-AC-IAS-MIN as a dict, with changes (a None value drops the key)."""
-    body = {**json.loads(AC_IAS_MIN_BODY), **changes}
+    body = {**json.loads(AC_IAS_MIN.text), **changes}
     return {k: v for k, v in body.items() if v is not None}
 
 
@@ -392,7 +128,7 @@ def test_revenue_csv_doc_sample_is_taken_with_account_id_and_the_blank_line_igno
 ) -> None:
     # Given the documented revenue CSV sample as printed (undocumented account_id, a trailing blank line)
     # When it is posted
-    response = post(post_api, AM_REV_CSV_DOC_TARGET, AM_REV_CSV_DOC_BODY)
+    response = post(post_api, AM_REV_CSV_DOC.target, AM_REV_CSV_DOC.text)
     # Then it is taken: 200 with an empty body, both rows stored for application 1111
     assert (response.status_code, response.content) == (200, b"")
     rows = post_api.revenue("1111")
@@ -409,7 +145,7 @@ def test_revenue_csv_doc_sample_is_taken_with_account_id_and_the_blank_line_igno
 def test_revenue_csv_client_case_is_taken(post_api: AppMetricaEmulator) -> None:
     # Given G-AM-REV-CSV-CLIENT
     # When it is posted
-    response = post(post_api, AM_REV_CSV_CLIENT_TARGET, AM_REV_CSV_CLIENT_BODY)
+    response = post(post_api, AM_REV_CSV_CLIENT.target, AM_REV_CSV_CLIENT.text)
     # Then two rows are stored, identified by the device id only
     assert response.status_code == 200
     rows = post_api.revenue("1111")
@@ -418,54 +154,42 @@ def test_revenue_csv_client_case_is_taken(post_api: AppMetricaEmulator) -> None:
     assert rows[1]["transaction_id"] == "transact2"
 
 
-@pytest.mark.parametrize(
-    ("target", "device_model"),
-    [(AM_REV_Q_DOC_TARGET, "iPhoneX"), (AM_REV_Q_CLIENT_TARGET, "iPhoneX")],
-    ids=["G-AM-REV-Q-DOC", "G-AM-REV-Q-CLIENT"],
-)
-def test_revenue_parameter_forms_are_one_row(post_api: AppMetricaEmulator, target: str, device_model: str) -> None:
+@pytest.mark.parametrize("case", [AM_REV_Q_DOC, AM_REV_Q_CLIENT], ids=case_id)
+def test_revenue_parameter_forms_are_one_row(post_api: AppMetricaEmulator, case: GoldenRequest) -> None:
     # Given the revenue parameter form: as printed (.csv path, empty body, account_id) or as the client sends it
     # When it is posted with an empty body
-    response = post(post_api, target)
+    response = post(post_api, case.target, case.text)
     # Then the query string is the one record
     assert (response.status_code, response.content) == (200, b"")
     (row,) = post_api.revenue("1111")
-    assert row["device_model"] == device_model
+    assert row["device_model"] == "iPhoneX"
     assert (row["price"], row["currency"], row["order_id"]) == ("0.0001", "usd", "8101")
     assert "account_id" not in row
     assert "post_api_key" not in row
     assert post_api.requests[-1].rows == 1
 
 
-@pytest.mark.parametrize(
-    ("target", "body"),
-    [(AM_ADR_CSV_DOC_TARGET, AM_ADR_CSV_DOC_BODY), (AM_ADR_Q_DOC_TARGET, AM_ADR_Q_DOC_BODY)],
-    ids=["G-AM-ADR-CSV-DOC", "G-AM-ADR-Q-DOC"],
-)
+@pytest.mark.parametrize("case", [AM_ADR_CSV_DOC, AM_ADR_Q_DOC], ids=case_id)
 def test_ad_revenue_doc_samples_send_both_ids_and_are_refused(
-    post_api: AppMetricaEmulator, target: str, body: str
+    post_api: AppMetricaEmulator, case: GoldenRequest
 ) -> None:
     # Given a documented ad revenue sample, which carries both profile_id and appmetrica_device_id
     # When it is posted to the strict emulator
-    response = post(post_api, target, body)
+    response = post(post_api, case.target, case.text)
     # Then it is refused whole (§A.1: the server accepts only one of them)
     assert response.status_code == 400
     assert "only one of profile_id and appmetrica_device_id" in refusal(response)
     assert post_api.ad_revenue("1234567890") == []
 
 
-@pytest.mark.parametrize(
-    ("target", "body"),
-    [(AM_ADR_CSV_DOC_TARGET, AM_ADR_CSV_DOC_BODY), (AM_ADR_Q_DOC_TARGET, AM_ADR_Q_DOC_BODY)],
-    ids=["G-AM-ADR-CSV-DOC", "G-AM-ADR-Q-DOC"],
-)
+@pytest.mark.parametrize("case", [AM_ADR_CSV_DOC, AM_ADR_Q_DOC], ids=case_id)
 def test_ad_revenue_doc_samples_are_taken_and_flagged_in_doc_compat(
-    post_api: AppMetricaEmulator, target: str, body: str
+    post_api: AppMetricaEmulator, case: GoldenRequest
 ) -> None:
     # Given the emulator in doc-compat mode
     post_api.doc_compat = True
     # When a documented ad revenue sample is posted
-    response = post(post_api, target, body)
+    response = post(post_api, case.target, case.text)
     # Then it is taken, both ids stored and the row flagged; the CSV-quoted payload of the query form is unquoted
     assert response.status_code == 200
     (row,) = post_api.ad_revenue("1234567890")
@@ -475,15 +199,11 @@ def test_ad_revenue_doc_samples_are_taken_and_flagged_in_doc_compat(
     assert post_api.state()["flagged"][0]["method"] == "adrevenue"
 
 
-@pytest.mark.parametrize(
-    ("target", "body"),
-    [(AM_ADR_CSV_CLIENT_TARGET, AM_ADR_CSV_CLIENT_BODY), (AM_ADR_Q_CLIENT_TARGET, AM_ADR_Q_CLIENT_BODY)],
-    ids=["G-AM-ADR-CSV-CLIENT", "G-AM-ADR-Q-CLIENT"],
-)
-def test_ad_revenue_client_cases_are_taken(post_api: AppMetricaEmulator, target: str, body: str) -> None:
+@pytest.mark.parametrize("case", [AM_ADR_CSV_CLIENT, AM_ADR_Q_CLIENT], ids=case_id)
+def test_ad_revenue_client_cases_are_taken(post_api: AppMetricaEmulator, case: GoldenRequest) -> None:
     # Given an ad revenue client case (profile_id only)
     # When it is posted
-    response = post(post_api, target, body)
+    response = post(post_api, case.target, case.text)
     # Then the one row is stored with its payload as JSON text and its device fields
     assert (response.status_code, response.content) == (200, b"")
     (row,) = post_api.ad_revenue("1234567890")
@@ -501,26 +221,22 @@ def test_ecommerce_csv_doc_sample_as_printed_is_refused_in_both_modes(
     # Given the documented e-commerce CSV sample: header broken over two lines, a misaligned row (§A.6.5)
     post_api.doc_compat = doc_compat
     # When it is posted
-    response = post(post_api, AM_ECO_CSV_DOC_TARGET, AM_ECO_CSV_DOC_BODY)
+    response = post(post_api, AM_ECO_CSV_DOC.target, AM_ECO_CSV_DOC.text)
     # Then it is refused, never repaired: line 2 has 53 cells where the 11-name header expects 11
     assert response.status_code == 400
     assert "line 2: 53 cells, the header has 11" in refusal(response)
     assert post_api.ecommerce("1234567890") == []
 
 
-@pytest.mark.parametrize(
-    ("target", "body"),
-    [(AM_ECO_CSV_FIX_TARGET, AM_ECO_CSV_FIX_BODY), (AM_ECO_Q_DOC_TARGET, AM_ECO_Q_DOC_BODY)],
-    ids=["G-AM-ECO-CSV-FIX", "G-AM-ECO-Q-DOC"],
-)
+@pytest.mark.parametrize("case", [AM_ECO_CSV_FIX, AM_ECO_Q_DOC], ids=case_id)
 @pytest.mark.parametrize("doc_compat", [False, True], ids=["strict", "doc-compat"])
 def test_ecommerce_doc_samples_with_both_ids(
-    post_api: AppMetricaEmulator, target: str, body: str, doc_compat: bool
+    post_api: AppMetricaEmulator, case: GoldenRequest, doc_compat: bool
 ) -> None:
     # Given the corrected CSV sample or the printed parameter sample, both carrying both ids
     post_api.doc_compat = doc_compat
     # When it is posted
-    response = post(post_api, target, body)
+    response = post(post_api, case.target, case.text)
     # Then strict refuses it (400) and doc-compat takes the one row, CSV quoting in the query undone
     if not doc_compat:
         assert response.status_code == 400
@@ -533,17 +249,11 @@ def test_ecommerce_doc_samples_with_both_ids(
     assert (row["ios_ifv"], row["google_aid"], row["windows_aid"]) == ("54321edcba", "098765abcde", "567890abcde")
 
 
-@pytest.mark.parametrize(
-    ("target", "body"),
-    [(AM_ECO_CSV_CLIENT_TARGET, AM_ECO_CSV_CLIENT_BODY), (AM_ECO_Q_CLIENT_TARGET, AM_ECO_Q_CLIENT_BODY)],
-    ids=["G-AM-ECO-CSV-CLIENT", "G-AM-ECO-Q-CLIENT"],
-)
-def test_ecommerce_client_cases_are_taken_with_arrays_parsed(
-    post_api: AppMetricaEmulator, target: str, body: str
-) -> None:
+@pytest.mark.parametrize("case", [AM_ECO_CSV_CLIENT, AM_ECO_Q_CLIENT], ids=case_id)
+def test_ecommerce_client_cases_are_taken_with_arrays_parsed(post_api: AppMetricaEmulator, case: GoldenRequest) -> None:
     # Given an e-commerce client case
     # When it is posted
-    response = post(post_api, target, body)
+    response = post(post_api, case.target, case.text)
     # Then the row is stored as §C.1 says: promo codes as a list, internal prices as one-element lists
     assert (response.status_code, response.content) == (200, b"")
     (row,) = post_api.ecommerce("1234567890")
@@ -560,9 +270,9 @@ def test_ecommerce_client_cases_are_taken_with_arrays_parsed(
 
 # --- AppMetrica: refusals per rule (§D.1, G-AM-NEG-*) -----------------------------------------------------------------
 CLIENT_TARGETS = {
-    "revenue": AM_REV_Q_CLIENT_TARGET,
-    "adrevenue": AM_ADR_Q_CLIENT_TARGET,
-    "ecommerce": AM_ECO_Q_CLIENT_TARGET,
+    "revenue": AM_REV_Q_CLIENT.target,
+    "adrevenue": AM_ADR_Q_CLIENT.target,
+    "ecommerce": AM_ECO_Q_CLIENT.target,
 }
 REQUIRED = [
     *(("revenue", name) for name in ("revenue_event_type", "event_timestamp", "price", "currency", "product_id")),
@@ -599,7 +309,7 @@ def test_a_missing_or_unknown_key_is_403(post_api: AppMetricaEmulator, method: s
 
 def test_a_key_that_does_not_own_the_application_is_403(post_api: AppMetricaEmulator) -> None:
     # Given a key registered for application 2222 only
-    target = changed(AM_ADR_Q_CLIENT_TARGET, post_api_key="other-key")
+    target = changed(AM_ADR_Q_CLIENT.target, post_api_key="other-key")
     # When it writes to application 1234567890
     response = post(post_api, target)
     # Then it is 403
@@ -666,7 +376,7 @@ def test_a_currency_outside_the_documented_list_is_400(
 def test_listed_currencies_are_taken_in_any_case(post_api: AppMetricaEmulator, currency: str) -> None:
     # Given a revenue row with a listed currency, upper or lower case (the samples send "usd")
     # When it is posted
-    response = post(post_api, changed(AM_REV_Q_CLIENT_TARGET, currency=currency))
+    response = post(post_api, changed(AM_REV_Q_CLIENT.target, currency=currency))
     # Then it is taken as sent
     assert response.status_code == 200
     assert post_api.revenue("1111")[0]["currency"] == currency
@@ -689,7 +399,7 @@ def test_both_ids_or_neither_is_400(post_api: AppMetricaEmulator, method: str) -
 def test_a_device_id_that_is_not_an_unsigned_64_bit_number_is_400(post_api: AppMetricaEmulator, device_id: str) -> None:
     # Given a revenue row whose appmetrica_device_id is not a uint64 decimal
     # When it is posted
-    response = post(post_api, changed(AM_REV_Q_CLIENT_TARGET, appmetrica_device_id=device_id))
+    response = post(post_api, changed(AM_REV_Q_CLIENT.target, appmetrica_device_id=device_id))
     # Then it is 400
     assert response.status_code == 400
     assert "appmetrica_device_id" in refusal(response)
@@ -726,7 +436,7 @@ def test_a_malformed_number_is_400(post_api: AppMetricaEmulator, method: str, na
 
 def test_a_negative_price_is_taken_for_refunds(post_api: AppMetricaEmulator) -> None:
     # Given a refund with a negative price (inference: the export says refunds may be negative)
-    target = changed(AM_REV_Q_CLIENT_TARGET, price="-9999999999.12345678", revenue_event_type="refund")
+    target = changed(AM_REV_Q_CLIENT.target, price="-9999999999.12345678", revenue_event_type="refund")
     # When it is posted
     response = post(post_api, target)
     # Then it is taken
@@ -736,8 +446,8 @@ def test_a_negative_price_is_taken_for_refunds(post_api: AppMetricaEmulator) -> 
 
 def test_internal_currencies_and_values_must_pair_one_to_one(post_api: AppMetricaEmulator) -> None:
     # Given an e-commerce row with two internal currencies but one internal value, and one with a value alone
-    uneven = changed(AM_ECO_Q_CLIENT_TARGET, actual_price_internal_currency="[wood,iron]")
-    alone = changed(AM_ECO_Q_CLIENT_TARGET, drop=("original_price_internal_currency",))
+    uneven = changed(AM_ECO_Q_CLIENT.target, actual_price_internal_currency="[wood,iron]")
+    alone = changed(AM_ECO_Q_CLIENT.target, drop=("original_price_internal_currency",))
     # When they are posted
     answers = [post(post_api, uneven), post(post_api, alone)]
     # Then both are 400
@@ -748,7 +458,7 @@ def test_internal_currencies_and_values_must_pair_one_to_one(post_api: AppMetric
 def test_ecommerce_prices_fall_back_from_cart_to_actual_to_original(post_api: AppMetricaEmulator) -> None:
     # Given an e-commerce row with only the original price (cart and actual prices omitted)
     names = tuple(f"{price}_{part}" for price in ("cart_item_price", "actual_price") for part in PARTS)
-    target = changed(AM_ECO_Q_CLIENT_TARGET, drop=names, original_price_internal_currency="[wood,iron]")
+    target = changed(AM_ECO_Q_CLIENT.target, drop=names, original_price_internal_currency="[wood,iron]")
     target = changed(target, original_price_internal_value="[25.01,10]")
     # When it is posted
     response = post(post_api, target)
@@ -767,7 +477,7 @@ PARTS = ("currency", "value", "internal_currency", "internal_value")
 def test_a_payload_over_30_kb_is_truncated_not_refused(post_api: AppMetricaEmulator) -> None:
     # Given an ad revenue row whose payload is 40,000 characters
     # When it is posted
-    response = post(post_api, changed(AM_ADR_Q_CLIENT_TARGET, payload="x" * 40_000))
+    response = post(post_api, changed(AM_ADR_Q_CLIENT.target, payload="x" * 40_000))
     # Then it is taken with the payload cut to 30 KB
     assert response.status_code == 200
     assert post_api.ad_revenue("1234567890")[0]["payload"] == "x" * 30 * 1024
@@ -777,7 +487,7 @@ def test_rows_older_than_14_days_are_taken_but_dropped(post_api: AppMetricaEmula
     # Given a clock 15 days after the samples' event_timestamp (G-AM-NEG-10)
     post_api.clock = lambda: 1689943892 + 15 * 86400
     # When the revenue CSV client case is posted
-    response = post(post_api, AM_REV_CSV_CLIENT_TARGET, AM_REV_CSV_CLIENT_BODY)
+    response = post(post_api, AM_REV_CSV_CLIENT.target, AM_REV_CSV_CLIENT.text)
     # Then it is answered 200, but the rows are dropped, not stored
     assert response.status_code == 200
     assert post_api.revenue("1111") == []
@@ -789,8 +499,8 @@ def test_rows_for_identifiers_the_sdk_never_sent_are_dropped(post_api: AppMetric
     # Given the emulator knowing only profile 1234567890abcdef
     post_api.known_ids = {"1234567890abcdef"}
     # When an ad revenue row for it and one for an unknown profile are posted
-    known = post(post_api, AM_ADR_Q_CLIENT_TARGET)
-    unknown = post(post_api, changed(AM_ADR_Q_CLIENT_TARGET, profile_id="stranger"))
+    known = post(post_api, AM_ADR_Q_CLIENT.target)
+    unknown = post(post_api, changed(AM_ADR_Q_CLIENT.target, profile_id="stranger"))
     # Then both are answered 200, and only the known one is stored
     assert (known.status_code, unknown.status_code) == (200, 200)
     assert [row["profile_id"] for row in post_api.ad_revenue("1234567890")] == ["1234567890abcdef"]
@@ -799,10 +509,10 @@ def test_rows_for_identifiers_the_sdk_never_sent_are_dropped(post_api: AppMetric
 
 def test_more_than_100_000_rows_are_refused(post_api: AppMetricaEmulator) -> None:
     # Given a revenue CSV body of 100,001 rows (G-AM-NEG-13)
-    header, row = AM_REV_CSV_CLIENT_BODY.splitlines()[:2]
+    header, row = AM_REV_CSV_CLIENT.text.splitlines()[:2]
     body = header + "\n" + (row + "\n") * 100_001
     # When it is posted
-    response = post(post_api, AM_REV_CSV_CLIENT_TARGET, body)
+    response = post(post_api, AM_REV_CSV_CLIENT.target, body)
     # Then it is 400 and nothing is stored
     assert response.status_code == 400
     assert "more than 100000 rows" in refusal(response)
@@ -813,7 +523,7 @@ def test_a_body_over_the_size_limit_is_413(post_api: AppMetricaEmulator) -> None
     # Given a size limit lowered from 1 GB to 100 bytes
     post_api.max_body_bytes = 100
     # When the revenue CSV client case (555 bytes) is posted
-    response = post(post_api, AM_REV_CSV_CLIENT_TARGET, AM_REV_CSV_CLIENT_BODY)
+    response = post(post_api, AM_REV_CSV_CLIENT.target, AM_REV_CSV_CLIENT.text)
     # Then it is 413
     assert response.status_code == 413
 
@@ -831,7 +541,7 @@ def test_a_body_over_the_size_limit_is_413(post_api: AppMetricaEmulator) -> None
 def test_malformed_csv_is_400(post_api: AppMetricaEmulator, body: str, message: str) -> None:
     # Given a CSV body the rules of §D.1.4 refuse
     # When it is posted
-    response = post(post_api, AM_REV_CSV_CLIENT_TARGET, body)
+    response = post(post_api, AM_REV_CSV_CLIENT.target, body)
     # Then it is 400 saying why
     assert response.status_code == 400
     assert message in refusal(response)
@@ -841,7 +551,7 @@ def test_query_parameters_are_defaults_for_csv_rows(post_api: AppMetricaEmulator
     # Given a revenue CSV without application_id and currency columns, both given in the query string
     body = "appmetrica_device_id,event_timestamp,price,product_id,revenue_event_type\n"
     body += f"{DEVICE_ID},1689943892,1.5,p1,one_time_purchase\n{DEVICE_ID},1689943892,2.5,p2,refund\n"
-    target = AM_REV_CSV_CLIENT_TARGET + "&application_id=1111&currency=RUB"
+    target = AM_REV_CSV_CLIENT.target + "&application_id=1111&currency=RUB"
     # When it is posted
     response = post(post_api, target, body)
     # Then each row takes them, and quantity gets its documented default of 1
@@ -856,7 +566,7 @@ def test_query_parameters_are_defaults_for_csv_rows(post_api: AppMetricaEmulator
 def test_the_parameter_path_ignores_a_body(post_api: AppMetricaEmulator) -> None:
     # Given the revenue parameter form (no .csv) with a CSV body that would be refused
     # When it is posted
-    response = post(post_api, AM_REV_Q_CLIENT_TARGET, "not,a\nvalid")
+    response = post(post_api, AM_REV_Q_CLIENT.target, "not,a\nvalid")
     # Then the query string alone is the record
     assert response.status_code == 200
     assert len(post_api.revenue("1111")) == 1
@@ -865,7 +575,7 @@ def test_the_parameter_path_ignores_a_body(post_api: AppMetricaEmulator) -> None
 def test_get_is_405(post_api: AppMetricaEmulator) -> None:
     # Given the revenue path (G-AM-NEG-14)
     # When it is asked with GET
-    response = requests.get(post_api.url + AM_REV_Q_CLIENT_TARGET, timeout=10)
+    response = requests.get(post_api.url + AM_REV_Q_CLIENT.target, timeout=10)
     # Then it is 405
     assert response.status_code == 405
 
@@ -896,7 +606,7 @@ def test_without_keep_rows_are_counted_not_stored(post_api: AppMetricaEmulator) 
     post_api.keep = False
     try:
         # When the revenue CSV client case is posted
-        response = post(post_api, AM_REV_CSV_CLIENT_TARGET, AM_REV_CSV_CLIENT_BODY)
+        response = post(post_api, AM_REV_CSV_CLIENT.target, AM_REV_CSV_CLIENT.text)
     finally:
         post_api.keep = True
     # Then it is taken and counted, but not stored
@@ -909,7 +619,7 @@ def test_without_keep_rows_are_counted_not_stored(post_api: AppMetricaEmulator) 
 def test_import_and_start_minimal_imports_and_starts_the_trigger(altcraft_api: AltcraftEmulator) -> None:
     # Given G-AC-IAS-MIN
     # When it is posted
-    answer = trigger(altcraft_api, AC_IAS_MIN_BODY)
+    answer = trigger(altcraft_api, AC_IAS_MIN.text)
     # Then the answer has error 0 and a 24-hex profile id
     assert (answer["error"], answer["error_text"]) == (0, "Successful operation")
     assert is_profile_id(answer["profile_id"])
@@ -929,7 +639,7 @@ def test_import_and_start_full_records_timeout_content_custom_data_and_attachmen
 ) -> None:
     # Given G-AC-IAS-FULL: every documented parameter with its documented example value
     # When it is posted
-    answer = trigger(altcraft_api, AC_IAS_FULL_BODY)
+    answer = trigger(altcraft_api, AC_IAS_FULL.text)
     # Then it is taken, and the launch is scheduled five minutes on, with content, custom_data and the file
     assert answer["error"] == 0
     (launch,) = altcraft_api.triggers_started
@@ -946,7 +656,7 @@ def test_import_and_start_custom_matching_finds_the_profile_by_the_field(altcraf
     # Given a profile with CRM_ID 123420 already in database 1
     profile_id = altcraft_api.add_profile(1, {"CRM_ID": "123420", "_fname": "Old"})
     # When G-AC-IAS-CUSTOM is posted
-    answer = trigger(altcraft_api, AC_IAS_CUSTOM_BODY)
+    answer = trigger(altcraft_api, AC_IAS_CUSTOM.text)
     # Then that profile is updated and the trigger started for it
     assert answer == {"error": 0, "error_text": "Successful operation", "profile_id": profile_id}
     (profile,) = altcraft_api.profiles(1)
@@ -955,11 +665,11 @@ def test_import_and_start_custom_matching_finds_the_profile_by_the_field(altcraf
     assert launch.matched_by == {"matching": "custom", "field_name": "CRM_ID", "field_value": "123420"}
 
 
-@pytest.mark.parametrize("body", [AC_IASB_BODY, AC_IASB_KEYS_BODY], ids=["G-AC-IASB", "G-AC-IASB-KEYS"])
-def test_import_and_start_batch_answers_item_by_item(altcraft_api: AltcraftEmulator, body: str) -> None:
+@pytest.mark.parametrize("case", [AC_IASB, AC_IASB_KEYS], ids=case_id)
+def test_import_and_start_batch_answers_item_by_item(altcraft_api: AltcraftEmulator, case: GoldenRequest) -> None:
     # Given a batch of two profiles: keys inside data only (as documented), or also at item level (Data array page)
     # When it is posted
-    answer = trigger(altcraft_api, body, "import_and_start_batch")
+    answer = trigger(altcraft_api, case.text, "import_and_start_batch")
     # Then each item is answered in input order with its own profile id
     assert (answer["error"], len(answer["result"])) == (0, 2)
     assert all(item["error"] == 0 and is_profile_id(item["profile_id"]) for item in answer["result"])
@@ -979,9 +689,9 @@ def test_import_and_start_batch_answers_item_by_item(altcraft_api: AltcraftEmula
 
 def test_a_repeated_batch_updates_the_same_profiles_and_starts_again(altcraft_api: AltcraftEmulator) -> None:
     # Given G-AC-IASB-KEYS taken once
-    first = trigger(altcraft_api, AC_IASB_KEYS_BODY, "import_and_start_batch")
+    first = trigger(altcraft_api, AC_IASB_KEYS.text, "import_and_start_batch")
     # When it is posted again
-    second = trigger(altcraft_api, AC_IASB_KEYS_BODY, "import_and_start_batch")
+    second = trigger(altcraft_api, AC_IASB_KEYS.text, "import_and_start_batch")
     # Then the same profiles are found (no duplicates), and the trigger started again for each (no idempotency)
     assert [item["profile_id"] for item in first["result"]] == [item["profile_id"] for item in second["result"]]
     assert len(altcraft_api.profiles(1)) == 2
@@ -992,7 +702,7 @@ def test_the_token_may_come_as_a_bearer_header_and_the_path_with_a_slash(altcraf
     # Given G-AC-IAS-MIN without the token in the body
     body = minimal(token=None)
     # When it is posted with an Authorization header to the path with a trailing slash
-    answer = trigger(altcraft_api, body, "import_and_start/", Authorization=f"Bearer {DOC_TOKEN}")
+    answer = trigger(altcraft_api, body, "import_and_start/", Authorization=f"Bearer {ALTCRAFT_TOKEN}")
     # Then it is taken
     assert answer["error"] == 0
     assert len(altcraft_api.triggers_started) == 1
@@ -1067,7 +777,7 @@ def test_an_inactive_trigger_is_refused(altcraft_api: AltcraftEmulator) -> None:
     # Given trigger 13 made inactive
     altcraft_api.inactive_triggers.add(13)
     # When G-AC-IAS-MIN is posted
-    answer = trigger(altcraft_api, AC_IAS_MIN_BODY)
+    answer = trigger(altcraft_api, AC_IAS_MIN.text)
     # Then it is refused and nothing started
     assert answer["error"] == 400
     assert "not active" in answer["error_text"]
@@ -1079,7 +789,7 @@ def test_two_matching_profiles_are_409(altcraft_api: AltcraftEmulator) -> None:
     altcraft_api.add_profile(1, {"email": "john@example.com"})
     altcraft_api.add_profile(1, {"email": "john@example.com"})
     # When it is posted
-    answer = trigger(altcraft_api, AC_IAS_MIN_BODY)
+    answer = trigger(altcraft_api, AC_IAS_MIN.text)
     # Then it is 409 and nothing started
     assert answer["error"] == 409
     assert altcraft_api.triggers_started == []
@@ -1100,11 +810,11 @@ def test_a_body_that_is_not_json_is_refused(altcraft_api: AltcraftEmulator) -> N
 
 def test_a_body_over_10_mb_without_attachments_is_413() -> None:
     # Given an emulator whose body limit is 300 bytes (files: 1,000)
-    emulator = AltcraftEmulator(tokens={DOC_TOKEN: {1}}, max_bytes=300, max_attach_bytes=1000).start()
+    emulator = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {1}}, max_bytes=300, max_attach_bytes=1000).start()
     try:
-        # When G-AC-IAS-MIN grows to 400 bytes without a file, and G-AC-IAS-FULL (425 bytes, a file) is posted
+        # When G-AC-IAS-MIN grows to 400 bytes without a file, and G-AC-IAS-FULL (424 bytes, a file) is posted
         big = trigger(emulator, minimal(content={"pad": "x" * 250}))
-        with_file = trigger(emulator, AC_IAS_FULL_BODY)
+        with_file = trigger(emulator, AC_IAS_FULL.text)
     finally:
         emulator.stop()
     # Then the first is 413, the one with a file is taken
@@ -1127,7 +837,7 @@ def test_a_body_over_10_mb_without_attachments_is_413() -> None:
 def test_a_bad_batch_item_is_refused_alone(altcraft_api: AltcraftEmulator, item: Any, text: str) -> None:
     # Given a batch of a good item, a bad one, and another good one
     good = [{"email": f"p{n}@example.com", "data": {"email": f"p{n}@example.com"}} for n in (1, 2)]
-    body = {"token": DOC_TOKEN, "trigger_id": 13, "data": [good[0], item, good[1]]}
+    body = {"token": ALTCRAFT_TOKEN, "trigger_id": 13, "data": [good[0], item, good[1]]}
     # When it is posted
     answer = trigger(altcraft_api, body, "import_and_start_batch")
     # Then the bad item is answered with error 400 in its place, and the others are imported and started
@@ -1143,7 +853,7 @@ def test_batch_custom_data_per_item_overrides_the_root(altcraft_api: AltcraftEmu
         {"email": "p1@example.com", "data": {}},
         {"email": "p2@example.com", "data": {}, "custom_data": {"who": "item"}},
     ]
-    body = {"token": DOC_TOKEN, "trigger_id": 13, "custom_data": {"who": "root"}, "data": items}
+    body = {"token": ALTCRAFT_TOKEN, "trigger_id": 13, "custom_data": {"who": "root"}, "data": items}
     # When it is posted
     answer = trigger(altcraft_api, body, "import_and_start_batch")
     # Then each launch carries the custom_data that applies to it
@@ -1154,7 +864,7 @@ def test_batch_custom_data_per_item_overrides_the_root(altcraft_api: AltcraftEmu
 @pytest.mark.parametrize("data", [None, [], {"data": {}}], ids=["missing", "empty", "object"])
 def test_a_batch_without_a_data_array_is_refused_whole(altcraft_api: AltcraftEmulator, data: Any) -> None:
     # Given a batch whose data is missing, empty or an object
-    body = {"token": DOC_TOKEN, "trigger_id": 13, "data": data}
+    body = {"token": ALTCRAFT_TOKEN, "trigger_id": 13, "data": data}
     # When it is posted
     answer = trigger(altcraft_api, body, "import_and_start_batch")
     # Then it is refused whole
@@ -1164,11 +874,11 @@ def test_a_batch_without_a_data_array_is_refused_whole(altcraft_api: AltcraftEmu
 
 def test_a_batch_over_the_recommended_size_is_taken_with_a_warning() -> None:
     # Given an emulator recommending at most 2 items
-    emulator = AltcraftEmulator(tokens={DOC_TOKEN: {1}}, max_items=2).start()
+    emulator = AltcraftEmulator(tokens={ALTCRAFT_TOKEN: {1}}, max_items=2).start()
     try:
         # When three items are posted
         items = [{"email": f"p{n}@example.com", "data": {}} for n in range(3)]
-        answer = trigger(emulator, {"token": DOC_TOKEN, "trigger_id": 13, "data": items}, "import_and_start_batch")
+        answer = trigger(emulator, {"token": ALTCRAFT_TOKEN, "trigger_id": 13, "data": items}, "import_and_start_batch")
         state = emulator.state()
     finally:
         emulator.stop()
@@ -1179,8 +889,8 @@ def test_a_batch_over_the_recommended_size_is_taken_with_a_warning() -> None:
 
 def test_state_counts_launches_and_reset_clears_them(altcraft_api: AltcraftEmulator) -> None:
     # Given one single and one batch request taken
-    trigger(altcraft_api, AC_IAS_MIN_BODY)
-    trigger(altcraft_api, AC_IASB_BODY, "import_and_start_batch")
+    trigger(altcraft_api, AC_IAS_MIN.text)
+    trigger(altcraft_api, AC_IASB.text, "import_and_start_batch")
     # When the state is read over HTTP, then the emulator reset
     state = requests.get(altcraft_api.url + "/_emulator/state", timeout=10).json()
     altcraft_api.reset()
@@ -1194,7 +904,7 @@ def test_without_keep_launches_are_counted_not_recorded(altcraft_api: AltcraftEm
     # Given an emulator that keeps counts only
     altcraft_api.keep = False
     # When a batch is posted
-    answer = trigger(altcraft_api, AC_IASB_KEYS_BODY, "import_and_start_batch")
+    answer = trigger(altcraft_api, AC_IASB_KEYS.text, "import_and_start_batch")
     # Then it is answered and counted, but neither profiles nor launches are kept
     assert [result["error"] for result in answer["result"]] == [0, 0]
     assert (altcraft_api.profiles(1), altcraft_api.triggers_started) == ([], [])
