@@ -23,7 +23,7 @@ from courier.model import Status
 from courier.settings import Settings
 from courier.sources.records import RecordsSource, as_rows
 from sandbox.http_emulator import RESET, Handled, HttpEmulator
-from tests.unit.test_golden_altcraft_trigger import G_AC_IAS_MIN, G_AC_IASB_KEYS, TOKEN
+from tests.golden_cases import AC_IAS_MIN, AC_IASB_KEYS, ALTCRAFT_TOKEN
 
 SINGLE = "/api/v1.1/campaigns/triggers/import_and_start"
 BATCH = "/api/v1.1/campaigns/triggers/import_and_start_batch"
@@ -66,7 +66,7 @@ def server(_canned: Canned) -> Canned:
 def sender(server: Canned, method: Method = IMPORT_AND_START) -> AltcraftSender:
     settings = Settings(
         ALTCRAFT_API_URL=server.url,
-        ALTCRAFT_API_TOKEN=TOKEN,
+        ALTCRAFT_API_TOKEN=ALTCRAFT_TOKEN,
         ALTCRAFT_MAX_RPS=1000,
         COURIER_RETRY_BASE_SECONDS=0,
         ALTCRAFT_DB_ID="1",
@@ -95,7 +95,11 @@ def test_one_record_goes_to_the_single_path_as_the_golden_bytes(server: Canned) 
     result = send(server, batch_of("john@example.com"))
     # Then one request went to import_and_start, as JSON, with G-AC-IAS-MIN's bytes
     [request] = server.requests
-    assert (request.path, request.headers["content-type"], request.body) == (SINGLE, "application/json", G_AC_IAS_MIN)
+    assert (request.path, request.headers["content-type"], request.body) == (
+        SINGLE,
+        "application/json",
+        AC_IAS_MIN.body,
+    )
     assert request.headers["content-length"] == "138"
     # And the record is delivered with Altcraft's profile id
     assert result.status is Status.DELIVERED
@@ -151,7 +155,7 @@ def test_the_golden_batch_bytes_reach_the_server(server: Canned) -> None:
     send(server, batch)
     # Then the bytes that arrived are G-AC-IASB-KEYS's
     [request] = server.requests
-    assert (request.path, request.body, request.headers["content-length"]) == (BATCH, G_AC_IASB_KEYS, "342")
+    assert (request.path, request.body, request.headers["content-length"]) == (BATCH, AC_IASB_KEYS.body, "342")
 
 
 def test_altcrafts_error_in_a_200_answer_is_read(server: Canned) -> None:
@@ -208,7 +212,7 @@ def test_a_refused_token_keeps_the_records_to_retry(server: Canned) -> None:
     server.answers.append((403, {"error": 403, "error_text": "invalid token"}))
     result = send(server, batch_of("a@example.com"))
     assert [(i.status, i.reason) for i in result.items] == [(Status.RETRY, "Altcraft error 403")]
-    assert TOKEN not in result.items[0].reason
+    assert ALTCRAFT_TOKEN not in result.items[0].reason
 
 
 def test_a_batch_refused_whole_with_a_clear_answer_is_split(server: Canned) -> None:

@@ -27,11 +27,6 @@ from tests.golden_cases import (
     case_id,
 )
 
-TOKEN = ALTCRAFT_TOKEN  # the golden cases' token (§C.2 defaults)
-# test_altcraft_trigger_client.py takes these from here
-G_AC_IAS_MIN = AC_IAS_MIN.body
-G_AC_IASB_KEYS = AC_IASB_KEYS.body
-
 
 def batches(records: Sequence[Mapping[str, Any]]) -> list[AltcraftBatch]:
     """What the driver does with prepared records: one batch per batch key, in the records' order."""
@@ -50,7 +45,7 @@ def batches(records: Sequence[Mapping[str, Any]]) -> list[AltcraftBatch]:
 def request_body(records: Sequence[Mapping[str, Any]]) -> bytes:
     """The body the client sends for records that make one request (client.py: one record → the single path)."""
     [batch] = batches(records)
-    return single_body(batch.bodies[0], TOKEN) if batch.single else batch.batch_body(TOKEN)
+    return single_body(batch.bodies[0], ALTCRAFT_TOKEN) if batch.single else batch.batch_body(ALTCRAFT_TOKEN)
 
 
 @pytest.mark.parametrize("case", [AC_IAS_MIN, AC_IAS_FULL, AC_IAS_CUSTOM], ids=case_id)
@@ -119,7 +114,7 @@ def test_g_ac_iasb_keys_is_what_the_client_sends_for_the_documented_data_array()
     # Then they share one batch request, and its body is G-AC-IASB-KEYS byte for byte (342 bytes): each item says
     # its e-mail at item level and keeps it in data; phones stays text, as in the documented example
     assert (batch.single, batch.rows) == (False, 2)
-    body = batch.batch_body(TOKEN)
+    body = batch.batch_body(ALTCRAFT_TOKEN)
     assert body == AC_IASB_KEYS.body
     assert len(body) == AC_IASB_KEYS.content_length
 
@@ -127,7 +122,7 @@ def test_g_ac_iasb_keys_is_what_the_client_sends_for_the_documented_data_array()
 def test_g_ac_iasb_is_the_client_body_without_its_item_level_keys() -> None:
     # Given the client's body for the documented data array
     [batch] = batches(AC_IASB_KEYS.records)
-    sent = json.loads(batch.batch_body(TOKEN))
+    sent = json.loads(batch.batch_body(ALTCRAFT_TOKEN))
     # When the item-level keys the client adds (§B.3 [I]: "a safe client puts the matching key at item level") are
     # taken out again
     sent["data"] = [{"data": item["data"]} for item in sent["data"]]
