@@ -21,6 +21,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
+
 from courier.doors.services import Services, reset_services, use_services
 from courier.model import Destination
 from courier.settings import Settings
@@ -88,6 +90,9 @@ class Sandbox:
         self.aws_url = f"http://127.0.0.1:{self.ports.aws or _free_port()}"
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(self.aws_url.rsplit(":", 1)[1]), verbose=False)
         self._moto.start()
+        # moto keeps its state in the process, not in the server: a sandbox started after another (the command line,
+        # the demo, the tests) starts from nothing, as a new stack would
+        requests.post(f"{self.aws_url}/moto-api/reset", timeout=10).raise_for_status()
         self._set_env(
             {
                 "AWS_ENDPOINT_URL": self.aws_url,

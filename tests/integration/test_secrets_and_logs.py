@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
-from courier.settings import MissingSecretError, Settings, appmetrica_post_api_key
+from courier.settings import MissingSecretError, Settings, appmetrica_post_api_key, forget_secrets
 from functions.appmetrica_events.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import drain
@@ -20,9 +19,9 @@ from tests.support import recent
 
 @pytest.fixture(autouse=True)
 def _fresh_parameter_cache() -> Iterator[None]:
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    forget_secrets()
     yield
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    forget_secrets()
 
 
 def test_a_plain_key_is_read_from_the_secret(aws: Aws) -> None:

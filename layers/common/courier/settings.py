@@ -71,6 +71,14 @@ def _read_secret(name: str) -> str:
     return str(parameters.get_secret(name, max_age=300))
 
 
+def forget_secrets() -> None:
+    """Forgets the secrets read and the clients Powertools read them with, as a new container would (a sandbox that
+    starts again, or a test, may name another endpoint: a kept client would still call the old one)."""
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    DEFAULT_PROVIDERS.clear()
+
+
 def _secret(plain: str, secret_name: str, variable: str) -> str:
     """A local value, else the named secret's; the error names the variables, never a value."""
     value = plain or (_read_secret(secret_name) if secret_name else "")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from courier.delivery.driver import Budget
 from courier.delivery.ledger import DynamoLedger, Ledger, MemoryLedger
 from courier.model import Destination, Sender
-from courier.settings import Settings, get_settings
+from courier.settings import Settings, forget_secrets, get_settings
 
 if TYPE_CHECKING:
     from courier.mappings.store import MappingStore
@@ -89,8 +89,10 @@ def use_services(destination: Destination, services: Services) -> None:
 
 
 def reset_services() -> None:
+    """Forgets what a container holds: its clients, settings and secrets."""
     _services.clear()
     get_settings.cache_clear()
+    forget_secrets()
 
 
 def budget_of(context: Any, at_most: float | None = None) -> Budget:
