@@ -82,6 +82,7 @@ def _gather(sqs: Any, queue_url: str, batch_size: int, window: float) -> list[di
 class PollResult:
     received: int
     failed: list[str]
+    error: str = ""  # the kind of error the invocation raised, as Lambda would log it ('' when it answered)
 
 
 def poll_once(
@@ -101,11 +102,12 @@ def poll_once(
     if not received:
         return PollResult(0, [])
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    error = ""
     try:
         response = handler(sqs_event(received, arn), LambdaContext(timeout_seconds=context_timeout))
         failed = [item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])]
-    except Exception:  # an invocation error fails the whole batch, as in Lambda
-        failed = [m["MessageId"] for m in received]
+    except Exception as raised:  # an invocation error fails the whole batch, as in Lambda
+        failed, error = [m["MessageId"] for m in received], type(raised).__name__  # its kind: text may hold a URL
     done = [m for m in received if m["MessageId"] not in failed]
     for start in range(0, len(done), 10):
         sqs.delete_message_batch(
@@ -119,7 +121,7 @@ def poll_once(
             sqs.change_message_visibility(
                 QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=retry_after
             )
-    return PollResult(len(received), failed)
+    return PollResult(len(received), failed, error)
 
 
 def drain(

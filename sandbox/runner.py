@@ -217,7 +217,9 @@ class Sandbox:
             finally:
                 self._busy.discard(function.name)
             if result.received:
-                failed = f", {len(result.failed)} failed (back in {self.retry_after} s)" if result.failed else ""
+                raised = f", the invocation raised {result.error}" if result.error else ""
+                back = f", {len(result.failed)} failed (back in {self.retry_after} s){raised}"
+                failed = back if result.failed else ""
                 self.log(f"{function.name} ← SQS: {result.received} message(s){failed}")
             else:
                 self._stopping.wait(0.2)

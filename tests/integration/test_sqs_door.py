@@ -8,7 +8,7 @@ from typing import Any
 
 from functions.appmetrica_events.app import lambda_handler
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.lambda_runtime import PollResult, drain
+from sandbox.lambda_runtime import PollResult, drain, poll_once
 from tests.conftest import APPLICATION_ID, Aws
 from tests.support import csv_records, recent
 
@@ -102,3 +102,18 @@ def test_a_message_refused_every_time_ends_in_the_dead_letter_queue(aws: Aws, ap
     drain(aws.sqs, aws.queue_url(FUNCTION), lambda_handler, max_rounds=10)
     dead = aws.sqs.receive_message(QueueUrl=aws.dlq_url(FUNCTION), MaxNumberOfMessages=10).get("Messages", [])
     assert [json.loads(message["Body"])["application_id"] for message in dead] == ["3333"]
+
+
+def test_an_invocation_that_raises_fails_its_batch_and_says_what_it_raised(aws: Aws) -> None:
+    # Given a message on the queue (after the stack's own S3 test event) and a handler that raises (a bug, a client
+    # that cannot connect)
+    drain(aws.sqs, aws.queue_url("appmetrica_events"), lambda_handler)
+    aws.sqs.send_message(QueueUrl=aws.queue_url("appmetrica_events"), MessageBody="{}")
+
+    def raising(event: Any, context: Any) -> Any:
+        raise ConnectionRefusedError("http://127.0.0.1:1/?post_api_key=secret")
+
+    # When the event source mapping's stand-in invokes it
+    result = poll_once(aws.sqs, aws.queue_url("appmetrica_events"), raising)
+    # Then the whole batch failed, as in Lambda, and the result names the error's kind, never its text
+    assert (result.received, len(result.failed), result.error) == (1, 1, "ConnectionRefusedError")
