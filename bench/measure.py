@@ -176,7 +176,7 @@ CALLS_PER_PURGE = (
 
 def batch_size() -> int:
     """Messages per invocation: the template's default QueueBatchSize, as the event source mapping hands them."""
-    from sandbox.stack import load_template
+    from infra.template import load_template
 
     return int(load_template()["Parameters"]["QueueBatchSize"]["Default"])
 

@@ -39,7 +39,7 @@ def free_ports(count: int) -> list[int]:
 
 
 def environment(aws_port: int, appmetrica_port: int, altcraft_port: int) -> dict[str, str]:
-    from sandbox.stack import load_template
+    from infra.template import load_template
 
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     return {

@@ -6,9 +6,9 @@ import os
 import signal
 import sys
 import threading
-from contextlib import redirect_stdout
 
-from sandbox.cli import SANDBOX_LOG as LOG  # `courier status` reads the functions' metrics from there
+from cli.main import SANDBOX_LOG as LOG  # `courier status` reads the functions' metrics from there
+from sandbox.runner import API_KEY, Ports, Sandbox, functions_output
 
 
 def main() -> None:
@@ -18,9 +18,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # line by line, so that `courier status` reads the functions' metrics as they are written
-    with LOG.open("w", encoding="utf-8", buffering=1) as handle, redirect_stdout(handle):  # the functions' JSON logs
-        from sandbox.runner import API_KEY, Ports, Sandbox
-
+    with LOG.open("w", encoding="utf-8", buffering=1) as handle, functions_output(handle):  # the functions' JSON logs
         ports = Ports(
             aws=int(os.environ.get("SANDBOX_AWS_PORT", "4566")),
             api=int(os.environ.get("SANDBOX_API_PORT", "3000")),

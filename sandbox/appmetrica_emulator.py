@@ -1,4 +1,4 @@
-"""A strict emulator of the AppMetrica Post API (../shared/specs/appmetrica-post-api.md §11), on 127.0.0.1.
+"""A strict emulator of the AppMetrica Post API (docs/contracts/appmetrica.md#emulator), on 127.0.0.1.
 
 It is written from the spec, not from Courier's code, so it catches what Courier gets wrong:
 403 for an unknown key or an application the key does not own; 400 for missing fields, both or neither of
@@ -8,7 +8,8 @@ hex; 429 past 30 requests per second; events older than 14 days are accepted but
 Tests script failures with `fail_next`; people use GET /_emulator/state and POST /_emulator/fail.
 
 Revenue, ad revenue and e-commerce (`/logs/v1/import/{revenue,adrevenue,ecommerce}[.csv]`) follow
-../shared/specs/new-endpoints.md Part A and the checklist §D.1: required fields, enumerations, decimal(10,8) amounts,
+docs/contracts/appmetrica.md (revenue, ad revenue, e-commerce, the emulator section): required fields, enumerations,
+decimal(10,8) amounts,
 the documented currency list, exactly one identity, the 14-day window, 100,000 rows; 200 with an empty body.
 `doc_compat` also takes what the documentation's own samples do (both ids, CSV quoting inside the query string).
 """
@@ -31,7 +32,8 @@ WINDOW_SECONDS = 14 * 24 * 3600
 SESSION_TYPES = {"foreground", "background"}
 EVENT_PATHS = {"/logs/v1/import/events", "/logs/v1/import/events.csv"}
 PROFILE_PATHS = {"/logs/v1/import/profiles", "/logs/v1/import/profiles.csv"}
-# the Post API page names telegram_sha256 alone; both SDKs write telegram_sha256_0…9 (spec §7.2)
+# the Post API page names telegram_sha256 alone; both SDKs write telegram_sha256_0…9
+# (docs/contracts/appmetrica.md#first-party)
 HASHED_1PD = re.compile(r"appmetrica_1pd_(?:phone|email)_sha256_[0-9]|appmetrica_1pd_telegram_sha256(?:_[0-9])?")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 OPTIONAL_INTS = ("mcc", "mnc")
@@ -116,7 +118,8 @@ class AppMetricaEmulator(HttpEmulator):
         method = PURCHASE_PATHS.get(path)
         if method is not None:
             rows = self._accept_purchases(method, path, query, body)
-            # §D.1.13: 200 with an empty body (no body is documented); the base sends bytes as text/html
+            # docs/contracts/appmetrica.md#emulator: 200 with an empty body (no body is documented); the base sends
+            # bytes as text/html
             return 200, {}, b"", rows, rows
         rows = self._accept(path, query, body)
         return 200, {}, {"status": "ok", "rows": rows}, rows, rows
@@ -160,7 +163,8 @@ class AppMetricaEmulator(HttpEmulator):
                 self._events.setdefault(row["application_id"], []).append(row)
         return len(rows)
 
-    # --- revenue, ad revenue, e-commerce (new-endpoints.md Part A, §D.1) -------------------------------------------
+    # --- revenue, ad revenue, e-commerce (docs/contracts/appmetrica.md#emulator)
+    # -------------------------------------------
     def _accept_purchases(self, method: Purchase, path: str, query: dict[str, str], body: bytes) -> int:
         key = query.get("post_api_key", "")
         if key not in self.keys:
@@ -169,7 +173,8 @@ class AppMetricaEmulator(HttpEmulator):
             raise _refusal(413, f"the body is larger than {self.max_body_bytes} bytes")
         defaults = {k: _unquoted(v) if self.doc_compat else v for k, v in query.items() if k != "post_api_key"}
         defaults = {k: v for k, v in defaults.items() if v != ""}
-        # §D.1.3: a .csv path with an empty body carries its one record in the query string, as the documented
+        # docs/contracts/appmetrica.md#emulator: a .csv path with an empty body carries its one record in the query
+        # string, as the documented
         # samples do; a path without .csv ignores any body
         rows = _csv_table(body, defaults) if path.endswith(".csv") and body else [defaults]
         if len(rows) > MAX_ROWS:
@@ -273,7 +278,8 @@ def _check_profile(row: dict[str, str], number: int) -> dict[str, Any]:
 
 
 def _refusal(status: int, message: str) -> RefusalError:
-    """The envelope other AppMetrica APIs use (the Post API documents no bodies; spec §9.1)."""
+    """The envelope other AppMetrica APIs use (the Post API documents no bodies;
+    docs/contracts/appmetrica.md#answers)."""
     kind = {400: "invalid_parameter", 403: "access_denied", 404: "not_found", 429: "quota"}.get(status, "error")
     return RefusalError(
         status, {"errors": [{"error_type": kind, "message": message}], "code": status, "message": message}
@@ -284,10 +290,12 @@ def _refusal(status: int, message: str) -> RefusalError:
 DIGITS = re.compile(r"[0-9]+")
 DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")  # decimal(10,8) [DOC]; no exponent, no bare ".5" (inference)
 SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,8})?")  # inference: refunds may be negative (price only)
-MAX_TIMESTAMP = 9_999_999_999  # more digits are milliseconds, not the seconds the API expects (§D.1.8)
+# more digits are milliseconds, not the seconds the API expects (docs/contracts/appmetrica.md#emulator)
+MAX_TIMESTAMP = 9_999_999_999
 MAX_DEVICE_ID = 2**64 - 1
 PAYLOAD_BYTES = 30 * 1024  # "The maximum size is 30 KB" [DOC]; KB = 1,024 bytes is an inference
-# §A.7: the 168 supported codes; the 23 "unsupported" ones (MRU, VES, ...) are simply not in the list
+# docs/contracts/appmetrica.md#currencies: the 168 supported codes; the 23 "unsupported" ones (MRU, VES, ...) are simply
+# not in the list
 SUPPORTED_CURRENCIES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTC BTN BWP BYR BYN BZD CAD
     CDF CHF CLF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GGP GHS GIP GMD GNF GTQ
@@ -300,12 +308,14 @@ REVENUE_EVENT_TYPES = frozenset(
     {"one_time_purchase", "trial_started", "intro_started", "promo_started", "subscription_converted"}
     | {"subscription_started", "subscription_renewed", "cancellation", "uncancellation", "expired", "billing_issues"}
     | {"refund"}
-)  # §A.4.3; the export names (trial_subscription_started, subscription_cancelled, ...) are refused
-AD_TYPES = frozenset({"native", "banner", "rewarded", "interstitial", "mrec", "other"})  # §A.5.2
+    # docs/contracts/appmetrica.md#revenue; the export's names (trial_subscription_started, ...) are refused
+)
+# docs/contracts/appmetrica.md#ad-revenue
+AD_TYPES = frozenset({"native", "banner", "rewarded", "interstitial", "mrec", "other"})
 ECOM_EVENT_TYPES = frozenset(
     {"SHOW_SCREEN", "SHOW_PRODUCT_CARD", "SHOW_PRODUCT_DETAILS", "ADD_TO_CART", "REMOVE_FROM_CART", "BEGIN_CHECKOUT"}
     | {"PURCHASE"}
-)  # §A.6.3, upper case exactly as listed (inference: lower case is refused)
+)  # docs/contracts/appmetrica.md#ecommerce, upper case exactly as listed (inference: lower case is refused)
 DEVICE_FIELDS = (
     "session_type",
     "ios_ifa",
@@ -418,7 +428,8 @@ def _unquoted(value: str) -> str:
 
 def _csv_table(body: bytes, defaults: dict[str, str]) -> list[dict[str, str]]:
     """RFC 4180, the first line a header of names in any order; blank lines skipped; a row whose cell count differs
-    from the header's, or a header naming a column twice, is refused (§D.1.4) — never repaired."""
+    from the header's, or a header naming a column twice, is refused (docs/contracts/appmetrica.md#emulator) — never
+    repaired."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -445,7 +456,7 @@ def _csv_table(body: bytes, defaults: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _array(value: str) -> list[str]:
-    """`[a,b]` or a bare scalar (the samples give both; §A.6.2 inference)."""
+    """`[a,b]` or a bare scalar (the samples give both; inference, docs/contracts/appmetrica.md#ecommerce)."""
     if value.startswith("[") and value.endswith("]"):
         inner = value[1:-1]
         return [item.strip() for item in inner.split(",")] if inner.strip() else []
@@ -458,7 +469,8 @@ def _truncated(value: str) -> str:
 
 
 def _check_purchase(method: Purchase, row: dict[str, str], number: int, doc_compat: bool) -> dict[str, Any]:
-    """The row as stored: documented columns only, defaults filled in; RefusalError (400) for what §D.1 forbids."""
+    """The row as stored: documented columns only, defaults filled in; RefusalError (400) for what
+    docs/contracts/appmetrica.md#emulator forbids."""
 
     def refuse(message: str) -> RefusalError:
         return _refusal(400, f"row {number}: {message}")
@@ -512,7 +524,8 @@ def _check_purchase(method: Purchase, row: dict[str, str], number: int, doc_comp
         if any(not DECIMAL.fullmatch(value) for value in values or []):
             raise refuse(f"{price}_internal_value must hold decimal numbers")  # inference
     if method is ECOMMERCE:
-        # §D.1.11: cart_item_price_* ← actual_price_* ← original_price_*, field by field [DOC], stored resolved
+        # docs/contracts/appmetrica.md#emulator: cart_item_price_* ← actual_price_* ← original_price_*, field by field
+        # [DOC], stored resolved
         for part in PRICE_PARTS:
             for later, earlier in (("actual_price", "original_price"), ("cart_item_price", "actual_price")):
                 if f"{later}_{part}" not in stored and f"{earlier}_{part}" in stored:

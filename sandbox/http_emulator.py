@@ -57,6 +57,7 @@ class HttpEmulator:
         self.keep = keep
         self.rate_limit, self.rate_status = rate_limit, rate_status
         self.delay = 0.0  # seconds before each answer: a slow destination
+        self.answer_delay = 0.0  # seconds between applying a request and answering it: an answer late on its way back
         self.flaky_rate = 0.0  # the share of requests answered 503 at random (seeded: the same run every time)
         self._random = random.Random(0)
         self.lock = threading.RLock()
@@ -111,6 +112,7 @@ class HttpEmulator:
             self._failures.clear()
             self._recent.clear()
             self.delay = 0.0
+            self.answer_delay = 0.0
             self.flaky_rate = 0.0
             self._random.seed(0)
             self.clear()
@@ -145,7 +147,9 @@ class HttpEmulator:
             except RefusalError as refusal:
                 status, extra, payload = refusal.status, refusal.headers, refusal.payload
             request.status = status
-            return status, extra, payload
+        if self.answer_delay:
+            time.sleep(self.answer_delay)
+        return status, extra, payload
 
     def _throttle(self) -> None:
         if self.rate_limit is None:

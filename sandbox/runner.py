@@ -13,29 +13,34 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TextIO, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
 from courier.doors.services import Services, reset_services, use_services
 from courier.model import Destination
+from courier.observability import logger
 from courier.settings import Settings
+from infra.template import FunctionWiring
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.lambda_runtime import LambdaContext, PollResult, api_gateway_event, poll_once
-from sandbox.stack import FunctionWiring, create_stack
+from sandbox.stack import create_stack
 
 API_KEY = "sandbox-api-key"  # what API Gateway's usage plan would hand out
 POST_API_KEY = "sandbox-post-api-key"
 ALTCRAFT_TOKEN = "sandbox-altcraft-token"  # noqa: S105  (the emulator's)
 APPLICATION_ID = "1111"
 ALTCRAFT_DB = 1
+# A profile the sandbox starts with, so that subscriptions/set (which takes a profile id) can be tried: the id of the
+# subscription status page's example (docs/contracts/altcraft.md#subscription-set)
 BUCKET = "courier-sandbox-data"
 KEY_SECRET, TOKEN_SECRET = "courier/appmetrica/post-api-key", "courier/altcraft/api-token"  # the template's defaults
 SECRETS = {KEY_SECRET: POST_API_KEY, TOKEN_SECRET: ALTCRAFT_TOKEN}
@@ -171,6 +176,13 @@ class Sandbox:
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
 
+    def environment_of(self, function: Function) -> dict[str, str]:
+        """The variables a function's own process needs to run against the sandbox: AWS's endpoint and keys, and
+        its settings as the template's environment would give them (a function run from `sam build`'s output)."""
+        settings = self._settings(function.wiring).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        text = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in settings.items()}
+        return {**self.environment, **text}
+
     def _settings(self, wiring: FunctionWiring) -> Settings:
         """What the template's Parameters and environment give the function in AWS, pointed at the sandbox."""
         return Settings(
@@ -239,6 +251,20 @@ class Sandbox:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
         return all(attributes[name] == "0" for name in names)
+
+
+@contextmanager
+def functions_output(handle: TextIO) -> Iterator[None]:
+    """What the functions print (metrics) and log goes to `handle`, as Lambda sends a function's output to its log
+    group. Redirecting stdout alone misses the log: the Logger's handler took sys.stdout when it was first imported."""
+    handler = cast(logging.StreamHandler[TextIO], logger.registered_handler)
+    previous = handler.setStream(handle)
+    try:
+        with redirect_stdout(handle):
+            yield
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
 
 
 def _free_port() -> int:

@@ -1,10 +1,12 @@
-"""The golden cases of shared/specs/new-endpoints.md Part C, each written here once: AppMetrica revenue, ad revenue
-and e-commerce (C.1) and Altcraft campaigns/triggers/import_and_start(_batch) (C.2). A case holds the spec's exact
+"""The golden cases (docs/contracts/index.md#golden-cases), each written here once: AppMetrica revenue, ad revenue
+and e-commerce (C.1) and Altcraft campaigns/triggers/import_and_start(_batch) (C.2), then Altcraft profiles/add(_batch),
+workflows/import_and_start, profiles/delete, subscriptions/set and goals/register. A case holds the spec's exact
 request (target, body, Content-Length), copied from the spec as printed, and, where a test has the client produce
-it, the client's input records.
+it, the client's input records. Where a page prints its example answer, the answer is here too, as printed.
 
-The emulator tests (tests/unit/test_emulator_new_routes.py) and the client tests
-(tests/unit/test_golden_appmetrica_new.py, tests/unit/test_golden_altcraft_trigger.py) both take the cases from here.
+The emulator tests (tests/unit/test_emulator_new_routes.py, tests/unit/test_altcraft_emulator_upload_methods.py) and
+the client tests (tests/unit/test_golden_appmetrica_new.py, tests/unit/test_golden_altcraft_trigger.py) take the cases
+from here.
 The emulator stays independent of the client: both are checked against the spec's text, neither against what the
 other produces."""
 
@@ -21,7 +23,7 @@ ALTCRAFT_TOKEN = "abcdefghijklmnqrstuvwxyz"  # the documentation's placeholder A
 
 @dataclass(frozen=True)
 class GoldenRequest:
-    """One golden case: the exact request Part C prints, and the client's input where a test produces it."""
+    """One golden case: the exact request the case prints, and the client's input where a test produces it."""
 
     case_id: str  # the spec's id, e.g. "G-AM-REV-CSV-CLIENT"
     target: str  # path and raw query string, byte for byte
@@ -535,7 +537,8 @@ AC_IASB_KEYS = GoldenRequest(
     ),
     content_length=342,
     records=(
-        # the documented `data` array of import_and_start_batch (§B.3) as two records of trigger 13, matched by e-mail
+        # the documented `data` array of import_and_start_batch (docs/contracts/altcraft.md#trigger-batch) as two
+        # records of trigger 13, matched by e-mail
         # (the default)
         {
             "trigger_id": 13,
@@ -546,4 +549,144 @@ AC_IASB_KEYS = GoldenRequest(
             "data": {"_fname": "Tom", "_lname": "Hard", "email": "profile3@example.com", "phones": "+790000000001"},
         },
     ),
+)
+
+# --- Altcraft profiles/add, profiles/add_batch/ (https://guides.altcraft.com/en/developer-guide/profiles/2195477,
+# https://guides.altcraft.com/en/developer-guide/profiles/2195496) ----------------------------------------------------
+AC_ADD_JSON = GoldenRequest(
+    case_id="G-AC-ADD-JSON",
+    target="/api/v1.1/profiles/add",
+    # the page's JSON example (Fillipp / Doe, skip_triggers), compact
+    text=(
+        '{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"data":{"_fname":"Fillipp","_lname":"Doe"},"skip_triggers":true}'
+    ),
+    content_length=110,
+)
+
+AC_ADD_JSON_SLASH = GoldenRequest(
+    case_id="G-AC-ADD-JSON-SLASH",
+    target="/api/v1.1/profiles/add",
+    # the example of the page's other copy (…/profiles/2195477/): John / Doe, keys in another order
+    text='{"data":{"_fname":"John","_lname":"Doe"},"db_id":1,"skip_triggers":true,"token":"abcdefghijklmnqrstuvwxyz"}',
+    content_length=107,
+)
+
+AC_ADD_ANSWER = '{\n  "error": 0,\n  "error_text": "",\n  "profile_id": "6638e1e8ee44bb50a67115c4"\n}'  # as printed
+
+AC_ADDB_JSON = GoldenRequest(
+    case_id="G-AC-ADDB-JSON",
+    target="/api/v1.1/profiles/add_batch/",  # with the trailing slash, as documented
+    # the page's JSON example (John / Doe, an e-mail subscription written with email_data, resource 27), compact
+    text=(
+        '{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"skip_triggers":true,"data":[{"_fname":"John",'
+        '"_lname":"Doe","subscriptions":[{"channel":"email","email_data":{"email":"example@example.com"},'
+        '"resource_id":27}]}]}'
+    ),
+    content_length=209,
+)
+
+AC_ADDB_ANSWER = (  # as printed
+    '{\n"error": 0,\n"error_text": "Successful operation",\n"result": [\n{\n"error": 0,\n'
+    '"error_text": "Successful operation",\n"profile_id": "663a138cee44bb50a67115cd"\n}\n]\n}'
+)
+
+# --- Altcraft workflows/import_and_start (https://guides.altcraft.com/en/developer-guide/automation-scenarios/28934227)
+AC_WF_IAS = GoldenRequest(
+    case_id="G-AC-WF-IAS",
+    target="/api/v1.1/workflows/import_and_start",
+    # assembled: the page's example is cut inside `content`; its printed part verbatim (the subscription without a
+    # channel, the page's own token), completed with the table's examples (`two`'s timestamp, `three`,
+    # workflow_id 1), the key order assumed
+    text=(
+        '{"token":"abcdefghkijlmnopqrstuv0123456789","data":{"subscriptions":[{"email":"example001@example.com",'
+        '"resource_id":7}]},"matching":"email","email":"example001@example.com","content":{"one":"My email = '
+        'example001@example.com","two":"Timestamp: 1595512477","three":"Three"},"workflow_id":1}'
+    ),
+    content_length=290,
+)
+WORKFLOW_PAGE_TOKEN = "abcdefghkijlmnopqrstuv0123456789"  # the scenario page's placeholder token
+
+# --- Altcraft profiles/delete (https://guides.altcraft.com/en/developer-guide/profiles/28936545) -------------------
+AC_DEL_JSON = GoldenRequest(
+    case_id="G-AC-DEL-JSON",
+    target="/api/v1.1/profiles/delete",
+    # the page's JSON example, as printed (unindented in the stored copy)
+    text=(
+        '{\n"token": "abcdefghijklmnqrstuvwxyz",\n"db_id": 1,\n"matching": "email",\n"email": "example@example.com"\n}'
+    ),
+    content_length=104,
+)
+
+AC_DEL_JSON_SLASH = GoldenRequest(
+    case_id="G-AC-DEL-JSON-SLASH",
+    target="/api/v1.1/profiles/delete",
+    # the example of the page's other copy (…/profiles/28936545/), as printed: keys in another order, john@
+    text='{\n"db_id": 1,\n"matching": "email",\n"email": "john@example.com",\n"token": "abcdefghijklmnqrstuvwxyz"\n}',
+    content_length=101,
+)
+
+AC_DEL_ANSWER = (  # as printed (both copies): the id nested in `data`
+    '{\n"data": {\n"profile_id": "5f33d33ece94481aa9382110"\n},\n"error": 0,\n"error_text": "Successful operation"\n}'
+)
+
+AC_DEL_CUSTOM = GoldenRequest(
+    case_id="G-AC-DEL-CUSTOM",
+    target="/api/v1.1/profiles/delete",
+    # assembled from the table's examples: custom matching by CRM_ID "123420"
+    text='{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"matching":"custom","field_name":"CRM_ID","field_value":"123420"}',
+    content_length=111,
+)
+
+# --- Altcraft subscriptions/set (https://guides.altcraft.com/en/developer-guide/profiles/subscriptions/2195519) -----
+AC_SUB_SET_STATUS = GoldenRequest(
+    case_id="G-AC-SUB-SET-STATUS",
+    target="/api/v1.1/subscriptions/set",
+    # the subscriptions/set page's example is cut after its first lines; the "Subscription status" page
+    # (https://guides.altcraft.com/en/developer-guide/objects/Subscription-status_2195807) prints a whole body of
+    # exactly its fields: that example, as printed
+    text=(
+        '{\n"token": "abcdefghijklmnqrstuvwxyz",\n"channel": "email",\n"db_id": 20,\n'
+        '"email": "example@example.org",\n"priority": 4,\n"profile_id": "5a5b91d769d4265b958b9acb",\n'
+        '"resource_id": 3,\n"status": "suspended"\n}'
+    ),
+    content_length=202,
+)
+
+AC_SUB_SET_PUSH = GoldenRequest(
+    case_id="G-AC-SUB-SET-PUSH",
+    target="/api/v1.1/subscriptions/set",
+    # assembled from the table's examples: a push subscription with every optional field
+    text=(
+        '{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"profile_id":"abcdefghijklmnqrstuvwxyz","resource_id":1,'
+        '"channel":"push","provider":"Firefox","subscription_id":"abcdefghijklmnqrstuvwxyz","status":0,'
+        '"custom_fields":{"_browser_name":"Chrome","_device_type":"web"},"cats":["category_1","category_2"],'
+        '"date":"2018-08-22T00:00:00.000Z","ip":"10.250.13.5","url":"https://example.com/","skip_triggers":true}'
+    ),
+    content_length=398,
+)
+
+# --- Altcraft goals/register (https://guides.altcraft.com/en/developer-guide/goals/2195843) -------------------------
+AC_GOAL_ONE = GoldenRequest(
+    case_id="G-AC-GOAL-ONE",
+    target="/api/v1.1/goals/register",
+    # assembled from the table's examples (the page's own example could not be read): one goal with a value
+    text=(
+        '{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"pixel_id":1,"matching":"email","email":"john@example.com",'
+        '"goal":"card","value":-25.5,"date":"2006-01-25T15:04:05+07:00"}'
+    ),
+    content_length=168,
+)
+
+AC_GOAL_MANY = GoldenRequest(
+    case_id="G-AC-GOAL-MANY",
+    target="/api/v1.1/goals/register",
+    # assembled from the table's examples: `goals`, pixel_data and every optional field
+    text=(
+        '{"token":"abcdefghijklmnqrstuvwxyz","db_id":1,"pixel_id":1,"matching":"profile_id",'
+        '"profile_id":"abcdefghijklmnqrstuvwxyz","goals":[{"goal":"card","value":10.0}],"pixel_data":{"key":"value"},'
+        '"skip_triggers":false,"enrich_profile":true,"is_test":true,"vendor":"altcraft","referer":"api.example.com",'
+        '"user_agent":"Mozilla/5.0 (Linux; Android 6.0.1; SM-G935S Build/MMB29K; wv)",'
+        '"accept_language":"fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5","client_ip":"10.0.0.0"}'
+    ),
+    content_length=463,
 )

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.stack import function_wirings, load_template
+from infra.template import function_wirings, load_template
 
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"  # moto's defaults
 BUCKET, TABLE = "courier-sandbox-data", "courier-sandbox-idempotency"  # sandbox.stack's names

@@ -11,7 +11,7 @@ import pytest
 
 from courier import observability as seen
 from courier.destinations.registry import ENDPOINTS, Endpoint
-from sandbox.stack import load_template
+from infra.template import load_template
 
 ALARMS = ("DeadLetterAlarm", "OldestMessageAlarm", "UnauthorizedAlarm", "RejectedShareAlarm", "ErrorsAlarm")
 Line = tuple[str, str, dict[str, Any]]  # (namespace, metric name, dimensions: text, or a Ref or GetAtt)

@@ -12,7 +12,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from courier.destinations.registry import ENDPOINTS
-from sandbox.stack import TEMPLATE, function_wirings, load_template
+from infra.template import TEMPLATE, function_wirings, load_template
 from tests.iam import NO_VALUE, TemplateValues
 
 ROOT = TEMPLATE.parent

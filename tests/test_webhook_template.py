@@ -11,7 +11,7 @@ import pytest
 
 from courier.doors.signatures import COURIER, scheme_of
 from courier.settings import Settings
-from sandbox.stack import load_template
+from infra.template import load_template
 from tests.iam import TemplateValues
 
 SECRET = "WebhookSigningSecret"

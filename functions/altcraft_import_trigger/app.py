@@ -5,6 +5,9 @@ from typing import Any
 
 from courier.destinations.altcraft.triggers import ALTCRAFT_IMPORT_TRIGGER
 from courier.doors import handle
+from courier.doors.entry import check_at_cold_start
+
+check_at_cold_start(ALTCRAFT_IMPORT_TRIGGER)  # in Lambda: stops here, naming it, when a required setting is missing
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

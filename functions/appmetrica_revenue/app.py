@@ -4,6 +4,9 @@ from typing import Any
 
 from courier.destinations.appmetrica.revenue import APPMETRICA_REVENUE
 from courier.doors import handle
+from courier.doors.entry import check_at_cold_start
+
+check_at_cold_start(APPMETRICA_REVENUE)  # in Lambda: stops here, naming it, when a required setting is missing
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

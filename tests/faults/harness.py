@@ -30,9 +30,10 @@ from typing import Any
 
 import boto3
 
-from sandbox.cli import replay
+from cli.main import replay
+from infra.template import load_template
 from sandbox.lambda_runtime import sqs_event
-from sandbox.stack import Stack, create_stack, load_template
+from sandbox.stack import Stack, create_stack
 from tests.faults.proxy import FaultProxy
 from tests.faults.standin import AppMetricaStandIn
 
@@ -46,7 +47,7 @@ KILL_GRACE_SECONDS = 0.25  # Lambda ends an invocation at its timeout; this much
 INIT_TIMEOUT_SECONDS = 60.0
 MAX_REJECTED_OBJECT_BYTES = 64 * 1024 * 1024
 REPORT_FIELDS = ("read", "delivered", "rejected", "duplicates_skipped", "pending", "requests", "status")
-# The contract's "sent, but the answer was lost" reason (README, Delivery guarantees): a record that may have reached
+# The contract's "sent, but the answer was lost" reason (docs/concepts/delivery.md): a record that may have reached
 # the destination and was not sent again. Such a record may also have been delivered once.
 LOST_ANSWER = re.compile(
     r"answer was lost|answer (?:is|was) unknown|no clear answer|possibly (?:sent|delivered)"

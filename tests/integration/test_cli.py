@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from courier.destinations.appmetrica.revenue import APPMETRICA_REVENUE
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.cli import main
 from sandbox.runner import APPLICATION_ID
 from tests.conftest import Aws
 

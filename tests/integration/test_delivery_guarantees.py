@@ -15,11 +15,11 @@ import pytest
 
 from functions.altcraft_profile_import.app import lambda_handler as import_handler
 from functions.appmetrica_events.app import lambda_handler as events_handler
+from infra.template import function_wirings, load_template
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.http_emulator import RESET, HttpEmulator
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once, sqs_event
-from sandbox.stack import function_wirings, load_template
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records, recent
 

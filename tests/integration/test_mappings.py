@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from demo.play import Samples
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.demo import Samples
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain, poll_once
 from tests.conftest import ALTCRAFT_DB, APPLICATION_ID, Aws
 from tests.support import csv_records, emf_lines, totals

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
+from demo.play import Samples
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
-from sandbox.demo import Samples
 from sandbox.lambda_runtime import LambdaContext, api_gateway_event, drain
 from tests.conftest import APPLICATION_ID, Aws
 from tests.support import csv_records
 
-TRIGGER = 13  # the emulator's documented default trigger (new-endpoints §C.0)
+TRIGGER = 13  # the emulator's documented default trigger (docs/contracts/index.md#golden-cases)
 NEW_ENDPOINTS = ["appmetrica_revenue", "appmetrica_ad_revenue", "appmetrica_ecommerce", "altcraft_import_trigger"]
 
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 import requests
 
-from sandbox.cli import main, replay
+from cli.main import main, replay
 from sandbox.runner import ALTCRAFT_DB, API_KEY, APPLICATION_ID, QUICK_WINDOW, Sandbox
 
 

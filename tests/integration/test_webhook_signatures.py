@@ -29,7 +29,7 @@ from tests.conftest import Aws
 from tests.support import ROOT, recent
 
 ROUTE = "/appmetrica/events"
-README = ROOT / "README.md"
+README = ROOT / "docs" / "security.md"  # where the signing recipe is documented
 SECRET = "whsec0123456789abcdefABCDEF"
 
 

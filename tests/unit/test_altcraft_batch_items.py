@@ -3,7 +3,8 @@ data, its matching key one of the profile's own fields, nothing else; a record t
 profiles/import or profiles/update. A batch answer whose `result` does not map one-to-one onto its items ends with
 every record delivered once or refused with a reason. Subscription status / priority -1 is accepted.
 
-The server is a stub on 127.0.0.1 written from the documentation's answer shapes (altcraft-api.md §3.3, §5):
+The server is a stub on 127.0.0.1 written from the documentation's answer shapes (docs/contracts/altcraft.md#answers,
+docs/contracts/altcraft.md#batches):
 a single request answers {"error": 0, "error_text", "profile_id"}, a batch {"error": 0, "result": [one per item]}.
 It checks nothing, so what a test sees is what the client sent and how it read the answer."""
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.batch import SINGLE, AltcraftBatch, batch_key
 from courier.destinations.altcraft.methods import IMPORT, UPDATE
 from courier.destinations.altcraft.records import make_altcraft_preparer
@@ -321,3 +322,15 @@ def test_a_batch_body_has_the_shared_parameters_once_and_each_item_is_the_profil
     }
     assert (batch.rows, batch.indexes, batch.single) == (2, [10, 11], False)
     assert [r["data"]["_fname"] for r in batch.records()] == ["P1", "P2"]  # as they came, for rejected/
+
+
+@pytest.mark.parametrize("channel", sorted(rules.CHANNELS))
+def test_every_channel_says_what_its_bare_subscription_lacks(channel: str) -> None:
+    # Given a subscription that names its channel and nothing else
+    subscription = {"channel": channel}
+    # When it is checked
+    problems = rules.subscription_problems(0, subscription, IMPORT)
+    # Then the one reason is its channel's own requirement
+    assert len(problems) == 1
+    assert problems[0].startswith("data.subscriptions[0]")
+    assert "needs" in problems[0]

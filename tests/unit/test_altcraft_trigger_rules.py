@@ -223,7 +223,8 @@ def test_data_is_required() -> None:
     ],
 )
 def test_an_e_mail_value_is_one_address_never_a_joined_list(record: dict[str, Any], reason: str) -> None:
-    # Given an e-mail value joined with ';' or ',' (Altcraft reads it as one address and sends nothing, §B.2)
+    # Given an e-mail value joined with ';' or ',' (Altcraft reads it as one address and sends nothing,
+    # docs/contracts/altcraft.md#trigger-launch)
     # Then the record is refused and says why
     assert reason in refused(record)
 

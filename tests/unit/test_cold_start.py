@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from sandbox.stack import function_wirings, load_template
+from infra.template import function_wirings, load_template
 from tests.support import ROOT
 
 HANDLERS = sorted(wiring.name for wiring in function_wirings(load_template()).values())

@@ -125,8 +125,11 @@ class CountingSender(ScriptedSender):
 
 def peak_bytes(count: int) -> int:
     sender = CountingSender(max_rows=10_000)
+    # an hour's budget: under tracemalloc and coverage a busy machine takes longer than the usual minute, and this
+    # test measures memory, not when the driver stops to continue in the next invocation
+    budget = Budget(deadline=time.time() + 3600, hard_end=time.time() + 3610)
     tracemalloc.start()
-    run = deliver(None, sender, source=LazySource(as_rows(events(count))))
+    run = deliver(None, sender, budget=budget, source=LazySource(as_rows(events(count))))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert sender.rows == run.tally.delivered == count

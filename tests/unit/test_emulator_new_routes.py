@@ -1,6 +1,7 @@
 """The emulators' routes for revenue, ad revenue, e-commerce (AppMetrica) and import_and_start(_batch) (Altcraft),
-checked against the documentation's own samples and golden cases (shared/specs/new-endpoints.md Part C) and
-against each rule of the emulator checklist (§D.1, §D.2) they enforce. Everything goes over HTTP to 127.0.0.1.
+checked against the documentation's own samples and golden cases (docs/contracts/index.md#golden-cases) and
+against each rule of the emulator checklist (docs/contracts/appmetrica.md#emulator, docs/contracts/altcraft.md#emulator)
+they enforce. Everything goes over HTTP to 127.0.0.1.
 The cases come from tests/golden_cases.py, copied from the spec: the client's tests take the same ones, so both sides
 are checked against the spec's text, not against each other."""
 
@@ -61,7 +62,8 @@ def _servers() -> Iterator[tuple[AppMetricaEmulator, AltcraftEmulator]]:
 
 @pytest.fixture
 def post_api(_servers: tuple[AppMetricaEmulator, AltcraftEmulator]) -> AppMetricaEmulator:
-    """The AppMetrica emulator, emptied, its clock frozen at §C.0's "now"."""
+    """The AppMetrica emulator, emptied, its clock frozen at the golden cases' "now"
+    (docs/contracts/index.md#golden-cases)."""
     emulator = _servers[0]
     emulator.reset()
     emulator.clock = lambda: float(NOW)
@@ -122,7 +124,7 @@ def is_profile_id(value: Any) -> bool:
     return isinstance(value, str) and len(value) == 24 and set(value) <= set(HEX24)
 
 
-# --- AppMetrica: the documented samples and golden cases (Part C.1) ---------------------------------------------------
+# --- AppMetrica: the documented samples and golden cases  ---------------------------------------------------
 def test_revenue_csv_doc_sample_is_taken_with_account_id_and_the_blank_line_ignored(
     post_api: AppMetricaEmulator,
 ) -> None:
@@ -176,7 +178,7 @@ def test_ad_revenue_doc_samples_send_both_ids_and_are_refused(
     # Given a documented ad revenue sample, which carries both profile_id and appmetrica_device_id
     # When it is posted to the strict emulator
     response = post(post_api, case.target, case.text)
-    # Then it is refused whole (§A.1: the server accepts only one of them)
+    # Then it is refused whole (docs/contracts/appmetrica.md#identity: the server accepts only one of them)
     assert response.status_code == 400
     assert "only one of profile_id and appmetrica_device_id" in refusal(response)
     assert post_api.ad_revenue("1234567890") == []
@@ -218,7 +220,8 @@ def test_ad_revenue_client_cases_are_taken(post_api: AppMetricaEmulator, case: G
 def test_ecommerce_csv_doc_sample_as_printed_is_refused_in_both_modes(
     post_api: AppMetricaEmulator, doc_compat: bool
 ) -> None:
-    # Given the documented e-commerce CSV sample: header broken over two lines, a misaligned row (§A.6.5)
+    # Given the documented e-commerce CSV sample: header broken over two lines, a misaligned row
+    # (docs/contracts/appmetrica.md#csv-body)
     post_api.doc_compat = doc_compat
     # When it is posted
     response = post(post_api, AM_ECO_CSV_DOC.target, AM_ECO_CSV_DOC.text)
@@ -254,7 +257,8 @@ def test_ecommerce_client_cases_are_taken_with_arrays_parsed(post_api: AppMetric
     # Given an e-commerce client case
     # When it is posted
     response = post(post_api, case.target, case.text)
-    # Then the row is stored as §C.1 says: promo codes as a list, internal prices as one-element lists
+    # Then the row is stored as docs/contracts/index.md#golden-cases says: promo codes as a list, internal prices as
+    # one-element lists
     assert (response.status_code, response.content) == (200, b"")
     (row,) = post_api.ecommerce("1234567890")
     assert row["ecom_event_type"] == "ADD_TO_CART"
@@ -268,7 +272,8 @@ def test_ecommerce_client_cases_are_taken_with_arrays_parsed(post_api: AppMetric
     assert "appmetrica_device_id" not in row
 
 
-# --- AppMetrica: refusals per rule (§D.1, G-AM-NEG-*) -----------------------------------------------------------------
+# --- AppMetrica: refusals per rule (docs/contracts/appmetrica.md#emulator, G-AM-NEG-*)
+# -----------------------------------------------------------------
 CLIENT_TARGETS = {
     "revenue": AM_REV_Q_CLIENT.target,
     "adrevenue": AM_ADR_Q_CLIENT.target,
@@ -363,7 +368,7 @@ def test_an_unknown_enumeration_value_is_400(post_api: AppMetricaEmulator, metho
 def test_a_currency_outside_the_documented_list_is_400(
     post_api: AppMetricaEmulator, method: str, name: str, value: str
 ) -> None:
-    # Given a client case whose currency is not among §A.7's 168 codes
+    # Given a client case whose currency is not among the 168 listed codes (docs/contracts/appmetrica.md#currencies)
     target = changed(CLIENT_TARGETS[method], values={name: value})
     # When it is posted
     response = post(post_api, target)
@@ -539,7 +544,7 @@ def test_a_body_over_the_size_limit_is_413(post_api: AppMetricaEmulator) -> None
     ids=["duplicate-header", "short-row", "open-quote", "bom"],
 )
 def test_malformed_csv_is_400(post_api: AppMetricaEmulator, body: str, message: str) -> None:
-    # Given a CSV body the rules of §D.1.4 refuse
+    # Given a CSV body the rules of docs/contracts/appmetrica.md#emulator refuse
     # When it is posted
     response = post(post_api, AM_REV_CSV_CLIENT.target, body)
     # Then it is 400 saying why
@@ -615,7 +620,7 @@ def test_without_keep_rows_are_counted_not_stored(post_api: AppMetricaEmulator) 
     assert (post_api.requests[-1].rows, post_api.requests[-1].accepted, post_api.accepted()) == (2, 2, 2)
 
 
-# --- Altcraft: the golden cases (Part C.2) ----------------------------------------------------------------------------
+# --- Altcraft: the golden cases  ----------------------------------------------------------------------------
 def test_import_and_start_minimal_imports_and_starts_the_trigger(altcraft_api: AltcraftEmulator) -> None:
     # Given G-AC-IAS-MIN
     # When it is posted
@@ -708,7 +713,8 @@ def test_the_token_may_come_as_a_bearer_header_and_the_path_with_a_slash(altcraf
     assert len(altcraft_api.triggers_started) == 1
 
 
-# --- Altcraft: refusals per rule (§D.2, G-AC-NEG-*) -------------------------------------------------------------------
+# --- Altcraft: refusals per rule (docs/contracts/altcraft.md#emulator, G-AC-NEG-*)
+# -------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("changes", "code", "text"),
     [

@@ -284,10 +284,10 @@ def test_every_json_lines_mark_resumes_with_exactly_the_rows_after_it(data: byte
 @pytest.mark.parametrize(
     ("key", "data"),
     [
-        ("x.csv.gz", gzip.compress(CSV_DATA)),
-        ("x.jsonl.gz", gzip.compress(JSONL_DATA)),
+        ("x.csv.gz", gzip.compress(CSV_DATA, mtime=0)),
+        ("x.jsonl.gz", gzip.compress(JSONL_DATA, mtime=0)),
         ("x.json", b'[{"a": 1}, 2, {"a": 3}, {"a": 4}]'),
-        ("x.json.gz", gzip.compress(b'[{"a": 1}, 2, {"a": 3}, {"a": 4}]')),
+        ("x.json.gz", gzip.compress(b'[{"a": 1}, 2, {"a": 3}, {"a": 4}]', mtime=0)),
     ],
 )
 def test_gzip_and_json_arrays_resume_by_reading_again_and_skipping(key: str, data: bytes) -> None:

@@ -1,5 +1,7 @@
-"""The golden cases of new-endpoints.md §C.2 for campaigns/triggers/import_and_start(_batch), byte for byte: records
-→ the endpoint's preparer → its batches → the request body the client sends (§C.0: compact JSON, the key order
+"""The golden cases of docs/contracts/index.md#golden-cases for campaigns/triggers/import_and_start(_batch), byte for
+byte: records
+→ the endpoint's preparer → its batches → the request body the client sends (docs/contracts/index.md#golden-cases:
+compact JSON, the key order
 shown, UTF-8, no trailing newline). The cases (their input records, bodies and Content-Length, copied from the spec
 as printed) come from tests/golden_cases.py."""
 
@@ -123,7 +125,8 @@ def test_g_ac_iasb_is_the_client_body_without_its_item_level_keys() -> None:
     # Given the client's body for the documented data array
     [batch] = batches(AC_IASB_KEYS.records)
     sent = json.loads(batch.batch_body(ALTCRAFT_TOKEN))
-    # When the item-level keys the client adds (§B.3 [I]: "a safe client puts the matching key at item level") are
+    # When the item-level keys the client adds (docs/contracts/altcraft.md#trigger-batch [I]: "a safe client puts the
+    # matching key at item level") are
     # taken out again
     sent["data"] = [{"data": item["data"]} for item in sent["data"]]
     # Then what remains is G-AC-IASB byte for byte (280 bytes): the documented data array, verbatim

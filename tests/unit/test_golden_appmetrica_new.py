@@ -1,4 +1,5 @@
-"""Part C.1 of new-endpoints.md, byte for byte: the client cases' records go through each destination's preparer,
+"""The AppMetrica golden cases (docs/contracts/index.md#golden-cases), byte for byte: the client cases' records go
+through each destination's preparer,
 its CsvBatch and its sender, and the request is the spec's (path, query, Content-Type, Content-Length, body); the
 documentation's own samples are parsed as the HTTPS door reads CSV and go the same way.
 

@@ -69,3 +69,51 @@ def test_no_module_imports_a_layer_above_it_or_a_sibling(path: Path) -> None:
 
 def test_the_bottom_imports_nothing_of_courier() -> None:
     assert courier_imports(PACKAGE / "model.py") == set()
+
+
+def imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The layer's modules a file imports: `from a.b import c` is of a.b.c when that is a module, else of a.b."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("courier"):
+            for alias in node.names:
+                found.add(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in known}
+    return found & known
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of a graph (module → modules it imports), each as the path that closes it."""
+    found: list[list[str]] = []
+    state: dict[str, str] = {}  # "open" while on the path, "done" once every path from it is walked
+
+    def walk(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                found.append([*path[path.index(target) :], target])
+            elif target not in state:
+                walk(target, [*path, target])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle_inside_a_package() -> None:
+    # Given two modules of one package that import each other, and one that imports them
+    graph = {"p.methods": {"p.rules"}, "p.rules": {"p.methods"}, "p.client": {"p.methods"}}
+    # Then the cycle is found, and a graph without one has none
+    assert cycles(graph) == [["p.methods", "p.rules", "p.methods"]]
+    assert cycles({"p.a": {"p.b"}, "p.b": set(), "p.c": {"p.a", "p.b"}}) == []
+
+
+def test_the_layer_has_no_import_cycle_not_even_inside_a_package() -> None:
+    # Given every module of the layer and every courier module it imports, TYPE_CHECKING and in-package ones too
+    known = {module_name(path) for path in MODULES} | {"courier"}
+    graph = {module_name(path): imported_modules(path, known) - {module_name(path)} for path in MODULES}
+    # Then no module reaches itself through its imports
+    assert cycles(graph) == []

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from cli.status import Health, Thresholds, emf_counts, stack_health
 from courier import observability as seen
-from sandbox.stack import function_wirings, load_template
-from sandbox.status import Health, Thresholds, emf_counts, stack_health
+from infra.template import function_wirings, load_template
 
 LIMITS = Thresholds(oldest_seconds=1800, rejected_percent=10)
 

@@ -151,6 +151,16 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Api:
+    """What a function needs to reach one API: its settings (variable → the template's parameter) and its secret."""
+
+    title: str
+    environment: tuple[tuple[str, str], ...]
+    secret_variable: str  # the key's variable for local runs; `<it>_SECRET` names the secret in AWS
+    secret_parameter: str  # the template parameter naming the Secrets Manager secret the function may read
+
+
+@dataclass(frozen=True)
 class Destination:
     name: str  # the function's name: its S3 prefix, its queue, its folder under rejected/ and reports/
     route: str  # the HTTPS route on the stack's REST API
@@ -164,6 +174,7 @@ class Destination:
     declared: tuple[Field, ...] = ()  # the record format, for people (README, the command line's help)
     rules: tuple[str, ...] = ()  # rules between fields, one line each ("exactly one of profile_id, …")
     summary: str = ""  # one line: what the endpoint does, and where it sends
+    api: Api | None = None  # the API it calls: what the function needs to start (courier.doors.entry)
 
     def knows(self, name: str) -> bool:
         return name in self.fields or name.startswith(self.field_prefixes)

@@ -204,7 +204,7 @@ class Delivery:
         entry, first = chunk.entry, chunk.start["index"] + 1
         last_wanted = entry.end if entry is not None else first + self._rows_cap - 1
         skip_sent = entry is not None and _all_delivered(entry)
-        prepare, sent = self._prepare, chunk.sent
+        sent = chunk.sent
         for index, record, error in rows:
             chunk.read += 1
             chunk.last = index
@@ -215,27 +215,34 @@ class Delivery:
                 chunk.skipped += 1
             elif error:
                 chunk.rejections.append((index, record, [error]))
-            else:
-                if check_fields:
-                    self._note_fields(record)
-                fields, errors = prepare(record)
-                if fields is None:
-                    if errors:
-                        chunk.rejections.append((index, record, errors))
-                    else:
-                        chunk.filtered.append(index)
-                elif entry is not None and not entry.was_sent(position):
-                    chunk.rejections.append((index, record, [CHANGED]))
-                else:
-                    if errors:
-                        self.tally.drop_values(errors)
-                    sent[position >> 3] |= 1 << (position & 7)
-                    if batcher.add(fields, index, record) and entry is None:
-                        break
+            elif self._take(chunk, index, record, position, check_fields, batcher) and entry is None:
+                break  # a request is full: the chunk ends with it
             if index >= last_wanted:
                 break
             if not index & 1023 and entry is None and not self._budget.room_to_read():
                 break  # the chunk ends here, so that its request still has its time
+
+    def _take(
+        self, chunk: _Chunk, index: int, record: Any, position: int, check_fields: bool, batcher: Batcher
+    ) -> bool:
+        """Prepares one row into the chunk (a batch, its rejections or its filtered rows); True when a batch is full."""
+        if check_fields:
+            self._note_fields(record)
+        fields, errors = self._prepare(record)
+        entry = chunk.entry
+        if fields is None:
+            if errors:
+                chunk.rejections.append((index, record, errors))
+            else:
+                chunk.filtered.append(index)
+            return False
+        if entry is not None and not entry.was_sent(position):
+            chunk.rejections.append((index, record, [CHANGED]))
+            return False
+        if errors:
+            self.tally.drop_values(errors)
+        chunk.sent[position >> 3] |= 1 << (position & 7)
+        return batcher.add(fields, index, record)
 
     # Sending
 

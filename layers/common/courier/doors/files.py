@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -15,28 +16,21 @@ from botocore.exceptions import ClientError
 
 from courier.delivery.driver import Budget, Delivery
 from courier.delivery.ledger import Ledger
+from courier.delivery.preparation import Preparation, preparation
 from courier.delivery.reports import RejectedRows, put_report
 from courier.delivery.tally import COUNTS, Tally
+from courier.doors.faults import Fault, RefusedMessageError, RetryLaterError, fault_of, problem_of
 from courier.doors.services import Services
 from courier.mappings import MappingUnavailableError, check_name
-from courier.model import Destination, Mark
+from courier.model import Destination, Mark, Sender
 from courier.observability import BYTES_READ, invocation, logger
 from courier.sources.files import SourceUnavailableError, UnreadableFileError, open_file
-from courier.sources.s3 import CHANGED_OBJECT_CODES, MISSING_OBJECT_CODES, s3_opener
+from courier.sources.s3 import s3_opener
 
 if TYPE_CHECKING:
     from courier.mappings.rules import CompiledMapping
 
 CONTINUE = "courier_continue"  # a message that carries on with a file an earlier invocation began
-
-
-class RetryLaterError(RuntimeError):
-    """Some records could not be delivered now; the SQS message must come back."""
-
-
-class RefusedMessageError(ValueError):
-    """A control message (S3 notification or continuation) the function does not act on: malformed, or naming an
-    object it does not own. It is never retried; the message is our own words, never the message's values."""
 
 
 MAX_COUNT = 2**53  # a continuation's numbers (rows, bytes, counts) are whole numbers below this
@@ -138,6 +132,47 @@ def _count(value: Any) -> bool:
     return type(value) is int and 0 <= value < MAX_COUNT
 
 
+@dataclass
+class FileRun:
+    """One part of a file as the driver delivered it: None until the file was opened."""
+
+    delivery: Delivery | None = None
+    rejected: RejectedRows | None = None
+    problem: str = ""  # why the file (or this part) cannot be delivered, in Courier's words
+    comes_back: bool = False  # the file is tried again: its message returns
+    on_reject: Callable[[int, list[str]], None] | None = None  # also told of each refused row (`courier send`)
+
+    def reject(self, index: int, record: Any, errors: list[str]) -> None:
+        if self.rejected is not None:
+            self.rejected.add(index, record, errors)
+        if self.on_reject is not None:
+            self.on_reject(index, errors)
+
+    @property
+    def must_retry(self) -> bool:
+        return self.comes_back or (self.delivery is not None and self.delivery.must_retry)
+
+
+def deliver_file(
+    run: FileRun,
+    opener: Callable[[int], IO[bytes]],
+    name: str,
+    start: Mark | None,
+    destination: Destination,
+    setup: Preparation,
+    sender: Sender,
+    budget: Budget,
+    ledger: Ledger,
+    unit: str,
+) -> None:
+    """The file door's delivery of one file (or its part from `start`): used by every dropped file and by
+    `courier send`. Errors propagate; `run` holds what was done before one."""
+    with open_file(opener, name, start) as source:
+        run.rejected = RejectedRows(source.columns)
+        run.delivery = Delivery(destination, setup.prepare, sender, budget, ledger, unit, run.reject, knows=setup.knows)
+        run.delivery.run(source, check_fields=source.columns is None)
+
+
 def process_file(
     file: DroppedFile,
     destination: Destination,
@@ -150,64 +185,102 @@ def process_file(
     When time runs short it queues a continuation that starts where this part stopped."""
     started = time.monotonic()
     part = part or Part()
-    settings = services.settings
-    out_bucket = settings.data_bucket or file.bucket
-    problem = ""
-    delivery: Delivery | None = None
-    rejected: RejectedRows | None = None
+    streams: list[tuple[int, IO[bytes]]] = []  # each stream opened, with the byte it began at: the bytes read
+    run = _deliver_part(file, part, destination, services, budget, ledger, streams)
+    tally = _whole_file(part, run)
+    rejected_files = _write_rejected(file, part, run, services)
+    report = _report(file, part, run, tally, rejected_files, destination, started)
+    report["report_file"] = put_report(services.s3, _out_bucket(file, services), f"reports/{file.key}.json", report)
+    if run.delivery is not None and run.delivery.resume_at is not None:
+        _continue(file, Part(part.number + 1, run.delivery.resume_at, tally, rejected_files), services)
+    _log(report)
+    if run.delivery is not None:
+        run.delivery.tally.count()  # this part's counts (the report's are the whole file's)
+    # S3Reader.tell() is where it stands in the object, closed or not (a buffered stream's is not, once closed)
+    invocation.count(BYTES_READ, sum(getattr(stream, "raw", stream).tell() - offset for offset, stream in streams))
+    if run.comes_back:
+        raise RetryLaterError(f"{file.key} is not read: {run.problem}")
+    if run.must_retry:
+        raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
+    return report
+
+
+def _deliver_part(
+    file: DroppedFile,
+    part: Part,
+    destination: Destination,
+    services: Services,
+    budget: Budget,
+    ledger: Ledger,
+    streams: list[tuple[int, IO[bytes]]],
+) -> FileRun:
+    """Delivers the part; a failure the door expects is settled in the run (see faults.py), any other propagates."""
     # Without a version id the reader holds to the ETag the notification named: no part reads another object's bytes
     opener = s3_opener(services.s3, file.bucket, file.key, file.version_id or None, etag=file.etag)
-    streams: list[tuple[int, IO[bytes]]] = []  # each stream opened, with the byte it began at: the bytes read
 
     def counted(offset: int) -> IO[bytes]:
         streams.append((offset, opener(offset)))
         return streams[-1][1]
 
-    mapping_failed = False
+    run = FileRun()
     try:
-        mapping = mapping_of_file(file.key, destination, services)
-        with open_file(counted, file.key, part.start) as source:
-            rejected = RejectedRows(source.columns)
-            prepare = destination.make_preparer(settings, time.time())
-            knows = None
-            if mapping is not None:
-                prepare, knows = mapping.preparer(prepare), mapping.knows
-            delivery = Delivery(
-                destination, prepare, services.sender, budget, ledger, file.unit, rejected.add, knows=knows
-            )
-            delivery.run(source, check_fields=source.columns is None)
-    except MappingUnavailableError as error:  # nothing read: the file comes back (retried, then the DLQ)
-        problem, mapping_failed = str(error), True
-    except UnreadableFileError as error:
-        problem = str(error)
-    except SourceUnavailableError as error:  # transient: the message comes back and reading resumes
-        logger.warning("the file could not be read now", extra={"source": file.unit, "problem": str(error)})
-        if delivery is None:
-            raise RetryLaterError(f"{file.key} could not be read now: {error}") from None
-        delivery.tally.retry_reason = f"the file could not be read now: {error}"
-        delivery.leave_pending([], "")
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code in MISSING_OBJECT_CODES:
-            problem = "the object no longer exists (deleted or overwritten before it was read)"
-        elif code in CHANGED_OBJECT_CODES:
-            problem = "the object was overwritten while it was read (turn on bucket versioning to keep each upload)"
-        else:
+        setup = preparation(destination, services.settings, mapping_of_file(file.key, destination, services))
+        deliver_file(run, counted, file.key, part.start, destination, setup, services.sender, budget, ledger, file.unit)
+    except (MappingUnavailableError, UnreadableFileError, SourceUnavailableError, ClientError) as error:
+        fault = fault_of(error)
+        if fault is None:
             raise  # S3 itself failed: the message comes back
+        _settle_fault(run, file, fault, error)
+    return run
+
+
+def _settle_fault(run: FileRun, file: DroppedFile, fault: Fault, error: BaseException) -> None:
+    if not isinstance(error, SourceUnavailableError):  # nothing read, or nothing more to read
+        run.problem, run.comes_back = problem_of(error), fault.comes_back
+        return
+    # the bytes could not be read now: the message comes back and reading resumes
+    logger.warning("the file could not be read now", extra={"source": file.unit, "problem": str(error)})
+    if run.delivery is None:
+        raise RetryLaterError(f"{file.key} could not be read now: {error}") from None
+    run.delivery.tally.retry_reason = f"the file could not be read now: {error}"
+    run.delivery.leave_pending([], "")
+
+
+def _whole_file(part: Part, run: FileRun) -> Tally:
+    """The whole file's counts so far: the parts before this one, and this one."""
     tally = Tally()
     tally.add(part.before)
-    if delivery is not None:
-        tally.add(delivery.tally)
-    resume_at = delivery.resume_at if delivery is not None else None
-    retry = mapping_failed or (delivery is not None and delivery.must_retry)
-    rejected_key = f"rejected/{file.key}.csv" if part.number == 0 else f"rejected/{file.key}.{part.number}.csv"
-    written = rejected.upload(services.s3, out_bucket, rejected_key) if rejected else None
-    rejected_files = [*part.rejected_files, *([written] if written else [])]
-    report = {
+    if run.delivery is not None:
+        tally.add(run.delivery.tally)
+    return tally
+
+
+def _out_bucket(file: DroppedFile, services: Services) -> str:
+    return services.settings.data_bucket or file.bucket
+
+
+def _write_rejected(file: DroppedFile, part: Part, run: FileRun, services: Services) -> list[str]:
+    """This part's rejected rows in rejected/<key>.csv (part 0) or rejected/<key>.<n>.csv; every part's files."""
+    key = f"rejected/{file.key}.csv" if part.number == 0 else f"rejected/{file.key}.{part.number}.csv"
+    written = run.rejected.upload(services.s3, _out_bucket(file, services), key) if run.rejected else None
+    return [*part.rejected_files, *([written] if written else [])]
+
+
+def _report(
+    file: DroppedFile,
+    part: Part,
+    run: FileRun,
+    tally: Tally,
+    rejected_files: list[str],
+    destination: Destination,
+    started: float,
+) -> dict[str, Any]:
+    resume_at = run.delivery.resume_at if run.delivery is not None else None
+    return {
         "source": f"s3://{file.bucket}/{file.key}",
         "function": destination.name,
-        "status": _status(resume_at is not None, retry, problem),
-        "problem": problem,
+        "status": _status(resume_at is not None, run.must_retry, run.problem),
+        "problem": run.problem,
         **tally.as_dict(),
         "part": part.number,
         "continues_at_row": resume_at["index"] + 1 if resume_at is not None else None,
@@ -215,37 +288,19 @@ def process_file(
         "rejected_file": rejected_files[0] if rejected_files else None,
         "rejected_files": rejected_files,
     }
-    report["report_file"] = put_report(services.s3, out_bucket, f"reports/{file.key}.json", report)
-    if resume_at is not None:
-        following = Part(part.number + 1, resume_at, tally, rejected_files)
-        body = {CONTINUE: asdict(file), **following.to_json()}
-        services.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(body))
-    logger.info(
-        "file processed",
-        extra={
-            k: report[k]
-            for k in (
-                "source",
-                "status",
-                "part",
-                "read",
-                "delivered",
-                "rejected",
-                "pending",
-                "requests",
-                "retry_reason",
-            )
-        },
-    )
-    if delivery is not None:
-        delivery.tally.count()  # this part's counts (the report's are the whole file's)
-    # S3Reader.tell() is where it stands in the object, closed or not (a buffered stream's is not, once closed)
-    invocation.count(BYTES_READ, sum(getattr(stream, "raw", stream).tell() - offset for offset, stream in streams))
-    if mapping_failed:
-        raise RetryLaterError(f"{file.key} is not read: {problem}")
-    if retry:
-        raise RetryLaterError(f"{tally.pending} records of {file.key} must be retried: {tally.retry_reason}")
-    return report
+
+
+def _continue(file: DroppedFile, following: Part, services: Services) -> None:
+    """Queues the next part: a continuation message on the function's own queue."""
+    body = {CONTINUE: asdict(file), **following.to_json()}
+    services.sqs.send_message(QueueUrl=services.settings.ingest_queue_url, MessageBody=json.dumps(body))
+
+
+LOGGED = ("source", "status", "part", "read", "delivered", "rejected", "pending", "requests", "retry_reason")
+
+
+def _log(report: dict[str, Any]) -> None:
+    logger.info("file processed", extra={name: report[name] for name in LOGGED})
 
 
 def mapping_of_file(key: str, destination: Destination, services: Services) -> CompiledMapping | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +12,17 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from courier.delivery.driver import Delivery
 from courier.delivery.ledger import LedgerUnavailableError
+from courier.delivery.preparation import Preparation, PreparedRecord, preparation
 from courier.delivery.reports import RejectedRows, door_key
 from courier.delivery.tally import Tally
 from courier.destinations.values import compact_json
-from courier.doors.messages import PREPARED_ATTRIBUTE, PreparedRecord, sent_as_prepared
+from courier.doors.faults import Fault, fault_of
+from courier.doors.messages import PREPARED_ATTRIBUTE
 from courier.doors.services import Services, budget_of
 from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
 from courier.http.retrying import SAID
-from courier.mappings import MappingUnavailableError, MappingUnreadableError
-from courier.model import Destination
+from courier.mappings import MappingUnavailableError
+from courier.model import Destination, Preparer
 from courier.observability import BYTES_READ, RECORDS_QUEUED, VALUES_DROPPED, invocation, logger
 from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
@@ -65,7 +66,7 @@ def handle_https_request(event: dict[str, Any], context: Any, destination: Desti
             try:
                 mapping = services.mappings(destination).get(query["mapping"])
             except MappingUnavailableError as error:  # nothing accepted: the caller sends again after the fix
-                status = 503 if isinstance(error, MappingUnreadableError) else 400
+                status = (fault_of(error) or Fault.SETUP).http_status
                 return _answer(status, {"error": str(error), "request_id": request_id})
         return _ingest(rows, query.get("mode") == "sync", request_id, destination, services, context, mapping)
 
@@ -149,6 +150,42 @@ def _text(data: bytes) -> str:
         raise BadBodyError("the body is not valid UTF-8") from None
 
 
+class _Checked:
+    """A call's records after their checks: accepted (prepared), refused with reasons, left out by the mapping's
+    filter, and the first-party values dropped from accepted ones."""
+
+    def __init__(self) -> None:
+        self.rejected_rows = RejectedRows()
+        self.refused: list[dict[str, Any]] = []
+        self.accepted: list[tuple[int, Any, dict[str, Any]]] = []  # (index, record as sent to us, prepared)
+        self.dropped: list[dict[str, Any]] = []
+        self.skipped = 0
+
+    def reject(self, index: int, record: Any, errors: list[str]) -> None:
+        self.refused.append({"index": index, "errors": errors})
+        self.rejected_rows.add(index, record, errors)
+
+    def check(self, rows: list[tuple[int, Any, str]], prepare: Preparer) -> None:
+        for index, record, parse_error in rows:
+            fields, errors = prepare(record) if not parse_error else (None, [parse_error])
+            if fields is None and not errors:
+                self.skipped += 1
+            elif fields is None:
+                self.reject(index, record, errors)
+            else:
+                self.accepted.append((index, record, fields))
+                if errors:
+                    self.dropped.append({"index": index, "dropped": errors})
+
+    def answer(self, request_id: str, mapped: bool) -> dict[str, Any]:
+        answer: dict[str, Any] = {"accepted": len(self.accepted), "rejected": self.refused, "request_id": request_id}
+        if mapped:
+            answer["skipped"] = self.skipped
+        if self.dropped:
+            answer["dropped_values"] = self.dropped
+        return answer
+
+
 def _ingest(
     rows: list[tuple[int, Any, str]],
     sync: bool,
@@ -158,96 +195,88 @@ def _ingest(
     context: Any,
     mapping: CompiledMapping | None = None,
 ) -> Response[str]:
-    settings = services.settings
-    prepare = destination.make_preparer(settings, time.time())
-    if mapping is not None:
-        prepare = mapping.preparer(prepare)
-    rejected_rows = RejectedRows()
-    refused: list[dict[str, Any]] = []
-    accepted: list[tuple[int, Any, dict[str, Any]]] = []  # (index, record as sent to us, prepared)
-
-    def reject(index: int, record: Any, errors: list[str]) -> None:
-        refused.append({"index": index, "errors": errors})
-        rejected_rows.add(index, record, errors)
-
-    dropped: list[dict[str, Any]] = []
-    skipped = 0  # left out by the mapping's filter
-    for index, record, parse_error in rows:
-        fields, errors = prepare(record) if not parse_error else (None, [parse_error])
-        if fields is None and not errors:
-            skipped += 1
-            continue
-        if fields is None:
-            reject(index, record, errors)
-            continue
-        accepted.append((index, record, fields))
-        if errors:
-            dropped.append({"index": index, "dropped": errors})
+    """Checks the call's records, then delivers the accepted ones now (`?mode=sync`) or queues them."""
+    # as_is: the records checked here are prepared once; delivered now, they go as prepared
+    setup = preparation(destination, services.settings, mapping, as_is=True)
+    checked = _Checked()
+    checked.check(rows, setup.prepare)
+    accepted = checked.accepted
     # What the door itself settled: records refused by their checks, and first-party values dropped
-    Tally(read=len(rows) if not sync else len(rows) - len(accepted), rejected=len(refused)).count()
-    invocation.count(VALUES_DROPPED, sum(len(item["dropped"]) for item in dropped))
-    answer: dict[str, Any] = {"accepted": len(accepted), "rejected": refused, "request_id": request_id}
-    if mapping is not None:
-        answer["skipped"] = skipped
-    if dropped:
-        answer["dropped_values"] = dropped
-    status = 202 if accepted else 200 if skipped else 400
+    Tally(read=len(rows) if not sync else len(rows) - len(accepted), rejected=len(checked.refused)).count()
+    invocation.count(VALUES_DROPPED, sum(len(item["dropped"]) for item in checked.dropped))
+    answer = checked.answer(request_id, mapping is not None)
+    status = 202 if accepted else 200 if checked.skipped else 400
     if accepted and sync:
-        results: list[dict[str, Any]] = []
-        id_name = destination.result_id
-
-        def delivered(index: int, destination_id: str) -> None:
-            if id_name:
-                results.append({"index": index, id_name: destination_id})
-
-        # Each record was prepared above: it is sent as it is, and a refusal shows the record as the caller sent it
-        originals = {index: record for index, record, _ in accepted}
-
-        def refused_by_destination(index: int, record: Any, errors: list[str]) -> None:
-            # the answer gives Courier's reasons; what the destination said is for the rejected file only
-            refused.append({"index": index, "errors": [error for error in errors if not error.startswith(SAID)]})
-            rejected_rows.add(index, originals[index], errors)
-
-        source = RecordsSource([(index, PreparedRecord(fields), "") for index, _, fields in accepted])
-        budget = budget_of(context, at_most=SYNC_SECONDS)
-        delivery = Delivery(
-            destination,
-            sent_as_prepared(prepare),
-            services.sender,
-            budget,
-            services.ledger(),
-            f"https:{request_id}",
-            refused_by_destination,
-            delivered,
-        )
-        tally = delivery.run(source)
-        if delivery.resume_at is not None:  # out of time: the rest is queued
-            delivery.leave_pending(source.after(delivery.resume_at), "")
-        tally.count()  # the accepted records: delivered, refused by the destination, or pending (queued)
-        if id_name:
-            answer["results"] = sorted(results, key=lambda item: item["index"])
-        left = set(delivery.pending_indexes)
-        pending = [fields for index, _, fields in accepted if index in left]
-        _enqueue(pending, services)
-        answer.update(delivered=tally.delivered, queued=len(pending))
-        refused.sort(key=lambda item: item["index"])
-        status = 202 if pending else (200 if tally.delivered else 400)
+        status = _deliver_now(checked, answer, destination, setup, services, context, request_id)
     elif accepted:
         _enqueue([fields for _, _, fields in accepted], services)
         invocation.count(RECORDS_QUEUED, len(accepted))
-    if settings.data_bucket:
-        rejected_rows.upload(services.s3, settings.data_bucket, door_key("https", destination.name, request_id))
+    if services.settings.data_bucket:
+        checked.rejected_rows.upload(
+            services.s3, services.settings.data_bucket, door_key("https", destination.name, request_id)
+        )
     logger.info(
         "request processed",
         extra={
             "request_id": request_id,
             "status": status,
             "accepted": len(accepted),
-            "rejected": len(refused),
+            "rejected": len(checked.refused),
             "sync": sync,
         },
     )
     return _answer(status, answer)
+
+
+def _deliver_now(
+    checked: _Checked,
+    answer: dict[str, Any],
+    destination: Destination,
+    setup: Preparation,
+    services: Services,
+    context: Any,
+    request_id: str,
+) -> int:
+    """`?mode=sync`: the accepted records delivered within the call's time, the rest queued; the answer says which.
+    Returns the call's status."""
+    results: list[dict[str, Any]] = []
+    id_name = destination.result_id
+
+    def delivered(index: int, destination_id: str) -> None:
+        if id_name:
+            results.append({"index": index, id_name: destination_id})
+
+    # Each record was prepared above: it is sent as it is, and a refusal shows the record as the caller sent it
+    originals = {index: record for index, record, _ in checked.accepted}
+
+    def refused_by_destination(index: int, record: Any, errors: list[str]) -> None:
+        # the answer gives Courier's reasons; what the destination said is for the rejected file only
+        checked.refused.append({"index": index, "errors": [error for error in errors if not error.startswith(SAID)]})
+        checked.rejected_rows.add(index, originals[index], errors)
+
+    source = RecordsSource([(index, PreparedRecord(fields), "") for index, _, fields in checked.accepted])
+    delivery = Delivery(
+        destination,
+        setup.prepare,
+        services.sender,
+        budget_of(context, at_most=SYNC_SECONDS),
+        services.ledger(),
+        f"https:{request_id}",
+        refused_by_destination,
+        delivered,
+    )
+    tally = delivery.run(source)
+    if delivery.resume_at is not None:  # out of time: the rest is queued
+        delivery.leave_pending(source.after(delivery.resume_at), "")
+    tally.count()  # the accepted records: delivered, refused by the destination, or pending (queued)
+    if id_name:
+        answer["results"] = sorted(results, key=lambda item: item["index"])
+    left = set(delivery.pending_indexes)
+    pending = [fields for index, _, fields in checked.accepted if index in left]
+    _enqueue(pending, services)
+    answer.update(delivered=tally.delivered, queued=len(pending))
+    checked.refused.sort(key=lambda item: item["index"])
+    return 202 if pending else (200 if tally.delivered else 400)
 
 
 def _enqueue(records: list[dict[str, Any]], services: Services) -> None:

@@ -15,17 +15,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from courier.delivery.driver import Budget
 from courier.delivery.ledger import Ledger, LedgerUnavailableError
+from courier.delivery.messages import Message
+from courier.delivery.preparation import PreparedRecord
 from courier.delivery.reports import RejectedRows, door_key
 from courier.delivery.tally import Tally
-from courier.doors.files import CONTINUE, DroppedFile, Part, RefusedMessageError, RetryLaterError, process_file
-from courier.doors.messages import (
-    MAPPING_ATTRIBUTE,
-    ORIGIN_ATTRIBUTE,
-    PREPARED_ATTRIBUTE,
-    Message,
-    PreparedRecord,
-    deliver_messages,
-)
+from courier.doors.faults import RefusedMessageError, RetryLaterError, fault_of
+from courier.doors.files import CONTINUE, DroppedFile, Part, process_file
+from courier.doors.messages import MAPPING_ATTRIBUTE, ORIGIN_ATTRIBUTE, PREPARED_ATTRIBUTE, deliver_messages
 from courier.doors.services import Services, budget_of
 from courier.mappings import MappingUnavailableError
 from courier.model import Destination
@@ -51,6 +47,25 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
             plain.append(message)
         elif body is not None:
             files.append((record, body))
+    failed = _deliver_plain(plain, destination, services, budget, ledger)
+    for record, body in files:
+        try:
+            process_control(body, record.message_id, destination, services, budget, ledger)
+        except (RefusedMessageError, RetryLaterError, LedgerUnavailableError) as error:
+            fault = fault_of(error)
+            if fault is not None and fault.comes_back:
+                logger.info("message to retry", extra={"message_id": record.message_id, "reason": str(error)})
+                failed.add(record.message_id)
+            else:
+                refuse(record, error, destination, services)
+    _back_off(services, [record for record in records if record.message_id in failed])
+    return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records if r.message_id in failed]}
+
+
+def _deliver_plain(
+    plain: list[Message], destination: Destination, services: Services, budget: Budget, ledger: Ledger
+) -> set[str]:
+    """The plain messages' records, delivered together per mapping; the ids of the messages that come back."""
     failed: set[str] = set()
     by_mapping: dict[str, list[Message]] = {}
     for message in plain:
@@ -65,16 +80,7 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
         except LedgerUnavailableError as error:
             logger.warning("the ledger could not be read: the messages come back", extra={"problem": str(error)})
             failed |= {message.id for message in messages}
-    for record, body in files:
-        try:
-            process_control(body, record.message_id, destination, services, budget, ledger)
-        except RefusedMessageError as error:
-            refuse(record, error, destination, services)
-        except (RetryLaterError, LedgerUnavailableError) as error:
-            logger.info("message to retry", extra={"message_id": record.message_id, "reason": str(error)})
-            failed.add(record.message_id)
-    _back_off(services, [record for record in records if record.message_id in failed])
-    return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records if r.message_id in failed]}
+    return failed
 
 
 def _read(record: SQSRecord) -> tuple[Any, Message | None]:
@@ -228,7 +234,7 @@ def process_control(
         process_file(file, destination, services, budget, ledger)
 
 
-def refuse(record: SQSRecord, error: RefusedMessageError, destination: Destination, services: Services) -> None:
+def refuse(record: SQSRecord, error: Exception, destination: Destination, services: Services) -> None:
     """A control message not acted on: logged with its reason and where it pointed (bucket and top-level prefix,
     never the rest of the key), kept in rejected/ with the reason, not retried. One that names Courier's own
     outputs is only logged: a notification on the whole bucket would otherwise refuse each refusal's file in turn."""

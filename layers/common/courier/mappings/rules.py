@@ -498,10 +498,21 @@ class CompiledMapping:
                 self._renames.append((field, rule.origin, rule.getter()))
             else:
                 self._converted.append((field, rule.origin, rule.getter(), _transform(rule)))
-        # When a record has every source named in `from` by its exact name (a CSV row always has: they are its
-        # header's), their values are fetched in one call; the renames among them become the destination's fields
-        # in another
-        named = {field for field, rule in document.fields.items() if rule.source is not None}
+        self._plan_fetching({field for field, rule in document.fields.items() if rule.source is not None})
+        self._templates = [(field, _template(text)) for field, text in document.templates.items()]
+        self._filter = jmespath.compile(document.filter) if document.filter is not None else None
+        self._keep = document.unmapped == "keep"
+        self._used = {source for _, source, _ in self._renames} | {source for _, source, _, _ in self._converted}
+        self._read = self._names_read()
+        self.origins = self._origins()
+        # (the destination's fields, []), (None, reasons) for a refused record, (None, []) for one the filter
+        # skips. A source field that is missing or empty leaves its destination field out (its rules decide).
+        self.apply = self._compiled()
+
+    def _plan_fetching(self, named: set[str]) -> None:
+        """When a record has every source named in `from` by its exact name (a CSV row always has: they are its
+        header's), their values are fetched in one call; the renames among them become the destination's fields
+        in another."""
         self._fetched = [field for field, _, _ in self._renames if field in named]
         fetched_converted = [item for item in self._converted if item[0] in named]
         self._fetch = _fetcher(
@@ -514,23 +525,21 @@ class CompiledMapping:
             (first + n, field, source, convert) for n, (field, source, _, convert) in enumerate(fetched_converted)
         ]
         self._converted_by_path = [item for item in self._converted if item[0] not in named]
-        self._templates = [(field, _template(text)) for field, text in document.templates.items()]
-        self._filter = jmespath.compile(document.filter) if document.filter is not None else None
-        self._keep = document.unmapped == "keep"
-        self._used = {source for _, source, _ in self._renames} | {source for _, source, _, _ in self._converted}
-        self._read = set().union(
+
+    def _names_read(self) -> set[str]:
+        document = self.document
+        return set().union(
             *(_names_read(source) for source in self._used),
             *(_names_read(placeholder) for placeholder in _placeholders(document.templates.values())),
             _names_read(document.filter) if document.filter is not None else set(),
         )
-        # where each destination field comes from, for the reasons the destination gives (`Дата → event_timestamp`)
-        self.origins = {field: source for field, source, _ in self._renames}
-        self.origins |= {field: source for field, source, _, _ in self._converted}
-        self.origins |= {field: "template" for field, _ in self._templates}
-        self.origins |= dict.fromkeys(self._constants, "constant")
-        # (the destination's fields, []), (None, reasons) for a refused record, (None, []) for one the filter
-        # skips. A source field that is missing or empty leaves its destination field out (its rules decide).
-        self.apply = self._compiled()
+
+    def _origins(self) -> dict[str, str]:
+        """Where each destination field comes from, for the reasons the destination gives (`Дата → event_timestamp`)."""
+        origins = {field: source for field, source, _ in self._renames}
+        origins |= {field: source for field, source, _, _ in self._converted}
+        origins |= {field: "template" for field, _ in self._templates}
+        return origins | dict.fromkeys(self._constants, "constant")
 
     def _compiled(self) -> Callable[[Record], tuple[dict[str, Any] | None, list[str]]]:
         """`apply`, with everything it reads bound as locals (it runs once a row)."""

@@ -1,6 +1,7 @@
 """Altcraft batches: records with the same batch-level parameters share one `_batch` request; each item is the
 profile's own data, its matching key one of its fields (the profile methods, methods.PROFILE_BATCHES), or
-{keys…, "data": {…}} (the "Data array" of the trigger methods, new-endpoints §B.5). A record a profile batch cannot
+{keys…, "data": {…}} (the "Data array" of the trigger methods, docs/contracts/altcraft.md#trigger-batch). A record a
+profile batch cannot
 say goes alone."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SINGLE = "single"
 def needs_single_request(method: Method, body: dict[str, Any]) -> bool:
     """Segments exist only on the single endpoints. A profile batch carries only what its page documents: a record
     with an option it does not list, or whose matching key is no field of the profile's own data, goes alone."""
-    if "add_to_segments" in body or "remove_from_segments" in body:
+    if not method.batched or "add_to_segments" in body or "remove_from_segments" in body:
         return True
     return not method.nested_items and profile_item(method, body) is None
 
@@ -31,6 +32,8 @@ def profile_item(method: Method, body: dict[str, Any]) -> dict[str, Any] | None:
     data.email, `phone` → the first of data.phones, `custom` → data[field_name], set from field_value when the data
     lacks it), nothing else. None when the batch cannot say the record: an option its page does not list, a key that
     is no profile field, or data that holds the key's field with another value or a function."""
+    if not method.matches:  # profiles/add: the item is the profile's data, nothing to find it by
+        return dict(body["data"])
     if any(name in PROFILE_BATCHES and batch_place(method, name) is None for name in body):
         return None
     place = batch_place(method, "matching:" + str(body.get("matching")))
@@ -79,6 +82,8 @@ def batch_keyer(method: Method) -> Callable[[dict[str, Any]], str]:
 
 
 def batch_item(method: Method, body: dict[str, Any]) -> dict[str, Any]:
+    if not method.batched:
+        return body
     if method.nested_items:
         item = {name: body[name] for name in method.item_keys if name in body}
         item["data"] = body["data"]
@@ -116,7 +121,7 @@ class AltcraftBatch:
 
     @property
     def non_idempotent(self) -> bool:
-        return any(rules.uses_non_idempotent(body["data"]) for body in self.bodies)
+        return any(rules.uses_non_idempotent(body.get("data") or {}) for body in self.bodies)
 
     def add(self, fields: dict[str, Any], index: int, original: Any) -> None:
         item = compact_json(batch_item(self.method, fields))

@@ -51,7 +51,7 @@ AMBIGUOUS_LAUNCH = (
     "was not sent again: check in Altcraft whether the message went out before sending it once more"
 )
 UNMAPPED = (
-    "sent in a batch whose answer does not say which records started the trigger ({detail}); not sent again, so no "
+    "sent in a batch whose answer does not say which records {effect} ({detail}); not sent again, so no "
     "message goes twice: check in Altcraft whether the message went out before sending it once more"
 )
 
@@ -65,7 +65,7 @@ class AltcraftSender:
         base = settings.altcraft_api_url.rstrip("/") + "/api/v1.1/"
         self._single_url = base + method.single_path
         self._batch_url = base + method.batch_path
-        self._unsure = AMBIGUOUS if method.may_resend else AMBIGUOUS_LAUNCH
+        self._unsure = method.unsure or (AMBIGUOUS if method.may_resend else AMBIGUOUS_LAUNCH)
         self.one_by_one = False  # set when a batch answer could not be mapped back to its records
         self._session = LazySession(session)
         self._limiter = RateLimiter(settings.altcraft_max_rps)
@@ -105,7 +105,12 @@ class AltcraftSender:
         self._go_one_by_one()
         detail = _unmapped_detail(results, altcraft.rows)
         if not self.method.answer_documented and not any(result is not None for result in mapped):
-            return SendResult(Status.REJECTED, UNMAPPED.format(detail=detail), attempts.requests, attempts.retries)
+            return SendResult(
+                Status.REJECTED,
+                UNMAPPED.format(detail=detail, effect=self.method.effect),
+                attempts.requests,
+                attempts.retries,
+            )
         return self._settle_unmapped(altcraft, mapped, detail, attempts, token, deadline)
 
     def _go_one_by_one(self) -> None:
@@ -129,8 +134,10 @@ class AltcraftSender:
         """Records the answer named keep its result; the others go again alone where that is safe (plain profile
         values set twice are set once), and are refused with the lost-answer reason where it is not."""
         items: list[ItemResult | None] = [None if result is None else _item(result, token) for result in mapped]
-        again = [p for p, item in enumerate(items) if item is None and not self._careful(batch.bodies[p]["data"])]
-        refused = UNMAPPED if not self.method.may_resend else self._unsure
+        again = [
+            p for p, item in enumerate(items) if item is None and not self._careful(batch.bodies[p].get("data") or {})
+        ]
+        refused = UNMAPPED.replace("{effect}", self.method.effect) if not self.method.may_resend else self._unsure
         for position, item in enumerate(items):
             if item is None and position not in again:
                 items[position] = ItemResult(Status.REJECTED, refused.format(detail=detail))
@@ -150,11 +157,11 @@ class AltcraftSender:
             if items and items[-1].status is Status.RETRY:  # the destination is unavailable: keep the rest
                 items.append(items[-1])
                 continue
-            careful = self._careful(body["data"])
+            careful = self._careful(body.get("data") or {})
             attempts = self._post(self._single_url, single_body(body, token), deadline, not careful)
             made, retried = made + attempts.requests, retried + attempts.retries
             answer = _answer(attempts, token)
-            whole = _whole_request(attempts, answer, careful, token, self._unsure)
+            whole = _whole_request(attempts, answer, careful, token, self._unsure, self.method.absent_is_done)
             items.append(whole if whole is not None else _item(answer, token))
         return SendResult(Status.DELIVERED, requests=made, retries=retried, items=tuple(items))
 
@@ -175,7 +182,8 @@ class AltcraftSender:
 
 
 def _bare_ids(results: Any, rows: int) -> bool:
-    """A bare list of one profile id per record: start_batch's documented `result` (new-endpoints §B.3)."""
+    """A bare list of one profile id per record: start_batch's documented `result`
+    (docs/contracts/altcraft.md#trigger-batch)."""
     return isinstance(results, list) and len(results) == rows and all(isinstance(r, str) for r in results)
 
 
@@ -203,22 +211,26 @@ def map_results(results: Any, bodies: list[dict[str, Any]]) -> list[Any]:
     identities = [_identity(body) for body in bodies]
     names = {name for identity in identities for name in identity}
     keyed = [isinstance(r, dict) and any(name in r for name in names) for r in results]
-    if not any(keyed):
-        if len(results) == rows and all(isinstance(r, dict) for r in results):
-            return list(results)
-        return [None] * rows
+    if any(keyed):
+        return _claimed([r for r, has_key in zip(results, keyed, strict=True) if has_key], identities)
+    if len(results) == rows and all(isinstance(r, dict) for r in results):
+        return list(results)
+    return [None] * rows
+
+
+def _claimed(keyed: list[dict[str, Any]], identities: list[dict[str, Any]]) -> list[Any]:
+    """Each record's one result that names it alone; None where none or several do."""
     claims: dict[int, list[Any]] = {}
-    for result, has_key in zip(results, keyed, strict=True):
-        if not has_key:
-            continue
-        named = [
-            position
-            for position, identity in enumerate(identities)
-            if all(identity[n] == result[n] for n in identity if n in result) and any(n in result for n in identity)
-        ]
+    for result in keyed:
+        named = [position for position, identity in enumerate(identities) if _names(result, identity)]
         if len(named) == 1:
             claims.setdefault(named[0], []).append(result)
-    return [claims[p][0] if len(claims.get(p, ())) == 1 else None for p in range(rows)]
+    return [claims[p][0] if len(claims.get(p, ())) == 1 else None for p in range(len(identities))]
+
+
+def _names(result: dict[str, Any], identity: dict[str, Any]) -> bool:
+    """The result carries one of the record's keys at least, and no key of another value."""
+    return any(n in result for n in identity) and all(identity[n] == result[n] for n in identity if n in result)
 
 
 def _answer(attempts: Attempts, token: str) -> Any:
@@ -242,10 +254,15 @@ def _code(answer: Any, http_status: int) -> tuple[int, str]:
     return code, text
 
 
-def _classify(code: int, text: str, token: str) -> ItemResult:
+NOT_FOUND = 404
+
+
+def _classify(code: int, text: str, token: str, absent_is_done: bool = False) -> ItemResult:
     """The reason is Courier's words only (it reaches logs, the ledger and answers); Altcraft's `error_text`, which
     may echo the request, goes scrubbed to the rejected file alone."""
     reason = f"Altcraft error {code}"
+    if code == NOT_FOUND and absent_is_done:  # deleting a profile that is gone: the database is as asked
+        return ItemResult(Status.DELIVERED)
     if code in CONFIGURATION_FAULTS:
         logger.error(CONFIGURATION_FAULTS[code] + "; the records stay queued until it is fixed", extra={"code": code})
         return ItemResult(Status.RETRY, reason)
@@ -254,7 +271,9 @@ def _classify(code: int, text: str, token: str) -> ItemResult:
     return SaidItem(Status.REJECTED, reason, said=scrub(text, token, limit=MAX_SAID).strip())
 
 
-def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str, unsure: str) -> ItemResult | None:
+def _whole_request(
+    attempts: Attempts, answer: Any, careful: bool, token: str, unsure: str, absent_is_done: bool = False
+) -> ItemResult | None:
     """The outcome of a request that failed as a whole; None when it succeeded (items to read). `unsure` says why
     a request that may have arrived was not sent again."""
     response = attempts.answer
@@ -271,14 +290,17 @@ def _whole_request(attempts: Attempts, answer: Any, careful: bool, token: str, u
             ItemResult(Status.REJECTED, unsure.format(detail=detail)) if careful else ItemResult(Status.RETRY, detail)
         )
     code, text = _code(answer, response.status)
-    return None if code == 0 else _classify(code, text, token)
+    return None if code == 0 else _classify(code, text, token, absent_is_done)
 
 
 def _item(result: Any, token: str) -> ItemResult:
     code, text = _code(result, 200)
     if code != 0:
         return _classify(code, text, token)
-    profile_id = result.get("profile_id") if isinstance(result, dict) else None
+    # profiles/delete answers the id inside `data`; the others at the top
+    body = result if isinstance(result, dict) else {}
+    inner = body.get("data")
+    profile_id = body.get("profile_id") or (inner.get("profile_id") if isinstance(inner, dict) else None)
     return ItemResult(Status.DELIVERED, destination_id=str(profile_id or ""))
 
 

@@ -47,7 +47,95 @@ FIELDS = {
             'JSON array of {"data", "name"}',
             "files attached to the message: data is a data: URI with base64 (data:text/csv;base64,…)",
         ),
+        Field("workflow_id", "positive whole number", "the automation scenario the profile enters", required=True),
+        Field("pixel_id", "positive whole number", "the pixel the goal belongs to", required=True),
+        Field("goal", "text, at most 128 characters", "the goal reached (or goals, for several)"),
+        Field("goals", 'JSON array of {"goal", "value"}', "several goals, each with its value"),
+        Field("value", "number", "the goal's value (may be negative)"),
+        Field("pixel_data", "flat JSON object, at most 1 KB", "more about the goal event: no object or array inside"),
+        Field("enrich_profile", "true or false", "let the event update the profile (Altcraft's default: true)"),
+        Field("is_test", "true or false", "mark the event as a test"),
+        Field("vendor", "text", "the profile's _vendor at the event"),
+        Field("referer", "text", "the original request's referer"),
+        Field("user_agent", "text", "the original request's browser"),
+        Field("accept_language", "text", "the original request's Accept-Language"),
+        Field("client_ip", "text", "the original request's IP address"),
+        Field(
+            "channel", "one of: email, sms, push, telegram_bot, whatsapp, viber, notify", "the subscription's channel"
+        ),
+        Field(
+            "cc_data", "JSON object", 'the messenger\'s identity: {"id": chat id} (telegram_bot), {"phone"} (others)'
+        ),
+        Field(
+            "status",
+            "a status word or 0 to 6",
+            "the new status (subscribed, unsubscribed, suspended, …); only to change it",
+        ),
+        Field("priority", "whole number, 0 or more", "the subscription's priority (0 is the highest)"),
+        Field("custom_fields", "JSON object", "the subscription's own fields (_browser_name, …)"),
+        Field("cats", "category names (array, or ';'-separated)", "the resource's categories to subscribe to"),
+        Field("ip", "text", "the IP address the subscription was made from"),
+        Field("url", "text", "the page the subscription was made on"),
     )
+}
+# The keys of a method that finds the profile by the record's keys alone (no profile data to take them from)
+_LOOKUP_KEYS = {
+    "email": Field("email", "e-mail address", "one address (never a list): the key of matching email"),
+    "phone": Field("phone", "phone number", "the key of matching phone"),
+    "profile_id": Field("profile_id", "text", "the key of matching profile_id"),
+    "field_value": Field("field_value", "text or number", "the custom field's value (matching custom)"),
+}
+# What a parameter means for one method, where it is not what FIELDS says
+BY_METHOD = {
+    "profiles/delete": {
+        **_LOOKUP_KEYS,
+        "matching": Field(
+            "matching",
+            "one of: email, phone, profile_id, custom",
+            "how the profile is found; default: the mode of the keys the record has",
+        ),
+        "resource_id": Field(
+            "resource_id", "positive whole number", "narrows e-mail and phone matching to one resource's subscriptions"
+        ),
+    },
+    "subscriptions/set": {
+        "profile_id": Field("profile_id", "text", "the profile that owns the subscription", required=True),
+        "resource_id": Field("resource_id", "positive whole number", "the resource of the subscription", required=True),
+        "channel": Field(
+            "channel",
+            "one of: email, sms, push, telegram_bot, whatsapp, viber, notify",
+            "the subscription's channel",
+            required=True,
+        ),
+        "email": Field("email", "e-mail address", "the e-mail subscription's address (channel email)"),
+        "phone": Field("phone", "phone number", "the SMS subscription's number (channel sms)"),
+        "provider": Field("provider", "text", "the push provider (channel push)"),
+        "subscription_id": Field("subscription_id", "text", "the push subscription's token (channel push)"),
+        "date": Field("date", "RFC 3339 time", "when the subscription was made"),
+        "skip_triggers": Field("skip_triggers", "true or false", "skip the triggers the change would set off"),
+    },
+    "goals/register": {
+        **_LOOKUP_KEYS,
+        "matching": Field(
+            "matching",
+            "one of: email, email_profile, phone, profile_id, custom",
+            "how the profile is found; default: the mode of the keys the record has",
+        ),
+        "date": Field("date", "RFC 3339 time", "when the goal was reached (default: now)"),
+        "skip_triggers": Field(
+            "skip_triggers", "true or false", "skip the triggers and scenarios the goal would start"
+        ),
+    },
+    "workflows/import_and_start": {
+        "content": Field(
+            "content", "JSON object", "values for the scenario's API nodes and templates: {apicontent.<name>}"
+        ),
+        "matching": Field(
+            "matching",
+            "one of: email, email_profile, phone, profile_id, custom",
+            "how the profile is found (the scenario page requires one); default ALTCRAFT_MATCHING",
+        ),
+    },
 }
 
 FLAT = (
@@ -64,7 +152,8 @@ ONE_ADDRESS = "e-mail values hold one address: a list joined with ';' or ',' is 
 
 def declared(method: Method) -> tuple[Field, ...]:
     """The method's record fields, in its body's order."""
-    return tuple(FIELDS[name] for name in method.body)
+    own = BY_METHOD.get(method.name, {})
+    return tuple(own.get(name) or FIELDS[name] for name in method.body)
 
 
 IMPORT_RULES = (
@@ -100,4 +189,46 @@ IMPORT_TRIGGER_RULES = (
     "a request that may have arrived (its answer lost) is never sent again: its records go to rejected/",
     ONE_ADDRESS,
     FLAT,
+)
+ADD_RULES = (
+    "data (or, in a flat record, its columns) is required: every record creates a new profile, found by nothing",
+    "db_id or ALTCRAFT_DB_ID is required",
+    "a second profile with the same unique e-mail is refused by Altcraft",
+    "a request that may have arrived (its answer lost) is never sent again: a resend would create the profile twice",
+    ONE_ADDRESS,
+    FLAT,
+)
+WORKFLOW_RULES = (
+    "workflow_id is required; data is optional",
+    "matching is one of email, email_profile, phone, profile_id, custom (default ALTCRAFT_MATCHING); it needs its "
+    "key: email, phone, profile_id, or field_name and field_value",
+    "no db_id: the profile goes to the scenario's database",
+    "records that differ in workflow_id, matching, field_name, the skip/detect options, content, custom_data or "
+    "attach never share a request",
+    "a request that may have arrived (its answer lost) is never sent again: the profile would run the scenario twice",
+    ONE_ADDRESS,
+    FLAT,
+)
+DELETE_RULES = (
+    "one profile a request: found by email, phone, profile_id, or field_name and field_value (matching custom)",
+    "matching, when left out, is the mode of the keys the record has, never ALTCRAFT_MATCHING; a record with no key, "
+    "with keys of two modes or with an unknown mode is refused and never sent",
+    "any other parameter is refused; db_id or ALTCRAFT_DB_ID is required",
+    "a profile already gone (Altcraft's not found) counts as deleted: a resend after a lost answer completes it",
+)
+SUBSCRIPTION_RULES = (
+    "profile_id, resource_id and channel are required, with the channel's identity: email (email), phone (sms), "
+    "provider and subscription_id (push), cc_data (telegram_bot: id; whatsapp, viber, notify: phone)",
+    "status is a word or its number: subscribed 0, unsubscribed 1, complained 2, hardbounced 3, unconfirmed 4, "
+    "suspended 5, invalid 6",
+    "any other parameter is refused; db_id or ALTCRAFT_DB_ID is required",
+    "a state set twice is set once: a request that may have arrived is sent again",
+)
+GOAL_RULES = (
+    "pixel_id is required, with goal (and its value) or goals",
+    "the profile is found by email, phone, profile_id, or field_name and field_value; matching, when left out, is "
+    "the mode of the keys the record has",
+    "pixel_data is a flat object of at most 1 KB; dates are RFC 3339 with their offset",
+    "any other parameter is refused; db_id or ALTCRAFT_DB_ID is required",
+    "a request that may have arrived (its answer lost) is never sent again: the goal would count twice",
 )

@@ -7,6 +7,7 @@ from courier.destinations.altcraft.client import altcraft_sender
 from courier.destinations.altcraft.fields import IMPORT_RULES, UPDATE_RULES, declared
 from courier.destinations.altcraft.methods import IMPORT, UPDATE, Method
 from courier.destinations.altcraft.records import make_altcraft_preparer, record_fields
+from courier.destinations.apis import ALTCRAFT
 from courier.model import Destination
 
 
@@ -24,6 +25,7 @@ def altcraft_destination(method: Method, name: str, route: str, rules: tuple[str
         declared=declared(method),
         rules=rules,
         summary=summary,
+        api=ALTCRAFT,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from courier.destinations.altcraft import rules
-from courier.destinations.altcraft.methods import BOOL_OPTIONS, LAUNCH, SEGMENT_OPTIONS, Method
+from courier.destinations.altcraft.methods import BOOL_OPTIONS, SEGMENT_OPTIONS, Method
 from courier.destinations.values import as_bool, as_number, split_list
 from courier.model import Prepared, Preparer, Record
 from courier.settings import Settings
@@ -112,7 +112,7 @@ def make_altcraft_preparer(method: Method) -> Callable[[Settings, float], Prepar
         )
         if method.takes(name)
     ]
-    launches = [name for name in LAUNCH if method.takes(name)]
+    launches = method.launch
 
     def make(settings: Settings, now: float) -> Preparer:
         default_db = settings.altcraft_db_id
@@ -136,21 +136,17 @@ def make_altcraft_preparer(method: Method) -> Callable[[Settings, float], Prepar
                         else "db_id: is required (or set ALTCRAFT_DB_ID)"
                     )
             elif record.get("db_id") not in (None, ""):  # inference: refused rather than ignored, so nobody
-                # believes a profile went to a database it did not go to (§B.2: the trigger's own database)
+                # believes a profile went to a database it did not go to (docs/contracts/altcraft.md#trigger-launch: the
+                # trigger's own database)
                 errors.append(f"db_id: {method.name} imports into the trigger's own database: leave db_id out")
             if launches:
                 launch, problems = rules.launch_problems(
-                    {n: record[n] for n in launches if record.get(n) not in (None, "")}
+                    {n: record[n] for n in launches if record.get(n) not in (None, "")}, launches[0]
                 )
                 body.update(launch)
                 errors += problems
-            keys = {name: record[name] for name in rules.KEY_FIELDS if record.get(name) not in (None, "")}
-            by_id = method.by_profile_id and "profile_id" in keys and "email" not in keys
-            matching = str(record.get("matching") or ("profile_id" if by_id else default_matching))
-            _derive_keys(matching, keys, data)
-            errors += rules.key_problems(matching, keys, method, default=not (record.get("matching") or by_id))
-            body["matching"] = matching
-            body.update({name: keys[name] for name in rules.MATCHING_KEYS.get(matching, ()) if name in keys})
+            if method.matches:
+                _match(record, method, default_matching, data, body, errors)
             for name, convert in options:
                 if record.get(name) not in (None, ""):
                     try:
@@ -158,7 +154,7 @@ def make_altcraft_preparer(method: Method) -> Callable[[Settings, float], Prepar
                     except ValueError as error:
                         errors.append(f"{name}: {error}")
             errors += _check_data(data, method, bool(body.get("skip_invalid_subscriptions")), notes)
-            if not data and method.creates:
+            if not data and method.creates and method.needs_data:
                 errors.append("data: is required (the profile's fields)")
             if errors:
                 return None, errors + notes
@@ -168,6 +164,20 @@ def make_altcraft_preparer(method: Method) -> Callable[[Settings, float], Prepar
         return prepare
 
     return make
+
+
+def _match(
+    record: Record, method: Method, default: str, data: dict[str, Any], body: dict[str, Any], errors: list[str]
+) -> None:
+    """The matching mode and its keys into the body: the record's, or ALTCRAFT_MATCHING's with keys taken from the
+    profile's own fields."""
+    keys = {name: record[name] for name in rules.KEY_FIELDS if record.get(name) not in (None, "")}
+    by_id = method.by_profile_id and "profile_id" in keys and "email" not in keys
+    matching = str(record.get("matching") or ("profile_id" if by_id else default))
+    _derive_keys(matching, keys, data)
+    errors += rules.key_problems(matching, keys, method, default=not (record.get("matching") or by_id))
+    body["matching"] = matching
+    body.update({name: keys[name] for name in rules.MATCHING_KEYS.get(matching, ()) if name in keys})
 
 
 def _derive_keys(matching: str, keys: dict[str, Any], data: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Altcraft's rules for a request (../shared/specs/altcraft-api.md §3–8, new-endpoints.md §B.2–B.5): matching modes
+"""Altcraft's rules for a request (docs/contracts/altcraft.md#import-update, docs/contracts/altcraft.md#trigger-launch):
+matching modes
 and their keys, standard fields, subscriptions per channel, update functions, a trigger campaign's launch. Each check
 returns reasons that never quote a value (values may be personal data)."""
 
@@ -6,18 +7,37 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
 
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, parse_json, too_deep
 from courier.sources.records import INT64_MAX
 
-if TYPE_CHECKING:
-    from courier.destinations.altcraft.methods import Method
 
-# matching mode → the request keys it needs (§4); email_phone* need at least one of the two
+class MethodRules(Protocol):
+    """What the checks read of an API method (methods.Method has it), so that rules need not import methods."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def matching_modes(self) -> tuple[str, ...]: ...
+
+    @property
+    def by_profile_id(self) -> bool: ...
+
+    @property
+    def unchanged_status(self) -> bool: ...
+
+    @property
+    def email_channel_implied(self) -> bool: ...
+
+
+# matching mode → the request keys it needs (docs/contracts/altcraft.md#matching); email_phone* need at least one of the
+# two
 MATCHING_KEYS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
     "email_profile": ("email",),
@@ -87,7 +107,8 @@ READ_ONLY_FIELDS = frozenset(
 )
 READ_ONLY_PREFIXES = ("_deliv_", "_open_", "_click_")
 EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+")  # one address: Altcraft reads "a@x.ru;b@y.ru" as one
-# Several addresses in one value (new-endpoints §B.2, [C-ALFA]): nothing would be sent to any of them.
+# Several addresses in one value (docs/contracts/altcraft.md#trigger-launch, a community client): nothing would be sent
+# to any of them.
 SEVERAL_ADDRESSES = "holds several addresses (Altcraft reads a joined list as one address): send one record each"
 PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{5,20}")
 
@@ -122,40 +143,54 @@ def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def key_problems(matching: str, keys: dict[str, Any], method: Method, default: bool = False) -> list[str]:
+def key_problems(matching: str, keys: dict[str, Any], method: MethodRules, default: bool = False) -> list[str]:
     """What is wrong with the matching mode and its key values (`default`: the mode is ALTCRAFT_MATCHING's)."""
-    needed = MATCHING_KEYS.get(matching)
-    if needed is None or matching not in method.matching_modes:
-        modes = ", ".join(method.matching_modes)
-        if needed is not None and default:
-            return [f"matching: ALTCRAFT_MATCHING's mode {matching} is not one of {method.name}'s ({modes}): set one"]
-        if needed is not None:
-            return [f"matching: {matching} is not a mode of {method.name} (use one of: {modes})"]
-        return [f"matching: unknown mode (use one of: {modes})"]
-    if matching == "profile_id" and not method.by_profile_id:
-        return ["matching: profile_id works with profile update only (an import cannot create a profile by id)"]
+    if problem := _mode_problem(matching, method, default):
+        return [problem]
+    needed = MATCHING_KEYS[matching]
     present = [name for name in needed if keys.get(name) not in (None, "")]
     if matching in EITHER_KEY:
         if not present:
             return [f"matching: {matching} needs email or phone"]
     elif len(present) < len(needed):
-        missing = [name for name in needed if name not in present]
-        return [f"{name}: is required for matching {matching}" for name in missing]
-    problems = []
-    if "email" in present and (problem := email_problem("email", keys["email"])):
-        problems.append(problem)
-    if "phone" in present and not is_phone(keys["phone"]):
-        problems.append("phone: is not a phone number (digits, optionally with a leading +)")
-    for name in ("profile_id", "field_name", "provider", "subscription_id"):
-        if name in present and not isinstance(keys[name], str):
-            problems.append(f"{name}: must be text")
-    if "field_value" in present and not (isinstance(keys["field_value"], str) or _is_number(keys["field_value"])):
-        problems.append("field_value: must be text or a number")
-    return problems
+        return [f"{name}: is required for matching {matching}" for name in needed if name not in present]
+    return [problem for name in present if (problem := _KEY_CHECKS[name](keys[name]))]
+
+
+def _mode_problem(matching: str, method: MethodRules, default: bool) -> str | None:
+    known = matching in MATCHING_KEYS
+    if known and matching in method.matching_modes:
+        if matching == "profile_id" and not method.by_profile_id:
+            return "matching: profile_id works with profile update only (an import cannot create a profile by id)"
+        return None
+    modes = ", ".join(method.matching_modes)
+    if known and default:
+        return f"matching: ALTCRAFT_MATCHING's mode {matching} is not one of {method.name}'s ({modes}): set one"
+    if known:
+        return f"matching: {matching} is not a mode of {method.name} (use one of: {modes})"
+    return f"matching: unknown mode (use one of: {modes})"
+
+
+def _text_key(name: str) -> Callable[[Any], str | None]:
+    return lambda value: None if isinstance(value, str) else f"{name}: must be text"
+
+
+# a present key's value → the reason it is refused, or None
+_KEY_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "email": lambda value: email_problem("email", value),
+    "phone": lambda value: (
+        None if is_phone(value) else "phone: is not a phone number (digits, optionally with a leading +)"
+    ),
+    **{name: _text_key(name) for name in ("profile_id", "field_name", "provider", "subscription_id")},
+    "field_value": lambda value: (
+        None if isinstance(value, str) or _is_number(value) else "field_value: must be text or a number"
+    ),
+}
 
 
 def function_problems(field: str, spec: dict[str, Any]) -> list[str]:
-    """An update function {"action", "value", "submatch"} checked against the spec's rules (§6)."""
+    """An update function {"action", "value", "submatch"} checked against the spec's rules
+    (docs/contracts/altcraft.md#update-functions)."""
     action = spec.get("action")
     extra = set(spec) - {"action", "value", "submatch"}
     if action not in ACTIONS:
@@ -190,65 +225,120 @@ def _date_ok(value: Any) -> bool:
 
 def field_problems(field: str, value: Any) -> list[str]:
     """A plain `data` value checked against the standard field's type (a bare phone number is one phone)."""
-    if field in READ_ONLY_FIELDS or field.startswith(READ_ONLY_PREFIXES):
-        return [f"data.{field}: is set by Altcraft and cannot be written"]
-    if value is None:
-        return [f'data.{field}: null is not a value (use {{"action": "unset"}} to remove a field)']
-    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
-        return [f"data.{field}: is longer than {MAX_TEXT_CHARS} characters"]
-    if too_deep(value):
-        return [f"data.{field}: is nested more than {MAX_DEPTH} levels"]
-    if field == "email" and (problem := email_problem("data.email", value)):
-        return [problem]
-    if field == "phones" and not (is_phone(value) or (_is_text_list(value) and all(is_phone(p) for p in value))):
-        return ["data.phones: must be an array of phone numbers"]
-    if field in TEXT_FIELDS and not isinstance(value, str):
-        return [f"data.{field}: must be text"]
-    if field in DATE_FIELDS and not _date_ok(value):
-        return [f"data.{field}: must be a date such as 1990-02-22 or 1990-02-22T21:00:00Z"]
-    if field in TEXT_OR_NUMBER_FIELDS and not (isinstance(value, str) or _is_number(value)):
-        return [f"data.{field}: must be text or a number"]
-    if field == "_status" and not (isinstance(value, int) and not isinstance(value, bool)):
-        return ["data._status: must be a whole number"]
+    for check in _FIELD_CHECKS:
+        if problem := check(field, value):
+            return [problem]
     return []
 
 
-def subscription_problems(position: int, sub: Any, method: Method) -> list[str]:
-    """One element of data.subscriptions checked per channel (§7)."""
+def _read_only(field: str, value: Any) -> str | None:
+    if field in READ_ONLY_FIELDS or field.startswith(READ_ONLY_PREFIXES):
+        return f"data.{field}: is set by Altcraft and cannot be written"
+    return None
+
+
+def _null(field: str, value: Any) -> str | None:
+    return f'data.{field}: null is not a value (use {{"action": "unset"}} to remove a field)' if value is None else None
+
+
+def _size(field: str, value: Any) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        return f"data.{field}: is longer than {MAX_TEXT_CHARS} characters"
+    return f"data.{field}: is nested more than {MAX_DEPTH} levels" if too_deep(value) else None
+
+
+def _email_field(field: str, value: Any) -> str | None:
+    return email_problem("data.email", value) if field == "email" else None
+
+
+def _phones(field: str, value: Any) -> str | None:
+    if field != "phones" or is_phone(value) or (_is_text_list(value) and all(is_phone(p) for p in value)):
+        return None
+    return "data.phones: must be an array of phone numbers"
+
+
+def _typed(fields: frozenset[str], ok: Callable[[Any], bool], what: str) -> Callable[[str, Any], str | None]:
+    return lambda field, value: f"data.{field}: {what}" if field in fields and not ok(value) else None
+
+
+# in order: the first problem found is the one said
+_FIELD_CHECKS: tuple[Callable[[str, Any], str | None], ...] = (
+    _read_only,
+    _null,
+    _size,
+    _email_field,
+    _phones,
+    _typed(TEXT_FIELDS, lambda value: isinstance(value, str), "must be text"),
+    _typed(DATE_FIELDS, _date_ok, "must be a date such as 1990-02-22 or 1990-02-22T21:00:00Z"),
+    _typed(
+        TEXT_OR_NUMBER_FIELDS, lambda value: isinstance(value, str) or _is_number(value), "must be text or a number"
+    ),
+    _typed(
+        frozenset({"_status"}),
+        lambda value: isinstance(value, int) and not isinstance(value, bool),
+        "must be a whole number",
+    ),
+)
+
+
+def subscription_problems(position: int, sub: Any, method: MethodRules) -> list[str]:
+    """One element of data.subscriptions checked per channel (docs/contracts/altcraft.md#subscriptions)."""
     where = f"data.subscriptions[{position}]"
     if not isinstance(sub, dict):
         return [f"{where}: must be an object"]
     channel = sub.get("channel")
+    if channel is None and method.email_channel_implied and "email" in sub:
+        channel = "email"  # the scenario page's own example leaves channel out beside an e-mail (sent as given)
     if channel not in CHANNELS:
         return [f"{where}.channel: must be one of: {', '.join(sorted(CHANNELS))}"]
-    problems = []
+    needs = _CHANNEL_NEEDS[channel](channel, sub)
+    problems = [f"{where}{needs}"] if needs else []
+    lowest = -1 if method.unchanged_status else 0  # -1 leaves the status as it is (methods.py)
+    for name, ok, what in _SUBSCRIPTION_FIELDS:
+        if name in sub and not ok(sub[name], lowest):
+            problems.append(f"{where}.{name}: " + what.format(statuses=", ".join(STATUSES), lowest=lowest))
+    return problems
+
+
+def _email_subscription(channel: str, sub: dict[str, Any]) -> str | None:
     email_data = sub.get("email_data")
     email = sub.get("email") or (email_data.get("email") if isinstance(email_data, dict) else None)
-    if channel == "email" and holds_several_addresses(email):
-        problems.append(f"{where}.email: {SEVERAL_ADDRESSES}")
-    elif channel == "email" and not is_email(email):
-        problems.append(f"{where}: an email subscription needs email")
-    if channel == "sms" and not is_phone(sub.get("phone")):
-        problems.append(f"{where}: an sms subscription needs phone")
-    if channel == "push" and not (isinstance(sub.get("provider"), str) and isinstance(sub.get("subscription_id"), str)):
-        problems.append(f"{where}: a push subscription needs provider and subscription_id")
-    if channel in CC_DATA_CHANNELS and not (isinstance(sub.get("cc_data"), dict) and sub["cc_data"]):
-        problems.append(f"{where}: a {channel} subscription needs cc_data")
-    if "resource_id" in sub and not (isinstance(sub["resource_id"], int) and sub["resource_id"] > 0):
-        problems.append(f"{where}.resource_id: must be a positive whole number")
-    if "status" in sub:
-        status = sub["status"]
-        lowest = -1 if method.unchanged_status else 0  # -1 leaves the status as it is (methods.py)
-        numeric = isinstance(status, int) and not isinstance(status, bool) and lowest <= status <= 6
-        if not (status in STATUSES or numeric):
-            problems.append(f"{where}.status: must be one of {', '.join(STATUSES)} or {lowest} to 6")
-    if "priority" in sub and not (isinstance(sub["priority"], int) and not isinstance(sub["priority"], bool)):
-        problems.append(f"{where}.priority: must be a whole number")
-    if "custom_fields" in sub and not isinstance(sub["custom_fields"], dict):
-        problems.append(f"{where}.custom_fields: must be an object")
-    if "cats" in sub and not _is_text_list(sub["cats"]):
-        problems.append(f"{where}.cats: must be an array of strings")
-    return problems
+    if holds_several_addresses(email):
+        return f".email: {SEVERAL_ADDRESSES}"
+    return None if is_email(email) else ": an email subscription needs email"
+
+
+def _cc_data(channel: str, sub: dict[str, Any]) -> str | None:
+    return (
+        None if isinstance(sub.get("cc_data"), dict) and sub["cc_data"] else f": a {channel} subscription needs cc_data"
+    )
+
+
+# a channel → what its subscription lacks (said after the subscription's place), or None
+_CHANNEL_NEEDS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
+    "email": _email_subscription,
+    "sms": lambda channel, sub: None if is_phone(sub.get("phone")) else ": an sms subscription needs phone",
+    "push": lambda channel, sub: (
+        None
+        if isinstance(sub.get("provider"), str) and isinstance(sub.get("subscription_id"), str)
+        else ": a push subscription needs provider and subscription_id"
+    ),
+    **dict.fromkeys(CC_DATA_CHANNELS, _cc_data),
+}
+
+
+def _status_ok(status: Any, lowest: int) -> bool:
+    return status in STATUSES or (isinstance(status, int) and not isinstance(status, bool) and lowest <= status <= 6)
+
+
+# a subscription's optional field → its check (given the lowest numeric status) and what it must be
+_SUBSCRIPTION_FIELDS: tuple[tuple[str, Callable[[Any, int], bool], str], ...] = (
+    ("resource_id", lambda value, _: isinstance(value, int) and value > 0, "must be a positive whole number"),
+    ("status", _status_ok, "must be one of {statuses} or {lowest} to 6"),
+    ("priority", lambda value, _: isinstance(value, int) and not isinstance(value, bool), "must be a whole number"),
+    ("custom_fields", lambda value, _: isinstance(value, dict), "must be an object"),
+    ("cats", lambda value, _: _is_text_list(value), "must be an array of strings"),
+)
 
 
 def is_function(value: Any) -> bool:
@@ -259,7 +349,8 @@ def uses_non_idempotent(data: dict[str, Any]) -> bool:
     return any(is_function(value) and value.get("action") in NOT_IDEMPOTENT for value in data.values())
 
 
-# --- a trigger campaign's launch (new-endpoints §B.2): pydantic models, their errors said without values ----------
+# --- a trigger campaign's launch (docs/contracts/altcraft.md#trigger-launch) ----------------------------------------
+# pydantic models, their errors said without values
 
 
 def whole(value: Any) -> int:
@@ -298,7 +389,8 @@ def _json_object(value: Any) -> dict[str, Any]:
 
 def _attachments(value: Any) -> Any:
     value = _from_text(value)
-    return [value] if isinstance(value, dict) else value  # inference: the page's example is one bare object (§B.2)
+    # inference: the page's example is one bare object (docs/contracts/altcraft.md#trigger-launch)
+    return [value] if isinstance(value, dict) else value
 
 
 DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,([A-Za-z0-9+/=\s]*)", re.ASCII)
@@ -328,7 +420,8 @@ class Attachment(BaseModel):
 
     data: str
     name: str
-    file_key: str | None = None  # inference: the scenario page's attach items carry these two as well (§B.6)
+    # inference: the scenario page's attach items carry these two as well (docs/contracts/altcraft.md#trigger-launch)
+    file_key: str | None = None
     mimetype: str | None = None
 
     @field_validator("data")
@@ -351,11 +444,29 @@ class Attachment(BaseModel):
         return value
 
 
-class Launch(BaseModel):
-    """The launch part of an import_and_start body, in the body's order; `timeout`, `custom_data`, `content` and
-    `attach` are left out when the record does not give them."""
+class _Launch(BaseModel):
+    """What starts a campaign or a scenario for the profile, in the body's order; parameters the record does not
+    give are left out."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def parameters(self) -> dict[str, Any]:
+        """The body's launch parameters (JSON values)."""
+        given: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, BaseModel):
+                value = value.model_dump()
+            elif name == "attach":
+                value = [item.model_dump(exclude_none=True) for item in value]
+            given[name] = value
+        return given
+
+
+class Launch(_Launch):
+    """A trigger campaign's launch (campaigns/triggers/import_and_start)."""
 
     trigger_id: Annotated[int, BeforeValidator(whole)]
     timeout: Annotated[Timeout | None, BeforeValidator(_from_text)] = None
@@ -363,18 +474,17 @@ class Launch(BaseModel):
     content: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
     attach: Annotated[list[Attachment] | None, BeforeValidator(_attachments)] = None
 
-    def parameters(self) -> dict[str, Any]:
-        """The body's launch parameters (JSON values)."""
-        given: dict[str, Any] = {"trigger_id": self.trigger_id}
-        if self.timeout is not None:
-            given["timeout"] = self.timeout.model_dump()
-        if self.custom_data is not None:
-            given["custom_data"] = self.custom_data
-        if self.content is not None:
-            given["content"] = self.content
-        if self.attach is not None:
-            given["attach"] = [item.model_dump(exclude_none=True) for item in self.attach]
-        return given
+
+class WorkflowLaunch(_Launch):
+    """A scenario's start (workflows/import_and_start): no timeout on its page (docs/contracts/altcraft.md)."""
+
+    workflow_id: Annotated[int, BeforeValidator(whole)]
+    content: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
+    custom_data: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
+    attach: Annotated[list[Attachment] | None, BeforeValidator(_attachments)] = None
+
+
+LAUNCHES: dict[str, type[_Launch]] = {"trigger_id": Launch, "workflow_id": WorkflowLaunch}  # by the id they start
 
 
 # pydantic's error types → the rule, said without the value (an error's `msg` is not used: it is pydantic's text)
@@ -405,9 +515,10 @@ def pydantic_problems(error: ValidationError) -> list[str]:
     return problems
 
 
-def launch_problems(given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A record's launch parameters checked: (the body's launch parameters, or {} when refused; the reasons)."""
+def launch_problems(given: dict[str, Any], starts: str = "trigger_id") -> tuple[dict[str, Any], list[str]]:
+    """A record's launch parameters checked: (the body's launch parameters, or {} when refused; the reasons).
+    `starts` names what the launch starts (trigger_id, workflow_id)."""
     try:
-        return Launch.model_validate(given).parameters(), []
+        return LAUNCHES[starts].model_validate(given).parameters(), []
     except ValidationError as error:
         return {}, pydantic_problems(error)

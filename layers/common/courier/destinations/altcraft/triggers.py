@@ -1,5 +1,5 @@
 """Altcraft "import + trigger campaign launch": a profile imported (upsert), then a trigger campaign started for it
-(new-endpoints.md §B.2–B.5).
+(docs/contracts/altcraft.md#trigger-launch).
 
 Where `trigger_id` comes from: each record's own field, required. One function then serves every trigger campaign
 (a new campaign needs no deployment), a CSV can carry a trigger_id column, and records for different campaigns never

@@ -1,4 +1,4 @@
-"""POST /logs/v1/import/adrevenue.csv: revenue from ad impressions (new-endpoints §A.5)."""
+"""POST /logs/v1/import/adrevenue.csv: revenue from ad impressions (docs/contracts/appmetrica.md#ad-revenue)."""
 
 from __future__ import annotations
 

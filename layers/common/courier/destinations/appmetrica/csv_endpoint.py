@@ -3,6 +3,7 @@ record format all follow from its name, its path and its row format."""
 
 from __future__ import annotations
 
+from courier.destinations.apis import APPMETRICA
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.client import by_application, post_api_sender
 from courier.destinations.appmetrica.csv_batch import CsvBatch
@@ -22,4 +23,5 @@ def csv_endpoint(name: str, path: str, row: f.RowFormat, summary: str, rules: tu
         declared=row.declared,
         rules=(*f.RULES, *rules),
         summary=summary,
+        api=APPMETRICA,
     )

@@ -1,4 +1,4 @@
-"""POST /logs/v1/import/ecommerce.csv: e-commerce events, one flat row each (new-endpoints §A.6)."""
+"""POST /logs/v1/import/ecommerce.csv: e-commerce events, one flat row each (docs/contracts/appmetrica.md#ecommerce)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ Conversion = Callable[[Any], str]
 # What the Post API's int fields hold is not documented ("int"); the bounds are those of the Logs API's columns
 # (inference, README): application_id UInt32, mcc and mnc UInt16, quantities Int64, the device id UInt64.
 UINT16_MAX, UINT32_MAX = 2**16 - 1, 2**32 - 1
-WINDOW_SECONDS = 14 * 24 * 3600  # the Post API drops events older than 14 days (spec §8.1)
+# the Post API drops events older than 14 days (docs/contracts/appmetrica.md#time-window)
+WINDOW_SECONDS = 14 * 24 * 3600
 FUTURE_TOLERANCE_SECONDS = 24 * 3600
 MILLISECONDS_FLOOR = 100_000_000_000  # 13 digits: year 5138 in seconds, 1973 in milliseconds
 
@@ -203,7 +204,8 @@ def require_application_id(out: dict[str, str], failed: set[str], errors: list[s
 at_least_one = whole_number_up_to(INT64_MAX, minimum=1)  # revenue's `quantity`
 
 
-# decimal(10,8): "a decimal fraction with 10 digits before and 8 digits after the decimal point" (new-endpoints §A.4.2)
+# decimal(10,8): "a decimal fraction with 10 digits before and 8 digits after the decimal point"
+# (docs/contracts/appmetrica.md#decimal)
 INTEGER_DIGITS, FRACTION_DIGITS = 10, 8
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,8})?")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
@@ -255,7 +257,8 @@ def _plain_decimal(value: Any) -> str:
     return format(Decimal((sign, digits, exponent)), "f")
 
 
-# The currencies AppMetrica lists as supported (new-endpoints §A.7), and those it lists as not supported.
+# The currencies AppMetrica lists as supported (docs/contracts/appmetrica.md#currencies), and those it lists as not
+# supported.
 _LISTED = """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTC BTN BWP BYR BYN BZD CAD CDF
 CHF CLF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GGP GHS GIP GMD GNF GTQ GYD
@@ -327,7 +330,8 @@ def array_length(converted: str) -> int:
     return converted.count(",") + 1 if converted.startswith("[") else 1
 
 
-# "The maximum size is 30 KB. If the value exceeds this limit, it will be truncated by AppMetrica" (§A.2).
+# "The maximum size is 30 KB. If the value exceeds this limit, it will be truncated by AppMetrica"
+# (docs/contracts/appmetrica.md#payload).
 MAX_PAYLOAD_BYTES = 30_000  # inference: 30 KB read as 30,000 bytes (the stricter reading), so nothing is truncated
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from courier.destinations.apis import APPMETRICA
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.client import by_application, post_api_sender
 from courier.destinations.appmetrica.csv_batch import CsvBatch
@@ -22,7 +23,7 @@ from courier.model import Destination, Field, Prepared, Preparer, Record
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
-MAX_ATTRIBUTES = 100  # custom attributes per app (spec §6)
+MAX_ATTRIBUTES = 100  # custom attributes per app (docs/contracts/appmetrica.md#profiles)
 MAX_NAME = 200
 MAX_TEXT = 200  # string values and profile_id (the SDK's limits)
 # the Post API page names telegram_sha256 alone; both SDKs write telegram_sha256_0…9 like phone and e-mail
@@ -270,4 +271,5 @@ APPMETRICA_PROFILES = Destination(
     declared=DECLARED,
     rules=RULES,
     summary="Profile attributes, first-party data hashed, to the AppMetrica Post API's profiles.csv",
+    api=APPMETRICA,
 )

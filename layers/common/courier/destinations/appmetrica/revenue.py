@@ -1,4 +1,4 @@
-"""POST /logs/v1/import/revenue.csv: in-app purchases and subscription events (new-endpoints §A.4)."""
+"""POST /logs/v1/import/revenue.csv: in-app purchases and subscription events (docs/contracts/appmetrica.md#revenue)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.csv_endpoint import csv_endpoint
 from courier.model import Field
 
-# The upload's names (§A.4.3). The Logs API export names the same things otherwise (trial_subscription_started,
-# subscription_cancelled, …): those are refused, never sent.
+# The upload's names (docs/contracts/appmetrica.md#revenue). The Logs API export names the same things otherwise
+# (trial_subscription_started, subscription_cancelled, …): those are refused, never sent.
 REVENUE_EVENT_TYPES = (
     "one_time_purchase",
     "trial_started",

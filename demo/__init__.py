@@ -1,0 +1,1 @@
+"""`make demo`: the sample data through every door of every function, on the embedded sandbox."""

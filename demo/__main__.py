@@ -1,0 +1,5 @@
+"""`python -m demo` (`make demo`)."""
+
+from demo.play import main
+
+main()

@@ -1,0 +1,14 @@
+"""altcraft_subscription_set: subscriptions added or changed, one a request, through POST
+/api/v1.1/subscriptions/set, from all three doors."""
+
+from typing import Any
+
+from courier.destinations.altcraft.uploads import ALTCRAFT_SUBSCRIPTION_SET
+from courier.doors import handle
+from courier.doors.entry import check_at_cold_start
+
+check_at_cold_start(ALTCRAFT_SUBSCRIPTION_SET)  # in Lambda: stops here, naming it, when a required setting is missing
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event, context, ALTCRAFT_SUBSCRIPTION_SET)
