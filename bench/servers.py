@@ -1,6 +1,6 @@
 """The bench's servers, each kind in a process of its own: `python -m bench.servers destinations PORT PORT` (the
 AppMetrica and Altcraft emulators, keeping counts only, with no rate limit) or `python -m bench.servers aws PORT`
-(moto, with the fix the tests and the sandbox use: see sandbox.moto_fixes)."""
+(moto's server)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,6 @@ def destinations(port: int, altcraft_port: int) -> Callable[[], None]:
 def aws(port: int) -> Callable[[], None]:
     from moto.server import ThreadedMotoServer
 
-    from sandbox import moto_fixes
-
-    moto_fixes.apply()
     os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"  # the bench empties its queue often
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

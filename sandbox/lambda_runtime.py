@@ -57,7 +57,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
-def _gather(sqs: Any, queue_url: str, batch_size: int, window: float) -> list[dict[str, Any]]:
+def _gather(sqs: Any, queue_url: str, batch_size: int, window: float, wait: int) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
     until = 0.0
     while len(received) < batch_size:
@@ -66,7 +66,7 @@ def _gather(sqs: Any, queue_url: str, batch_size: int, window: float) -> list[di
             MaxNumberOfMessages=min(10, batch_size - len(received)),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=0 if received else wait,
         ).get("Messages", [])
         if got:
             until = until or time.monotonic() + window
@@ -93,12 +93,14 @@ def poll_once(
     retry_after: int | None = 0,
     batch_size: int = 10,
     window: float = 0.0,
+    wait: int = 0,
 ) -> PollResult:
     """One receive → invoke → delete round, as the event source mapping does with ReportBatchItemFailures:
     messages the handler reports failed stay on the queue (and reach the DLQ after maxReceiveCount). They come back
     after `retry_after` seconds (None: after the queue's own visibility timeout, as in AWS). Like the mapping, it
-    gathers up to `batch_size` messages, waiting at most `window` seconds after the first for the batch to fill."""
-    received = _gather(sqs, queue_url, batch_size, window)
+    gathers up to `batch_size` messages, waiting at most `window` seconds after the first for the batch to fill, and
+    up to `wait` seconds for the first (long polling, as the mapping polls)."""
+    received = _gather(sqs, queue_url, batch_size, window, wait)
     if not received:
         return PollResult(0, [])
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -116,11 +118,15 @@ def poll_once(
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
             ],
         )
-    for message in received:
-        if message["MessageId"] in failed and retry_after is not None:  # sooner than the queue's visibility timeout
-            sqs.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=retry_after
-            )
+    again = [m for m in received if m["MessageId"] in failed] if retry_after is not None else []
+    for start in range(0, len(again), 10):  # sooner than the queue's visibility timeout; a batch call, as the
+        sqs.change_message_visibility_batch(  # mapping's: a message gone meanwhile (purged) fails only its entry
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_after}
+                for i, m in enumerate(again[start : start + 10])
+            ],
+        )
     return PollResult(len(received), failed, error)
 
 

@@ -48,6 +48,9 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 QUICK_WINDOW = 0.2  # the batching window of the demo and `courier send`: a few messages need not wait 5 s
+# An idle poller waits this long in ReceiveMessage (moto wakes it when a message arrives), not in a loop of calls:
+# thirteen pollers calling every 0.2 s took a core of a slow machine.
+LONG_POLL_SECONDS = 1
 
 
 @dataclass
@@ -81,15 +84,11 @@ class Sandbox:
         self._lock = threading.Lock()  # one invocation at a time: the functions share Powertools' state
         self._stopping = threading.Event()
         self._saved_env: dict[str, str | None] = {}
-        self._busy: set[str] = set()  # the functions whose queue poller is gathering or invoking now
+        self._busy: set[str] = set()  # the functions being invoked (or whose batch is being deleted or backed off) now
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def start(self) -> Self:
         from moto.server import ThreadedMotoServer
-
-        from sandbox import moto_fixes
-
-        moto_fixes.apply()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server would log every AWS call
         self.aws_url = f"http://127.0.0.1:{self.ports.aws or _free_port()}"
@@ -207,13 +206,13 @@ class Sandbox:
             return function.handler(event, LambdaContext(function_name=function.name))
 
     def _invoke_polled(self, function: Function, event: dict[str, Any], context: Any) -> Any:
+        self._busy.add(function.name)  # from the invocation on, not while the poller waits for a message
         return self.invoke(function, event)
 
     def _poll_forever(self, function: Function) -> None:
         """One function's event source mapping: its batch size and batching window, as the template sets them."""
         wiring = function.wiring
         while not self._stopping.is_set():
-            self._busy.add(function.name)
             try:
                 result = poll_once(
                     self.sqs,
@@ -222,10 +221,12 @@ class Sandbox:
                     retry_after=self.retry_after,
                     batch_size=wiring.batch_size,
                     window=wiring.batching_window if self.batching_window is None else self.batching_window,
+                    wait=LONG_POLL_SECONDS,
                 )
             except Exception as error:
                 self.log(f"{function.name}: polling failed ({type(error).__name__}); trying again")
                 result = PollResult(0, [])
+                self._stopping.wait(0.2)
             finally:
                 self._busy.discard(function.name)
             if result.received:
@@ -233,10 +234,8 @@ class Sandbox:
                 back = f", {len(result.failed)} failed (back in {self.retry_after} s){raised}"
                 failed = back if result.failed else ""
                 self.log(f"{function.name} ← SQS: {result.received} message(s){failed}")
-            else:
-                self._stopping.wait(0.2)
 
-    def settle(self, timeout: float = 60.0) -> bool:
+    def settle(self, timeout: float = 300.0) -> bool:
         """Waits until every queue is empty (nothing visible or in flight) and the runner is idle."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -14,7 +14,6 @@ import pytest
 from moto import mock_aws
 
 from courier.doors.services import reset_services
-from sandbox import moto_fixes
 from sandbox.altcraft_emulator import AltcraftEmulator
 from sandbox.appmetrica_emulator import AppMetricaEmulator
 from sandbox.http_emulator import HttpEmulator
@@ -151,7 +150,6 @@ class Aws:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto with the bucket, queues, dead-letter queues, notifications and ledger table that template.yaml declares."""
-    moto_fixes.apply()
     with mock_aws():
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         stack = create_stack(s3, sqs, dynamodb=boto3.client("dynamodb"))

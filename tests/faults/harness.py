@@ -703,10 +703,6 @@ def _reset_moto(url: str) -> None:
 def start_moto() -> tuple[Any, str]:
     from moto.server import ThreadedMotoServer
 
-    from sandbox import moto_fixes
-
-    moto_fixes.apply()
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -157,8 +157,8 @@ def test_records_the_https_door_queued_go_out_as_it_prepared_them(aws: Aws, appm
     assert request.body == bytes(expected.body())
 
 
-def test_the_ledger_writes_groups_of_a_hundred_at_once_and_a_held_entry_fails_only_its_group(aws: Aws) -> None:
-    # Given 250 new entries, one of which (in the second hundred) another invocation wrote first
+def test_the_ledger_writes_each_entry_with_one_conditional_put_and_a_held_entry_fails_only_itself(aws: Aws) -> None:
+    # Given 250 new entries, one of which another invocation wrote first
     calls: Counter[str] = Counter()
     client = boto3.client("dynamodb")
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
@@ -169,12 +169,26 @@ def test_the_ledger_writes_groups_of_a_hundred_at_once_and_a_held_entry_fails_on
     calls.clear()
     # When this invocation writes all 250
     written = ledger.write_many([(f"sqs:m{n}", entry, "") for n in range(250)])
-    # Then three transactions were made, and only the second hundred (with the held entry) was refused, whole
-    assert calls == Counter({"TransactWriteItems": 3})
-    assert written == {f"sqs:m{n}" for n in (*range(100), *range(200, 250))}
+    # Then each was one PutItem (a write unit, where a transaction's item costs two), the held one read back once,
+    # and only the held one was refused
+    assert calls == Counter({"PutItem": 250, "GetItem": 1})
+    assert written == {f"sqs:m{n}" for n in range(250)} - {"sqs:m150"}
     found = ledger.read_many([f"sqs:m{n}" for n in range(250)])
     assert set(found) == written | {"sqs:m150"}
     assert found["sqs:m150"].attempt == "another-invocation"
+
+
+def test_a_ledger_write_whose_answer_was_lost_is_known_as_its_own(aws: Aws) -> None:
+    # Given a write that reached the table but whose answer was lost, so that its retry finds the entry already there
+    ledger = DynamoLedger(aws.stack.table, boto3.client("dynamodb"))
+    entry = Entry(SENDING, lease=time.time() + 600, end=1, sent=b"\x01", attempt="this-invocation")
+    assert ledger.write_many([("sqs:lost", entry, "")]) == {"sqs:lost"}
+    # When the same write is made again
+    written = ledger.write_many([("sqs:lost", entry, "")])
+    # Then it counts as written (the entry is this attempt's), while another attempt's same write is refused
+    assert written == {"sqs:lost"}
+    other = Entry(SENDING, lease=time.time() + 600, end=1, sent=b"\x01", attempt="another-invocation")
+    assert ledger.write_many([("sqs:lost", other, "")]) == set()
 
 
 @pytest.mark.parametrize(

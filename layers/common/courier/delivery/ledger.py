@@ -25,7 +25,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 SENDING, DONE = "sending", "done"
 RETENTION_SECONDS = 15 * 24 * 3600  # past the Post API's 14-day window, after which nothing can be re-sent anyway
-READ_MANY, WRITE_MANY = 100, 100  # DynamoDB's caps: keys a BatchGetItem reads, items a transaction writes
+READ_MANY = 100  # DynamoDB's cap: the keys a BatchGetItem reads
 WRITE_ATTEMPTS = 6  # a ledger call is tried this many times (back-off 0.05 s doubling) before it gives up
 PARALLEL_CALLS = 8  # ledger calls in flight at once (botocore pools 10 connections)
 
@@ -89,8 +89,8 @@ class Ledger(Protocol):
 
     def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
         """Writes entries, each only if the stored one was written by the attempt given ('': only if there is
-        none), in groups of up to WRITE_MANY that are written whole or not at all (another invocation holds one of
-        the group). Returns the keys written."""
+        none). Returns the keys written: a chunk is sent only when all of its messages' entries were, so an entry
+        another invocation holds stops the chunk, and those written are settled afterwards as any others."""
         ...
 
 
@@ -133,11 +133,10 @@ class MemoryLedger:
     def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
         written: set[str] = set()
         with self._lock:
-            for start in range(0, len(writes), WRITE_MANY):
-                group = writes[start : start + WRITE_MANY]
-                if all(self._attempt_of(key) == expected for key, _, expected in group):
-                    self._entries.update((key, entry) for key, entry, _ in group)
-                    written.update(key for key, _, _ in group)
+            for key, entry, expected in writes:
+                if self._attempt_of(key) == expected:
+                    self._entries[key] = entry
+                    written.add(key)
         return written
 
     def _attempt_of(self, key: str) -> str:
@@ -209,25 +208,26 @@ class DynamoLedger:
         return found
 
     def write_many(self, writes: list[tuple[str, Entry, str]]) -> set[str]:
-        """One transaction per group of up to WRITE_MANY entries, the groups at the same time (a batch of 1,000
-        messages waits for one transaction's round trip, not ten)."""
-        groups = [writes[start : start + WRITE_MANY] for start in range(0, len(writes), WRITE_MANY)]
-        return set().union(*_at_once(self._write_group, groups))
+        """One conditional PutItem per entry, PARALLEL_CALLS at a time. Not a transaction: a transaction's item
+        costs two write units and a conditional put one, and nothing needs the entries written together (see
+        Ledger.write_many)."""
+        return {key for key in _at_once(self._write_one, writes) if key}
 
-    def _write_group(self, group: list[tuple[str, Entry, str]]) -> set[str]:
-        """The group's keys if its transaction was written, else none (a condition failed)."""
-        items = []
-        for key, entry, expected in group:
-            put: dict[str, Any] = {"TableName": self._table, "Item": _item(key, entry)}
-            if expected:
-                put["ConditionExpression"] = "attempt = :attempt"
-                put["ExpressionAttributeValues"] = {":attempt": {"S": expected}}
-            else:
-                put["ConditionExpression"] = "attribute_not_exists(id)"
-            items.append({"Put": put})
-        if self._call("transact_write_items", TransactItems=items, table_in_request=False) is None:
-            return set()
-        return {key for key, _, _ in group}
+    def _write_one(self, write: tuple[str, Entry, str]) -> str:
+        """The key if its entry was written, else '' (another attempt's entry is there). A failed condition is read
+        back once: the entry found may be this very write, whose answer was lost and whose retry found it."""
+        key, entry, expected = write
+        if expected:
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attempt = :attempt",
+                "ExpressionAttributeValues": {":attempt": {"S": expected}},
+            }
+        else:
+            condition = {"ConditionExpression": "attribute_not_exists(id)"}
+        if self._call("put_item", Item=_item(key, entry), **condition) is not None:
+            return key
+        found = self.read(key)
+        return key if found is not None and found.attempt == entry.attempt else ""
 
     def _call(self, operation: str, table_in_request: bool = True, **arguments: Any) -> Any:
         """The call's answer; None when its condition failed."""
@@ -240,9 +240,7 @@ class DynamoLedger:
                 return getattr(self._client, operation)(**arguments)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                if code == "ConditionalCheckFailedException" or (
-                    code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(error)
-                ):
+                if code == "ConditionalCheckFailedException":
                     return None
                 if code in ("ValidationException", "ResourceNotFoundException", "AccessDeniedException"):
                     raise LedgerUnavailableError(f"the ledger refused {operation}: {code}") from None
