@@ -22,6 +22,7 @@ LINES_PER_REQUEST = 100_000
 LEDGER_CALLS: Counter[str] = Counter()  # DynamoDB operations made by the measured code, by name
 LEDGER_ITEMS: Counter[str] = Counter()  # items they read or wrote
 LEDGER_SECONDS: list[float] = []  # stretches of time with a ledger call in flight (calls overlap)
+CAPACITY: Counter[str] = Counter()  # DynamoDB's billed units of those calls: "write" and "read" (on-demand)
 SECONDS: list[float] = []  # the measured stretches of this process
 T = TypeVar("T")
 
@@ -219,11 +220,25 @@ def count_ledger_calls() -> None:
     def items(params: dict[str, Any], model: Any, **_: Any) -> None:
         if model.name == "TransactWriteItems":
             count = len(params["TransactItems"])
+            CAPACITY["write"] += sum(
+                2 * write_units(next(iter(i.values())).get("Item", {})) for i in params["TransactItems"]
+            )
         elif model.name == "BatchGetItem":
             count = sum(len(table["Keys"]) for table in params["RequestItems"].values())
+            CAPACITY["read"] += count  # a unit a key, found or not; more for an item past 4 KB (after the call)
         else:
             count = 1
+            if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+                CAPACITY["write"] += write_units(params.get("Item", {}))
         LEDGER_ITEMS.update({model.name: count})
+
+    def read(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """A consistent read is a unit per 4 KB of the item found, and a unit for a key not found."""
+        if model.name == "GetItem":
+            CAPACITY["read"] += read_units(parsed.get("Item", {}))
+        elif model.name == "BatchGetItem":
+            found = [item for table in parsed.get("Responses", {}).values() for item in table]
+            CAPACITY["read"] += sum(read_units(item) - 1 for item in found)
 
     def before(model: Any, **_: Any) -> None:
         with lock:
@@ -241,6 +256,26 @@ def count_ledger_calls() -> None:
     boto3.DEFAULT_SESSION.events.register("before-parameter-build.dynamodb", items)
     boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", before)
     boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", after)
+    boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", read)
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: each attribute's name and value (a number about a byte per two digits)."""
+    size = 0
+    for name, value in item.items():
+        [(kind, data)] = value.items()
+        size += len(name.encode()) + (
+            len(data) if kind == "B" else len(data.encode()) if kind == "S" else len(data) // 2 + 1
+        )
+    return size
+
+
+def write_units(item: dict[str, Any]) -> int:
+    return max(1, -(-item_bytes(item) // 1024))  # a unit per 1 KB written, rounded up
+
+
+def read_units(item: dict[str, Any]) -> int:
+    return max(1, -(-item_bytes(item) // 4096))  # a consistent read: a unit per 4 KB, rounded up
 
 
 def main() -> None:
@@ -275,6 +310,8 @@ def main() -> None:
         "ledger_by_operation": dict(LEDGER_CALLS),
         "ledger_items": sum(LEDGER_ITEMS.values()),
         "ledger_seconds": sum(LEDGER_SECONDS),
+        "write_units": CAPACITY["write"],
+        "read_units": CAPACITY["read"],
     }
     print(json.dumps(result))
 

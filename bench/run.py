@@ -76,6 +76,9 @@ constants:
   session_type: foreground
 """
 MAPPED = "appmetrica_events_mapped"  # the events function, its file under the mapping's folder
+# pure transport (the file's bytes into requests) and the events function, both against the destination that only
+# counts lines: Courier's own cost, without the emulator's parsing in the limit
+TRANSPORT, COUNTED = "transport", "appmetrica_events_counted"
 MAPPING_SECTION = ("<!-- mapping: start -->", "<!-- mapping: end -->")
 
 
@@ -159,9 +162,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
-    ports = free_ports(3)
-    env = environment(*ports)
-    servers = [start_server(env, "aws", ports[:1]), start_server(env, "destinations", ports[1:])]
+    ports = free_ports(4)
+    env = environment(*ports[:3])
+    counted = {**env, "APPMETRICA_API_URL": f"http://127.0.0.1:{ports[3]}"}  # the destination that only counts lines
+    servers = [
+        start_server(env, "aws", ports[:1]),
+        start_server(env, "destinations", ports[1:3]),
+        start_server(env, "counting", ports[3:]),
+    ]
     try:
         import boto3
 
@@ -186,23 +194,27 @@ def main(argv: list[str] | None = None) -> None:
         for size in sizes:
             plan = [("events", "appmetrica_events"), ("events_crm", MAPPED)]
             if not args.mapping_only:
-                plan.insert(0, ("events", "limit"))
+                plan[:0] = [("events", TRANSPORT), ("events", COUNTED), ("events", "limit")]
             if size <= args.profile_max and not args.mapping_only:
                 plan.append(("profiles", "appmetrica_profiles"))
             if size <= args.altcraft_max and not args.mapping_only:
                 plan.append(("altcraft", "altcraft_profile_import"))
-            files: dict[tuple[str, int], str] = {}
+            files: dict[tuple[str, int, bool], str] = {}
             measured: dict[str, list[dict[str, Any]]] = {}
             for turn in range(args.repeat):  # the paths take turns, so a busy moment of the machine hits all alike
                 for kind, path in plan:
-                    function = "appmetrica_events" if path in ("limit", MAPPED) else path
-                    if (kind, turn) not in files:  # each turn its own object: the ledger knows the last one sent
+                    function = "appmetrica_events" if path in ("limit", MAPPED, TRANSPORT, COUNTED) else path
+                    # each turn its own object, and the counted run its own: the ledger knows the last one sent
+                    own = (kind, turn, path == COUNTED)
+                    if own not in files:
                         local = write_file(kind, size)
                         folder = f"{function}/crm" if path == MAPPED else function
-                        files[kind, turn] = f"{folder}/{kind}-{size}{f'-{turn}' if turn else ''}.csv"
-                        boto3.client("s3").upload_file(str(local), BUCKET, files[kind, turn])
+                        suffix = ("-counted" if path == COUNTED else "") + (f"-{turn}" if turn else "")
+                        files[own] = f"{folder}/{kind}-{size}{suffix}.csv"
+                        boto3.client("s3").upload_file(str(local), BUCKET, files[own])
                         local.unlink()
-                    result = measure(env, "limit" if path == "limit" else function, files[kind, turn])
+                    where = counted if path in (TRANSPORT, COUNTED) else env
+                    result = measure(where, "limit" if path in ("limit", TRANSPORT) else function, files[own])
                     measured.setdefault(path, []).append(result)
                     print(
                         f"{size:>9,} rows  {path:<24} {result['rows_per_s']:>12,.0f} rows/s  "
@@ -260,7 +272,9 @@ def per_thousand(result: dict[str, Any]) -> str:
     thousands = result["rows"] / 1000
     return (
         f"{result['requests'] / thousands:.1f} destination requests and "
-        f"{result['ledger_calls'] / thousands:.1f} ledger calls per 1,000 records, {result['peak_mb']:.0f} MB"
+        f"{result['ledger_calls'] / thousands:.1f} ledger calls ({result.get('write_units', 0) / thousands:,.0f} "
+        f"write and {result.get('read_units', 0) / thousands:,.0f} read units) per 1,000 records, "
+        f"{result['peak_mb']:.0f} MB"
     )
 
 
@@ -284,19 +298,31 @@ def write_results(
         "Every path runs in its own process against moto's S3 server and the emulators (in another process, keeping "
         "counts only), so the destination's own parsing is in every number: **limit** streams the object's bytes "
         "into requests of 100,000 lines with no parsing; **courier** is the real function path (S3 notification → "
-        "`lambda_handler` → emulator over HTTP, ledger table included); **naive** sends one request per event.",
+        "`lambda_handler` → emulator over HTTP, ledger table included); **naive** sends one request per event. "
+        f"**{TRANSPORT}** and **{COUNTED}** are limit and the events function against a destination that only "
+        "counts each request's lines: pure transport, and Courier's own cost against it (its ratio in the same "
+        "column).",
         "",
         "| rows | path | rows/s | courier / limit | courier / naive | peak memory (MB) |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     for size in sizes:
-        limit = by.get((size, "limit"))
-        for path in ("limit", "appmetrica_events", "appmetrica_profiles", "altcraft_profile_import"):
+        limits = {"limit": by.get((size, "limit")), TRANSPORT: by.get((size, TRANSPORT))}
+        for path in (
+            TRANSPORT,
+            COUNTED,
+            "limit",
+            "appmetrica_events",
+            "appmetrica_profiles",
+            "altcraft_profile_import",
+        ):
             row = by.get((size, path))
             if row is None:
                 continue
-            vs_limit = f"{row['rows_per_s'] / limit['rows_per_s']:.2f}" if limit and path != "limit" else ""
-            vs_naive = f"{row['rows_per_s'] / naive['rows_per_s']:,.0f}×" if path != "limit" else ""
+            limit = limits[TRANSPORT] if path == COUNTED else limits["limit"]
+            measured = limit and path not in ("limit", TRANSPORT)
+            vs_limit = f"{row['rows_per_s'] / limit['rows_per_s']:.2f}" if measured and limit else ""
+            vs_naive = f"{row['rows_per_s'] / naive['rows_per_s']:,.0f}×" if path not in ("limit", TRANSPORT) else ""
             lines.append(
                 f"| {size:,} | {path} | {row['rows_per_s']:,.0f} | {vs_limit} | {vs_naive} | {row['peak_mb']:.0f} |"
             )
@@ -333,12 +359,12 @@ RATE_LIMIT = 30  # AppMetrica's documented requests per second per IP (about)
 
 
 STREAM_NOTES = """\
-What bounds streaming here is the ledger in moto. Each message costs three ledger items, in batched calls: read
-once (BatchGetItem, 100 keys a call), marked *sending* with its request and *done* after the answer (TransactWriteItems,
-100 items a call, the calls of a round at once): per 1,000 messages 10 reads and 20 transactions. moto spends about
-0.2–0.4 ms of Python on an item and, in one process, barely overlaps calls, so the ledger takes most of the time.
-Against DynamoDB (not measured here; its usual latency) a call of 100 items takes about 10–30 ms and the ten calls of
-a round overlap, so 1,000 messages need about 0.1 s of ledger time and one destination request: thousands of records
+What bounds streaming here is the ledger in moto. Each message costs three ledger items: read once (BatchGetItem, 100
+keys a call), marked *sending* with its request and *done* after the answer (a conditional PutItem each, eight at a
+time: one write unit each where a transaction's item costs two): per 1,000 messages 10 reads and 2,000 puts, 2,000
+write and 1,000 read units. moto spends about 0.2–0.4 ms of Python on an item and, in one process, barely overlaps
+calls, so the ledger takes most of the time. Against DynamoDB (not measured here; its usual latency) a put takes
+some 5–10 ms and eight overlap, so 1,000 messages need about 1–2 s of ledger time and one destination request: records
 per second per invocation, times the queue's MaximumConcurrency. Then AppMetrica's ~30 requests per second is the
 limit: 30 × the records in a request. The HTTPS door's own cost is one SendMessage per call (moto's slows as its queue
 grows, so the bench empties the queue between blocks of calls, outside the clock)."""

@@ -40,7 +40,7 @@ class Message:
 
 class MessageMarks:
     """The ledger as the driver sees it for a batch of messages: a chunk is marked *sending* on the messages whose
-    records it holds (one transaction per 100 messages, each only if the entry is the one last seen), and after it
+    records it holds (a conditional put per message, each only if the entry is the one last seen), and after it
     was answered each message's settled records are written down."""
 
     def __init__(self, ledger: Ledger, owners: list[tuple[Message, int]], attempt: str) -> None:
