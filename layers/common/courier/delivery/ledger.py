@@ -159,13 +159,7 @@ class DynamoLedger:
         return None if item is None else _entry(item)
 
     def begin(self, key: str, entry: Entry, replacing: Entry | None = None) -> Entry | None:
-        if replacing is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(id)"}
-        else:
-            condition = {
-                "ConditionExpression": "attempt = :attempt",
-                "ExpressionAttributeValues": {":attempt": {"S": replacing.attempt}},
-            }
+        condition = _written_by(None if replacing is None else replacing.attempt)
         if self._call("put_item", Item=_item(key, entry), **condition) is not None:
             return None
         found = self.read(key)
@@ -217,14 +211,7 @@ class DynamoLedger:
         """The key if its entry was written, else '' (another attempt's entry is there). A failed condition is read
         back once: the entry found may be this very write, whose answer was lost and whose retry found it."""
         key, entry, expected = write
-        if expected:
-            condition: dict[str, Any] = {
-                "ConditionExpression": "attempt = :attempt",
-                "ExpressionAttributeValues": {":attempt": {"S": expected}},
-            }
-        else:
-            condition = {"ConditionExpression": "attribute_not_exists(id)"}
-        if self._call("put_item", Item=_item(key, entry), **condition) is not None:
+        if self._call("put_item", Item=_item(key, entry), **_written_by(expected or None)) is not None:
             return key
         found = self.read(key)
         return key if found is not None and found.attempt == entry.attempt else ""
@@ -260,6 +247,13 @@ def _at_once(call: Callable[[T], R], groups: list[T]) -> list[R]:
 
     with ThreadPoolExecutor(min(len(groups), PARALLEL_CALLS)) as pool:
         return list(pool.map(call, groups))
+
+
+def _written_by(attempt: str | None) -> dict[str, Any]:
+    """The condition of a write: the stored entry is `attempt`'s (None: there is none)."""
+    if attempt is None:
+        return {"ConditionExpression": "attribute_not_exists(id)"}
+    return {"ConditionExpression": "attempt = :attempt", "ExpressionAttributeValues": {":attempt": {"S": attempt}}}
 
 
 def _key(key: str) -> dict[str, Any]:
