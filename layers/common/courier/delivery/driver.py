@@ -55,6 +55,11 @@ class Budget:
     def room_for_a_request(self) -> bool:
         return time.time() + MIN_REQUEST_SECONDS < self.deadline
 
+    def ledger_end(self) -> float:
+        """No ledger back-off runs past this: halfway from the sending deadline to the platform's end, which leaves
+        the rest to answer (a ledger that keeps failing gives up and the records come back)."""
+        return (self.deadline + self.hard_end) / 2
+
 
 @dataclass
 class _Chunk:

@@ -14,6 +14,7 @@ an in-memory one that lasts one invocation (local runs)."""
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import zlib
@@ -148,10 +149,13 @@ class DynamoLedger:
     """Entries in the template's table (`id` key, `expiration` TTL). Every call is retried with back-off: a ledger
     write that fails now and then costs time, never a duplicate."""
 
-    def __init__(self, table: str, client: Any, sleep: Any = time.sleep) -> None:
+    def __init__(
+        self, table: str, client: Any, sleep: Any = time.sleep, give_up_at: float = math.inf, clock: Any = time.time
+    ) -> None:
         self._table = table
         self._client = client
-        self._sleep = sleep
+        self._sleep, self._clock = sleep, clock
+        self._give_up_at = give_up_at  # epoch seconds: no back-off runs past it (Lambda would kill the process)
 
     def read(self, key: str) -> Entry | None:
         answer = self._call("get_item", Key=_key(key), ConsistentRead=True)
@@ -234,9 +238,11 @@ class DynamoLedger:
                 failure = code
             except BotoCoreError as error:
                 failure = type(error).__name__
-            if attempt + 1 < WRITE_ATTEMPTS:
-                self._sleep(0.05 * 2**attempt)
-        raise LedgerUnavailableError(f"the ledger failed {operation} {WRITE_ATTEMPTS} times: {failure}")
+            pause = 0.05 * 2**attempt
+            if attempt + 1 == WRITE_ATTEMPTS or self._clock() + pause > self._give_up_at:
+                break
+            self._sleep(pause)
+        raise LedgerUnavailableError(f"the ledger failed {operation} {attempt + 1} times: {failure}")
 
 
 def _at_once(call: Callable[[T], R], groups: list[T]) -> list[R]:

@@ -255,12 +255,13 @@ def _deliver_now(
         checked.rejected_rows.add(index, originals[index], errors)
 
     source = RecordsSource([(index, PreparedRecord(fields), "") for index, _, fields in checked.accepted])
+    budget = budget_of(context, at_most=SYNC_SECONDS)
     delivery = Delivery(
         destination,
         setup.prepare,
         services.sender,
-        budget_of(context, at_most=SYNC_SECONDS),
-        services.ledger(),
+        budget,
+        services.ledger(budget),
         f"https:{request_id}",
         refused_by_destination,
         delivered,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,15 +28,15 @@ class Services:
     dynamodb: Any = None
     mapping_stores: dict[str, MappingStore] = field(default_factory=dict)
 
-    def ledger(self) -> Ledger:
+    def ledger(self, budget: Budget | None = None) -> Ledger:
         """What was sent: the table when IDEMPOTENCY_TABLE is set (exactly once across invocations), else an
-        in-memory ledger for this invocation only."""
+        in-memory ledger for this invocation only. Its retries stop in time for the invocation to answer."""
         table = self.settings.idempotency_table
         if not table:
             return MemoryLedger()
         if self.dynamodb is None:
             self.dynamodb = aws_client("dynamodb", attempts=2, validate=False)  # the ledger retries on its own
-        return DynamoLedger(table, self.dynamodb)
+        return DynamoLedger(table, self.dynamodb, give_up_at=budget.ledger_end() if budget else math.inf)
 
     def mappings(self, destination: Destination) -> MappingStore:
         """The function's mappings in the data bucket, kept for the container's life."""

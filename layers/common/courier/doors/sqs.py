@@ -36,7 +36,7 @@ def handle_sqs_batch(event: dict[str, Any], context: Any, destination: Destinati
     """The plain messages' records go out together; S3 notifications and continuations are files, each on its
     own, within the same invocation's time. Only the messages with records still to deliver come back."""
     budget = budget_of(context)
-    ledger = services.ledger()
+    ledger = services.ledger(budget)
     records = [SQSRecord(raw) for raw in event["Records"]]
     plain: list[Message] = []
     files: list[tuple[SQSRecord, Any]] = []
