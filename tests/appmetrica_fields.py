@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from courier.destinations.appmetrica import fields as f
 from courier.model import Destination, Preparer
@@ -25,7 +25,7 @@ class FieldRules:
 
     def preparer(self, default_application_id: str = "") -> Preparer:
         settings = Settings(APPMETRICA_APPLICATION_ID=default_application_id)
-        return self.destination.make_preparer(settings, NOW)
+        return cast(Preparer, self.destination.make_preparer(settings, NOW))  # a dict record gives a dict
 
     def record(self, **fields: Any) -> dict[str, Any]:
         """The base record with `fields` set (a field already there keeps its place)."""

@@ -37,7 +37,7 @@ def batches(records: Sequence[Mapping[str, Any]]) -> list[AltcraftBatch]:
     for index, record in enumerate(records):
         fields, errors = prepare(record)
         assert errors == []
-        assert fields is not None
+        assert isinstance(fields, dict)  # a dict record gives a dict
         key = TRIGGER.batch_key(fields)
         batch = open_batches.setdefault(key, cast(AltcraftBatch, TRIGGER.new_batch(key)))
         batch.add(fields, index, record)

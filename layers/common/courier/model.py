@@ -4,10 +4,47 @@ This module is the bottom of the layer: it imports nothing of Courier's, and eve
 
 from __future__ import annotations
 
+import csv
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+class CsvRow(dict[str, str]):
+    """A CSV file's row: its fields (a dict, as every preparer reads a record), with its cells in the header's order
+    and its line as written (no line end) when the row is that one line, else b"". A destination may forward that
+    line when nothing in it changes. `columns` is the file's header, one tuple shared by all its rows."""
+
+    __slots__ = ("cells", "columns", "line")
+
+    def __init__(self, columns: tuple[str, ...], cells: list[str], line: bytes) -> None:
+        super().__init__(zip(columns, cells))  # noqa: B905 - the source gives rows as wide as their header
+        self.columns, self.cells, self.line = columns, cells, line
+
+
+class CsvLine:
+    """A prepared row that is a CSV line already: `columns` (shared by the file's rows) and the line to send, for the
+    batch keyed `key`. What a Post API preparer gives for a row it forwards as written."""
+
+    __slots__ = ("columns", "key", "line")
+
+    def __init__(self, columns: tuple[str, ...], line: bytes, key: str) -> None:
+        self.columns, self.line, self.key = columns, line, key
+
+    def fields(self) -> dict[str, str]:
+        """The line's fields, empty ones left out as a preparer leaves them (the rare path: a batch whose columns
+        differ, a door that needs a dict)."""
+        cells = next(csv.reader([self.line.decode()]))
+        return {name: value for name, value in zip(self.columns, cells) if value}  # noqa: B905 - its own line
+
+
+Fields = dict[str, Any] | CsvLine  # what a preparer gives to send: a record's fields, or a line as written
+
+
+def field_map(fields: Fields) -> dict[str, Any]:
+    return fields.fields() if isinstance(fields, CsvLine) else fields
+
 
 Record = Mapping[str, Any]
 # A prepared record: what to send (None when refused); then the reasons it was refused, or for a record sent,
@@ -15,10 +52,14 @@ Record = Mapping[str, Any]
 # and no reason, is a record a mapping's filter left out: neither sent nor refused, counted as skipped.
 Prepared = tuple[dict[str, Any] | None, list[str]]
 Preparer = Callable[[Record], Prepared]
+# What a destination's preparer gives a delivery: the same, but a row may be a CSV line to forward as written.
+PreparedRow = tuple[Fields | None, list[str]]
+RowPreparer = Callable[[Record], PreparedRow]
 # (index, record, parse error): where a source could not read a record, the error is set and the record is
 # whatever it has of the original (a partial row, a line of text) so the rejected file can show it. Indexes grow by
 # one from row to row; files count from 1, messages and request bodies from 0.
 SourceRow = tuple[int, Any, str]
+
 # Where a source stands between two rows: {"index": the last row read, "offset": the byte the next row starts at
 # (files that can be resumed there)}. A continuation starts reading from a mark; a chunk is known by the mark it
 # starts at, so it is the same chunk on every attempt.
@@ -108,7 +149,7 @@ class Batch(Protocol):
     @property
     def rows(self) -> int: ...
 
-    def add(self, fields: dict[str, Any], index: int, original: Any) -> None: ...
+    def add(self, fields: Fields, index: int, original: Any) -> None: ...
 
     def records(self) -> list[Any]:
         """The records as sent, in batch order (a rejected file's fallback when the source cannot give originals)."""
@@ -165,7 +206,7 @@ class Destination:
     name: str  # the function's name: its S3 prefix, its queue, its folder under rejected/ and reports/
     route: str  # the HTTPS route on the stack's REST API
     fields: frozenset[str]  # every field a record may carry; others are ignored and reported
-    make_preparer: Callable[[Any, float], Preparer]  # (settings, now) → per-record validation
+    make_preparer: Callable[[Any, float], RowPreparer]  # (settings, now) → per-record validation
     batch_key: Callable[[dict[str, Any]], str]  # records with different keys never share a request
     new_batch: Callable[[str], Batch]
     make_sender: Callable[[Any], Sender]  # (settings) → the destination's client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from courier.model import Batch
+from courier.model import Batch, CsvLine, Fields
 
 
 class Batcher:
@@ -20,8 +20,8 @@ class Batcher:
         self._max_chars = max_chars
         self.open: dict[str, Batch] = {}
 
-    def add(self, fields: dict[str, Any], index: int, original: Any = None) -> bool:
-        key = self._key_of(fields)
+    def add(self, fields: Fields, index: int, original: Any = None) -> bool:
+        key = fields.key if isinstance(fields, CsvLine) else self._key_of(fields)
         batch = self.open.get(key)
         if batch is None:
             batch = self.open[key] = self._new_batch(key)

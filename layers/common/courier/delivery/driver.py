@@ -21,7 +21,18 @@ from courier.delivery.batching import Batcher
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, LedgerUnavailableError
 from courier.delivery.tally import Tally
 from courier.http.retrying import MIN_REQUEST_SECONDS, SAID, SaidItem, said_of
-from courier.model import Batch, Destination, ItemResult, Mark, Preparer, Sender, SendResult, Source, SourceRow, Status
+from courier.model import (
+    Batch,
+    Destination,
+    ItemResult,
+    Mark,
+    RowPreparer,
+    Sender,
+    SendResult,
+    Source,
+    SourceRow,
+    Status,
+)
 from courier.observability import logger
 
 OnReject = Callable[[int, Any, list[str]], None]
@@ -85,7 +96,7 @@ class Delivery:
     def __init__(
         self,
         destination: Destination,
-        prepare: Preparer,
+        prepare: RowPreparer,
         sender: Sender,
         budget: Budget,
         ledger: Ledger,

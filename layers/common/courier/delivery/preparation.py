@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from courier.model import Destination, Prepared, Preparer, Record
+from courier.model import Destination, PreparedRow, Record, RowPreparer
 
 if TYPE_CHECKING:
     from courier.mappings.rules import CompiledMapping
@@ -22,7 +22,7 @@ class PreparedRecord(dict[str, Any]):
 
 @dataclass(frozen=True)
 class Preparation:
-    prepare: Preparer
+    prepare: RowPreparer
     knows: Callable[[str], bool] | None = None  # which source fields the mapping reads (None: no mapping)
 
 
@@ -38,8 +38,8 @@ def preparation(
     return Preparation(_sent_as_prepared(prepare) if as_is else prepare, knows)
 
 
-def _sent_as_prepared(prepare: Preparer) -> Preparer:
-    def prepare_any(record: Record) -> Prepared:
+def _sent_as_prepared(prepare: RowPreparer) -> RowPreparer:
+    def prepare_any(record: Record) -> PreparedRow:
         if type(record) is PreparedRecord:
             return dict(record), []
         return prepare(record)

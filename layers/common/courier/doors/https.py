@@ -22,7 +22,7 @@ from courier.doors.services import Services, budget_of
 from courier.doors.signatures import Call, Scheme, Verdict, first_use, scheme_of, verify
 from courier.http.retrying import SAID
 from courier.mappings import MappingUnavailableError
-from courier.model import Destination, Preparer
+from courier.model import Destination, RowPreparer, field_map
 from courier.observability import BYTES_READ, RECORDS_QUEUED, VALUES_DROPPED, invocation, logger
 from courier.settings import webhook_signing_secret
 from courier.sources.api_bodies import BadBodyError, body_rows
@@ -165,7 +165,7 @@ class _Checked:
         self.refused.append({"index": index, "errors": errors})
         self.rejected_rows.add(index, record, errors)
 
-    def check(self, rows: list[tuple[int, Any, str]], prepare: Preparer) -> None:
+    def check(self, rows: list[tuple[int, Any, str]], prepare: RowPreparer) -> None:
         for index, record, parse_error in rows:
             fields, errors = prepare(record) if not parse_error else (None, [parse_error])
             if fields is None and not errors:
@@ -173,7 +173,7 @@ class _Checked:
             elif fields is None:
                 self.reject(index, record, errors)
             else:
-                self.accepted.append((index, record, fields))
+                self.accepted.append((index, record, field_map(fields)))
                 if errors:
                     self.dropped.append({"index": index, "dropped": errors})
 

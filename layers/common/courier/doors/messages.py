@@ -16,7 +16,7 @@ from courier.delivery.preparation import Preparation, PreparedRecord, preparatio
 from courier.delivery.reports import door_key
 from courier.delivery.tally import BY_DESTINATION, Tally
 from courier.doors.services import Services
-from courier.model import Destination, SourceRow
+from courier.model import Destination, SourceRow, field_map
 from courier.observability import logger
 from courier.sources.records import RecordsSource
 
@@ -153,9 +153,10 @@ def _write_rejected(messages: list[Message], destination: Destination, services:
 
 def _may_resend(destination: Destination, services: Services, setup: Preparation, record: Any) -> bool:
     """Whether a record an attempt possibly sent may go again (the destination says it changes nothing)."""
-    fields, _ = setup.prepare(record) if isinstance(record, dict) else (None, [])
-    if fields is None:
+    prepared, _ = setup.prepare(record) if isinstance(record, dict) else (None, [])
+    if prepared is None:
         return True  # refused again when it is prepared: nothing is sent
+    fields = field_map(prepared)
     batch = destination.new_batch(destination.batch_key(fields))
     batch.add(fields, 0, record)
     return services.sender.may_resend(batch)

@@ -29,7 +29,7 @@ import yaml
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from courier.model import Destination, Prepared, Preparer, Record
+from courier.model import Destination, PreparedRow, Record, RowPreparer
 
 MAX_DOCUMENT_CHARS = 256 * 1024
 _MISSING = object()
@@ -593,11 +593,11 @@ class CompiledMapping:
         report lists the others as ignored)."""
         return name in self._read or (self._keep and self.destination.knows(name))
 
-    def preparer(self, prepare: Preparer) -> Preparer:
+    def preparer(self, prepare: RowPreparer) -> RowPreparer:
         """The destination's preparer behind this mapping; its reasons name the source field a field came from."""
         apply, origins = self.apply, self.origins
 
-        def prepare_mapped(record: Record) -> Prepared:
+        def prepare_mapped(record: Record) -> PreparedRow:
             fields, errors = apply(record)
             if fields is None:
                 return None, errors

@@ -27,7 +27,7 @@ from json.scanner import make_scanner
 from operator import length_hint
 from typing import IO, Any, Protocol, cast
 
-from courier.model import Mark, SourceRow
+from courier.model import CsvRow, Mark, SourceRow
 from courier.sources.records import UNFIT_NUMBER, fit_row, object_row
 
 FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
@@ -387,20 +387,22 @@ class FileSource:
     def _csv_rows(
         self, stream: _Stream, feed: Iterator[Iterator[str]], reader: Iterator[list[str]] | None, header: list[str]
     ) -> Iterator[SourceRow]:
-        width, index = len(header), self._index
+        width, index, names = len(header), self._index, tuple(header)
         try:
             while True:
                 try:
                     if reader is None:
                         reader = csv.reader(chain.from_iterable(feed))
+                    lines = reader.line_num  # type: ignore[attr-defined]
                     for row in reader:
+                        read, lines = reader.line_num - lines, reader.line_num  # type: ignore[attr-defined]
                         if not row:
                             self._blanks += 1  # a blank line
                             continue
                         index += 1
                         self._index = index
                         if len(row) == width:
-                            yield index, dict(zip(header, row)), ""  # noqa: B905 - the width was just checked
+                            yield index, CsvRow(names, row, self._last_line() if read == 1 else b""), ""
                         else:  # kept as far as the header goes, so the rejected file shows the row
                             error = f"row: has {len(row)} cells, the header {width}"
                             yield index, dict(zip(header, row, strict=False)), error
@@ -414,6 +416,11 @@ class FileSource:
             raise _unreadable(error, f"row {index}") from None
         finally:
             stream.close()
+
+    def _last_line(self) -> bytes:
+        """The line the reader took last, as written, without its line end."""
+        line = self._lines[len(self._lines) - length_hint(self._left) - 1]
+        return line.rstrip(b"\r\n")
 
     # JSON
 

@@ -15,6 +15,7 @@ from typing import Any
 from courier.destinations.altcraft import rules
 from courier.destinations.altcraft.methods import FIELD_NAME, IMPORT, PROFILE_BATCHES, Method, batch_place
 from courier.destinations.values import compact_json
+from courier.model import Fields, field_map
 
 SINGLE = "single"
 
@@ -123,7 +124,8 @@ class AltcraftBatch:
     def non_idempotent(self) -> bool:
         return any(rules.uses_non_idempotent(body.get("data") or {}) for body in self.bodies)
 
-    def add(self, fields: dict[str, Any], index: int, original: Any) -> None:
+    def add(self, fields: Fields, index: int, original: Any) -> None:
+        fields = field_map(fields)
         item = compact_json(batch_item(self.method, fields))
         if not self.bodies:
             self.chars = self._head_chars(fields)

@@ -7,6 +7,8 @@ import io
 from array import array
 from bisect import bisect_right
 
+from courier.model import CsvLine, Fields
+
 
 def csv_cell(value: str) -> str:
     if '"' in value or "," in value or "\n" in value or "\r" in value:
@@ -50,8 +52,14 @@ class CsvBatch:
     def rows(self) -> int:
         return len(self._ends)
 
-    def add(self, fields: dict[str, str], index: int, original: object = None) -> None:
+    def add(self, fields: Fields, index: int, original: object = None) -> None:
         """Adds a row; the original is not kept (the sent row is what a rejected file shows)."""
+        if isinstance(fields, CsvLine):
+            if fields.columns == self._last_keys or not self.columns:  # the hot path: a file's line as written
+                self._start(fields.columns)
+                self._append(fields.line, index)
+                return
+            fields = fields.fields()
         keys = tuple(fields)
         if keys == self._last_keys:  # the hot path: the same columns in the same order as the row before
             values = list(fields.values())
@@ -71,6 +79,14 @@ class CsvBatch:
         if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
             line = ",".join([csv_cell(value) for value in values])  # some cell needs quoting
         self._append(line.encode(), index)
+
+    def _start(self, columns: tuple[str, ...]) -> None:
+        """The first row's columns are the batch's: later rows with the same ones take the hot path."""
+        if not self.columns:
+            self.columns = list(columns)
+            self._pos = {name: position for position, name in enumerate(columns)}
+            self._growth.append((0, len(columns)))
+            self._last_keys = columns
 
     def _append(self, line: bytes, index: int) -> None:
         rows = self._rows

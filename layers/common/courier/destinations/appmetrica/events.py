@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.csv_endpoint import csv_endpoint
-from courier.model import Field, Preparer
+from courier.model import Field, RowPreparer
 from courier.settings import Settings
 
 EVENT_ROW = f.RowFormat(
@@ -15,7 +15,7 @@ EVENT_ROW = f.RowFormat(
 )
 
 
-def make_event_preparer(settings: Settings, now: float) -> Preparer:
+def make_event_preparer(settings: Settings, now: float) -> RowPreparer:
     return EVENT_ROW.preparer(settings, now)
 
 

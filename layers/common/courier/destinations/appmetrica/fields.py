@@ -7,15 +7,19 @@ A conversion raises ValueError with a reason that never repeats the value (it ma
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
+from courier.destinations.appmetrica.csv_batch import csv_cell
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
-from courier.model import Field, Prepared, Preparer, Record
+from courier.model import CsvLine, CsvRow, Field, Prepared, PreparedRow, Preparer, Record, RowPreparer
 from courier.settings import Settings
 from courier.sources.records import INT64_MAX, MAX_DIGITS, UINT64_MAX
 
@@ -126,6 +130,7 @@ def one_of(*allowed: str, hint: str = "") -> Conversion:
             raise ValueError(reason)
         return str(value)
 
+    check.allowed = frozenset(allowed)  # type: ignore[attr-defined]  # what a forwarded line is checked with
     return check
 
 
@@ -149,7 +154,7 @@ def event_timestamp(now: float) -> Any:
     low, high = str(int(oldest) + 1), str(int(latest))  # ten digits each until the year 2286
 
     def check(value: Any) -> str:
-        if isinstance(value, str) and len(value) == len(low) == len(high) and low <= value <= high and value.isdigit():
+        if isinstance(value, str) and keeps(value):
             return value  # the hot path: Unix seconds inside the window, compared as text
         if isinstance(value, str):
             stripped = value.strip()
@@ -167,6 +172,10 @@ def event_timestamp(now: float) -> Any:
             raise ValueError(f"is in the future (latest accepted now: {_utc(latest)})")
         return value if isinstance(value, str) and _digits(value) else str(seconds)
 
+    def keeps(value: str) -> bool:
+        return len(value) == len(low) == len(high) and low <= value <= high and value.isdigit()
+
+    check.keeps = keeps  # type: ignore[attr-defined]  # what a forwarded line is checked with: the hot path
     return check
 
 
@@ -428,14 +437,14 @@ class RowFormat:
         # application_id has its own message (it may come from the configuration), and event_timestamp comes last
         self._required = (*(declared.name for declared, _ in own if declared.required), "event_timestamp")
 
-    def preparer(self, settings: Settings, now: float) -> Preparer:
+    def preparer(self, settings: Settings, now: float) -> RowPreparer:
         """Per-record validation for rows stamped at `now`'s window. Rules between the endpoint's own fields are
         checked once every field is valid."""
         conversions = {**self._conversions, "event_timestamp": event_timestamp(now)}
         required, check = self._required, self.check
         default_application_id = settings.appmetrica_application_id
 
-        def prepare(record: Record) -> Prepared:
+        def prepare(record: Record) -> tuple[dict[str, str] | None, list[str]]:
             out, errors, failed = convert_fields(record, conversions, defaults(record, default_application_id))
             require_application_id(out, failed, errors)
             has_profile, has_device = "profile_id" in out, "appmetrica_device_id" in out
@@ -448,8 +457,8 @@ class RowFormat:
                     errors.append(f"{name}: is required")
             return (None, errors) if errors else (out, errors)
 
-        if check is None:
-            return prepare  # events: nothing more per row
+        if check is None:  # events: nothing more per row, so a row that changes in nothing is forwarded as written
+            return _forwarding(prepare, conversions, required, default_application_id)
 
         def prepare_checked(record: Record) -> Prepared:
             out, errors = prepare(record)
@@ -458,3 +467,110 @@ class RowFormat:
             return out, errors
 
         return prepare_checked
+
+
+def _forwarding(
+    prepare: Preparer, conversions: Mapping[str, Conversion], required: tuple[str, ...], default_application_id: str
+) -> RowPreparer:
+    """`prepare`, but a CSV file's row that its conversions leave as it is goes out as its line as written (the
+    configured application id put in front when the file has no such column): no dict, nothing re-encoded. Every
+    other row, and every row that would be refused, is prepared by `prepare` (the reasons come from it alone)."""
+    compiled: dict[tuple[str, ...], Callable[[CsvRow], CsvLine | None] | None] = {}
+
+    def prepare_row(record: Record) -> PreparedRow:
+        if type(record) is CsvRow and record.line:
+            columns = record.columns
+            forward = compiled[columns] if columns in compiled else compiled.setdefault(columns, _line_check(columns))
+            if forward is not None and (line := forward(record)) is not None:
+                return line, []
+        return prepare(record)
+
+    def _line_check(columns: tuple[str, ...]) -> Callable[[CsvRow], CsvLine | None] | None:
+        """For a header of known fields, each once, with every required one and an id column: a check of a row's
+        cells by position, giving its line or None."""
+        names = set(columns)
+        if len(names) != len(columns) or not names <= conversions.keys() or not set(required) <= names:
+            return None
+        if not ID_FIELDS & names or ("application_id" not in names and not default_application_id):
+            return None
+        checks = tuple(
+            (position, keeps)
+            for position, name in enumerate(columns)
+            if (keeps := _keeps(conversions[name])) is not None
+        )
+        needed = [columns.index(name) for name in (*required, "application_id") if name in names]
+        ids = [columns.index(name) for name in sorted(ID_FIELDS & names)]
+        if len(ids) == 1:
+            needed += ids
+        needed_cells = itemgetter(*needed, needed[0])  # two or more: a tuple, whatever the count
+        both_ids = itemgetter(*ids) if len(ids) == 2 else None
+        own_id = columns.index("application_id") if "application_id" in names else -1
+        prefix = b"" if own_id >= 0 else (csv_cell(default_application_id) + ",").encode()
+        sent_columns = columns if own_id >= 0 else ("application_id", *columns)
+
+        def forward(row: CsvRow) -> CsvLine | None:
+            line, cells = row.line, row.cells
+            if not _plain_line(line) or not all(needed_cells(cells)):
+                return None
+            if both_ids is not None and bool(both_ids(cells)[0]) == bool(both_ids(cells)[1]):
+                return None
+            for position, keeps in checks:
+                value = cells[position]
+                if value and not keeps(value):
+                    return None  # refused, or sent otherwise than written (a time converted, a number normalised)
+            return CsvLine(sent_columns, prefix + line, cells[own_id] if own_id >= 0 else default_application_id)
+
+        return forward
+
+    return prepare_row
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("too large for a float")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# JSON as parse_json reads it, in one pass: NaN, Infinity and floats too large (1e400) refused while parsing
+_JSON_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)
+
+
+def _plain_line(line: bytes) -> bool:
+    """What holds for every cell of a line that holds for the line: no text too long, no JSON too deep. Then `text`
+    keeps every text cell as it is, and a JSON cell is parsed without recursing deep."""
+    return len(line) <= MAX_TEXT_CHARS and line.count(b"{") + line.count(b"[") <= MAX_DEPTH
+
+
+def _json_object_text(value: str) -> bool:
+    """json_object's test on a cell of a plain line: compact JSON text of an object, forwarded as written."""
+    try:
+        parsed, end = _JSON_DECODER.raw_decode(value)
+    except ValueError:
+        return False
+    return end == len(value) and type(parsed) is dict
+
+
+def _keeps(convert: Conversion) -> Callable[[str], bool] | None:
+    """Whether `convert` leaves a cell of a plain line as written and refuses nothing in it: None when it always does
+    (text), else a test; the cheap ones are written out, the rest run the conversion."""
+    if convert is text:
+        return None
+    if convert is json_object:
+        return _json_object_text
+    allowed: frozenset[str] | None = getattr(convert, "allowed", None)
+    if allowed is not None:
+        return allowed.__contains__
+    keeps: Callable[[str], bool] | None = getattr(convert, "keeps", None)
+    return keeps or partial(_converts_to_itself, convert)
+
+
+def _converts_to_itself(convert: Conversion, value: str) -> bool:
+    try:
+        return convert(value) == value
+    except ValueError:
+        return False
