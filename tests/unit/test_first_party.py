@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,17 @@ def test_yandex_domains_follow_the_android_sdk(raw: str, expected: str) -> None:
 )
 def test_email_quirks_follow_the_android_sdk(raw: str, expected: str) -> None:
     assert normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize("escape", ["\\", "\\\\"])  # the corpus's one backslash, and the issue's text as written
+def test_an_address_with_quoted_parts_is_lower_cased_whole_and_hashed_as_the_sdk_would(escape: str) -> None:
+    # Given the corpus's most unusual valid address: quoted parts holding '@', a backslash, brackets and upper case
+    raw = f'very."(),:;<>[]".VERY."very@{escape} very".unusual@strange.example.com'
+    # When it is normalised and hashed
+    normalised = normalise_email(raw)
+    # Then it is the whole address lower-cased, quotes and all (the SDK's normaliser), and its hash is of that text
+    assert normalised == f'very."(),:;<>[]".very."very@{escape} very".unusual@strange.example.com'
+    assert sha256_hex(str(normalised)) == hashlib.sha256(raw.lower().encode()).hexdigest()
 
 
 @pytest.mark.parametrize(

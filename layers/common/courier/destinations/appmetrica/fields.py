@@ -537,7 +537,7 @@ def _no_constant(name: str) -> Any:
 
 
 # JSON as parse_json reads it, in one pass: NaN, Infinity and floats too large (1e400) refused while parsing
-_JSON_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)
+_SCAN_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant).scan_once
 
 
 def _plain_line(line: bytes) -> bool:
@@ -549,8 +549,8 @@ def _plain_line(line: bytes) -> bool:
 def _json_object_text(value: str) -> bool:
     """json_object's test on a cell of a plain line: compact JSON text of an object, forwarded as written."""
     try:
-        parsed, end = _JSON_DECODER.raw_decode(value)
-    except ValueError:
+        parsed, end = _SCAN_JSON(value, 0)  # raw_decode without its wrapper
+    except (StopIteration, ValueError):
         return False
     return end == len(value) and type(parsed) is dict
 
