@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from json.scanner import make_scanner
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from courier.destinations.appmetrica.csv_batch import csv_cell
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
@@ -537,7 +538,7 @@ def _no_constant(name: str) -> Any:
 
 
 # JSON as parse_json reads it, in one pass: NaN, Infinity and floats too large (1e400) refused while parsing
-_SCAN_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant).scan_once
+_SCAN_JSON = make_scanner(cast(Any, json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)))
 
 
 def _plain_line(line: bytes) -> bool:

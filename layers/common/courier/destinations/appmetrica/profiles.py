@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from json.encoder import encode_basestring as encode_text  # what compact_json writes text with
 from typing import Any
 
 from courier.destinations.apis import APPMETRICA
@@ -192,11 +193,19 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
         if not members:
             out["attributes"] = text if text is not None else compact_json(attributes)
         else:
-            given = compact_json(attributes)[1:-1] if attributes else ""
+            given = _members_json(attributes)
             out["attributes"] = "{" + ",".join([given, *members] if given else members) + "}"
         return out, notes
 
     return prepare
+
+
+def _members_json(attributes: dict[str, Any]) -> str:
+    """The attributes' JSON members, without the braces: text attributes written out (what compact_json writes,
+    without its encoder's overhead on a small object), any other kind of value by compact_json."""
+    if all(type(value) is str for value in attributes.values()):
+        return ",".join([f"{encode_text(name)}:{encode_text(value)}" for name, value in attributes.items()])
+    return compact_json(attributes)[1:-1]
 
 
 def _lower_hashes(attributes: dict[str, Any]) -> bool:
