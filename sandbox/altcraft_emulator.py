@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sandbox.http_emulator import Handled, HttpEmulator, RefusalError, ScriptedFailure
@@ -131,6 +131,7 @@ TRIGGER_FLAGS = ("skip_triggers", "skip_invalid_subscriptions", "detect_geo")
 DOC_WORKFLOW = 1
 DOC_RESOURCES = frozenset({1, 3, 7, 24, 27})
 DOC_PIXELS = frozenset({1})
+_Record = TypeVar("_Record")
 
 
 @dataclass(frozen=True)
@@ -323,38 +324,43 @@ class AltcraftEmulator(HttpEmulator):
             self._databases[db_id].append(profile)
             return str(profile["id"])
 
+    def _listed(self, records: list[_Record]) -> list[_Record]:
+        """A copy of one of the recorded lists, taken under the lock."""
+        with self.lock:
+            return list(records)
+
+    def _profile_ids(self, records: list[Any], owner: str, wanted: int) -> list[str]:
+        """The profile ids of the records whose `owner` attribute (trigger, scenario, database id) is `wanted`, in
+        order."""
+        with self.lock:
+            return [record.profile_id for record in records if getattr(record, owner) == wanted]
+
     @property
     def triggers_started(self) -> list[TriggerLaunch]:
         """Every trigger launch recorded by import_and_start(_batch), in order (none when `keep` is off)."""
-        with self.lock:
-            return list(self._launches)
+        return self._listed(self._launches)
 
     def started(self, trigger_id: int) -> list[str]:
         """The profile ids trigger `trigger_id` was started for, in order."""
-        with self.lock:
-            return [launch.profile_id for launch in self._launches if launch.trigger_id == trigger_id]
+        return self._profile_ids(self._launches, "trigger_id", trigger_id)
 
     @property
     def enrolments(self) -> list[WorkflowEnrolment]:
         """Every scenario enrolment recorded by workflows/import_and_start(_batch), in order."""
-        with self.lock:
-            return list(self._enrolments)
+        return self._listed(self._enrolments)
 
     def enrolled(self, workflow_id: int) -> list[str]:
         """The profile ids engaged in scenario `workflow_id`, in order (a profile engaged twice is listed twice)."""
-        with self.lock:
-            return [enrolment.profile_id for enrolment in self._enrolments if enrolment.workflow_id == workflow_id]
+        return self._profile_ids(self._enrolments, "workflow_id", workflow_id)
 
     @property
     def deletions(self) -> list[Deletion]:
         """Every profile profiles/delete removed, in order."""
-        with self.lock:
-            return list(self._deletions)
+        return self._listed(self._deletions)
 
     def deleted(self, db_id: int) -> list[str]:
         """The ids of the profiles deleted from database `db_id`, in order."""
-        with self.lock:
-            return [deletion.profile_id for deletion in self._deletions if deletion.db_id == db_id]
+        return self._profile_ids(self._deletions, "db_id", db_id)
 
     def subscriptions(self, db_id: int, profile_id: str) -> list[dict[str, Any]]:
         """The subscriptions of one profile as stored ([] when the profile is not in the database)."""
@@ -365,14 +371,12 @@ class AltcraftEmulator(HttpEmulator):
     @property
     def subscription_changes(self) -> list[SubscriptionChange]:
         """Every subscriptions/set call taken, in order."""
-        with self.lock:
-            return list(self._subscription_changes)
+        return self._listed(self._subscription_changes)
 
     @property
     def goals(self) -> list[GoalEvent]:
         """Every goal registered by goals/register, in order: a resent call is counted again."""
-        with self.lock:
-            return list(self._goals)
+        return self._listed(self._goals)
 
     def clear(self) -> None:
         for profiles in self._databases.values():
@@ -432,10 +436,8 @@ class AltcraftEmulator(HttpEmulator):
         update, batch = METHODS[method]
         request = _json_object(headers, body, self.max_bytes, too_large=400)
         db = self._database(request, headers, query)
-        unknown = set(request) - PARAMETERS[method]
-        if unknown:
-            # inference (strict reading): a parameter the method's page does not list is refused, not ignored
-            raise _fail(400, f"unknown parameters for profiles/{method}: {', '.join(sorted(unknown))}")
+        # inference (strict reading): a parameter the method's page does not list is refused, not ignored
+        _refuse_unknown(request, PARAMETERS[method], f"profiles/{method}")
         if not batch:
             profile_id = self._apply(db, request, request, request.get("data"), update)
             return 200, {}, {"error": 0, "error_text": OK, "profile_id": profile_id}, 1, 1
@@ -697,36 +699,20 @@ class AltcraftEmulator(HttpEmulator):
     ) -> None:
         if not self.keep:
             return
+        shared: dict[str, Any] = {
+            "db_id": db,
+            "profile_id": profile_id,
+            "matched_by": given,
+            "content": launch["content"],
+            "custom_data": copy.deepcopy(custom_data),
+            "attachments": launch["attachments"],
+            "skip_triggers": launch["skip_triggers"],
+            "batch": batch,
+        }
         if campaign is WORKFLOW:
-            self._enrolments.append(
-                WorkflowEnrolment(
-                    workflow_id=ident,
-                    db_id=db,
-                    profile_id=profile_id,
-                    matched_by=given,
-                    enrolled_at=launch["scheduled_at"],
-                    content=launch["content"],
-                    custom_data=copy.deepcopy(custom_data),
-                    attachments=launch["attachments"],
-                    skip_triggers=launch["skip_triggers"],
-                    batch=batch,
-                )
-            )
+            self._enrolments.append(WorkflowEnrolment(workflow_id=ident, enrolled_at=launch["scheduled_at"], **shared))
             return
-        self._launches.append(
-            TriggerLaunch(
-                trigger_id=ident,
-                db_id=db,
-                profile_id=profile_id,
-                matched_by=given,
-                scheduled_at=launch["scheduled_at"],
-                content=launch["content"],
-                custom_data=copy.deepcopy(custom_data),
-                attachments=launch["attachments"],
-                skip_triggers=launch["skip_triggers"],
-                batch=batch,
-            )
-        )
+        self._launches.append(TriggerLaunch(trigger_id=ident, scheduled_at=launch["scheduled_at"], **shared))
 
     # --- profiles/add, profiles/add_batch/ ----------------------------------------------------------------------
     # https://guides.altcraft.com/en/developer-guide/profiles/2195477 (add),
@@ -735,10 +721,7 @@ class AltcraftEmulator(HttpEmulator):
         request = _json_object(headers, body, self.max_bytes, too_large=400)
         db = self._database(request, headers, query)
         method = "add_batch" if batch else "add"
-        unknown = set(request) - ADD_PARAMETERS
-        if unknown:
-            raise _fail(400, f"unknown parameters for profiles/{method}: {', '.join(sorted(unknown))}")
-        _check_format(request)
+        _check_parameters(request, ADD_PARAMETERS, f"profiles/{method}")
         _check_flags(request, ("skip_triggers", "skip_invalid_subscriptions"))
         skip = bool(request.get("skip_invalid_subscriptions"))
         data = request.get("data")
@@ -787,10 +770,7 @@ class AltcraftEmulator(HttpEmulator):
         if self._token(request, headers, query) in self.tokens_without_delete:
             # "the role assigned to the token must allow deleting profiles" [DOC]; 403 is inference
             raise _fail(403, "No access: the token's role may not delete profiles")
-        unknown = set(request) - DELETE_PARAMETERS
-        if unknown:
-            raise _fail(400, f"unknown parameters for profiles/delete: {', '.join(sorted(unknown))}")
-        _check_format(request)
+        _check_parameters(request, DELETE_PARAMETERS, "profiles/delete")
         profile, given = self._find(db, request, DELETE_MATCHING)
         self._databases[db].remove(profile)
         self._deletions.append(Deletion(db, str(profile["id"]), given, profile))
@@ -819,11 +799,8 @@ class AltcraftEmulator(HttpEmulator):
     def _set_subscription(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
         request = _json_object(headers, body, self.max_bytes, too_large=400)
         db = self._database(request, headers, query)
-        unknown = set(request) - SET_PARAMETERS
-        if unknown:
-            # `matching` among them: the method addresses the profile by profile_id only
-            raise _fail(400, f"unknown parameters for subscriptions/set: {', '.join(sorted(unknown))}")
-        _check_format(request)
+        # `matching` is unknown here: the method addresses the profile by profile_id only
+        _check_parameters(request, SET_PARAMETERS, "subscriptions/set")
         profile_id, resource = request.get("profile_id"), request.get("resource_id")
         if not isinstance(profile_id, str) or not profile_id:
             raise _fail(400, "profile_id is required (a string)")
@@ -851,10 +828,7 @@ class AltcraftEmulator(HttpEmulator):
     def _register_goal(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> Handled:
         request = _json_object(headers, body, self.max_bytes, too_large=400)
         db = self._database(request, headers, query)
-        unknown = set(request) - GOAL_PARAMETERS
-        if unknown:
-            raise _fail(400, f"unknown parameters for goals/register: {', '.join(sorted(unknown))}")
-        _check_format(request)
+        _check_parameters(request, GOAL_PARAMETERS, "goals/register")
         pixel = request.get("pixel_id")
         if not _integer(pixel):
             raise _fail(400, "pixel_id is required (an integer)")
@@ -1208,6 +1182,18 @@ def _implied_channels(data: dict[str, Any]) -> dict[str, Any]:
 def _check_format(request: dict[str, Any]) -> None:
     if "format" in request and request["format"] != "json":
         raise _fail(400, "format: the emulator answers JSON only")
+
+
+def _refuse_unknown(request: dict[str, Any], allowed: set[str] | frozenset[str], method: str) -> None:
+    unknown = set(request) - allowed
+    if unknown:
+        raise _fail(400, f"unknown parameters for {method}: {', '.join(sorted(unknown))}")
+
+
+def _check_parameters(request: dict[str, Any], allowed: set[str] | frozenset[str], method: str) -> None:
+    """Refuses a parameter the method's page does not list, and a `format` other than JSON."""
+    _refuse_unknown(request, allowed, method)
+    _check_format(request)
 
 
 def _check_flags(request: dict[str, Any], names: tuple[str, ...]) -> None:
