@@ -7,15 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from courier.destinations.altcraft import unbatched
-from courier.destinations.altcraft.batch import SINGLE, new_batch
-from courier.destinations.altcraft.client import altcraft_sender
+from courier.destinations.altcraft.batch import SINGLE
 from courier.destinations.altcraft.fields import (
     ADD_RULES,
     DELETE_RULES,
     GOAL_RULES,
     SUBSCRIPTION_RULES,
     WORKFLOW_RULES,
-    declared,
 )
 from courier.destinations.altcraft.methods import (
     ADD,
@@ -26,8 +24,6 @@ from courier.destinations.altcraft.methods import (
     Method,
 )
 from courier.destinations.altcraft.profiles import altcraft_destination
-from courier.destinations.altcraft.records import record_fields
-from courier.destinations.apis import ALTCRAFT
 from courier.model import Destination, Preparer
 from courier.settings import Settings
 
@@ -45,19 +41,8 @@ def unbatched_destination(
     summary: str,
 ) -> Destination:
     """An endpoint whose method has no batch form: every record is one request, checked as the method's body."""
-    return Destination(
-        name=name,
-        route=route,
-        fields=record_fields(method),
-        make_preparer=make_preparer,
-        batch_key=_alone,
-        new_batch=new_batch(method),
-        make_sender=altcraft_sender(method),
-        result_id="profile_id",
-        declared=declared(method),
-        rules=rules,
-        summary=summary,
-        api=ALTCRAFT,
+    return altcraft_destination(
+        method, name, route, rules, summary, make_preparer=make_preparer, batch_key=_alone, field_prefixes=()
     )
 
 
