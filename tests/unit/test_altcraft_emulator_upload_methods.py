@@ -41,6 +41,16 @@ OTHER_TOKEN = "another-token-for-database-2"
 HEX24 = "0123456789abcdef"
 OK = {"error": 0, "error_text": "Successful operation"}
 DOC_PROFILE_ID = "abcdefghijklmnqrstuvwxyz"  # the pages' placeholder profile id
+# What every method that takes db_id refuses before reading the rest: (changes, code, text), as the refusal tables
+# take them (the four methods check the token and the database the same way)
+DATABASE_REFUSALS: list[tuple[dict[str, Any], int, str]] = [
+    ({"token": None}, 401, "API token required"),
+    ({"token": "wrong"}, 403, "invalid API token"),
+    ({"token": OTHER_TOKEN}, 403, "No access to this database"),
+    ({"db_id": None}, 400, "db_id is required"),
+    ({"db_id": "1"}, 400, "db_id is required"),
+    ({"db_id": 99}, 404, "database 99 not found"),
+]
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------------------------
@@ -187,12 +197,7 @@ def test_add_batch_answers_each_item_in_order_and_refuses_bad_ones_alone(altcraf
 @pytest.mark.parametrize(
     ("changes", "code", "text"),
     [
-        ({"token": None}, 401, "API token required"),
-        ({"token": "wrong"}, 403, "invalid API token"),
-        ({"token": OTHER_TOKEN}, 403, "No access to this database"),
-        ({"db_id": None}, 400, "db_id is required"),
-        ({"db_id": "1"}, 400, "db_id is required"),
-        ({"db_id": 99}, 404, "database 99 not found"),
+        *DATABASE_REFUSALS,
         ({"data": None}, 400, "data is required"),
         ({"data": [{"_fname": "John"}]}, 400, "data is required"),
         (
@@ -527,13 +532,8 @@ def test_delete_of_two_matching_profiles_is_409(altcraft: AltcraftEmulator) -> N
 @pytest.mark.parametrize(
     ("changes", "code", "text"),
     [
-        ({"token": None}, 401, "API token required"),
-        ({"token": "wrong"}, 403, "invalid API token"),
+        *DATABASE_REFUSALS,
         ({"token": NO_DELETE_TOKEN}, 403, "may not delete profiles"),
-        ({"token": OTHER_TOKEN}, 403, "No access to this database"),
-        ({"db_id": None}, 400, "db_id is required"),
-        ({"db_id": "1"}, 400, "db_id is required"),
-        ({"db_id": 99}, 404, "database 99 not found"),
         ({"matching": "email_profile"}, 400, "matching must be one of email, phone, profile_id, custom"),
         ({"matching": "email_sub"}, 400, "matching must be one of"),
         ({"matching": "push_sub"}, 400, "matching must be one of"),
@@ -687,10 +687,7 @@ def test_set_takes_each_documented_channel(altcraft: AltcraftEmulator, identity:
 @pytest.mark.parametrize(
     ("changes", "code", "text"),
     [
-        ({"token": None}, 401, "API token required"),
-        ({"token": "wrong"}, 403, "invalid API token"),
-        ({"db_id": None}, 400, "db_id is required"),
-        ({"db_id": 99}, 404, "database 99 not found"),
+        *DATABASE_REFUSALS,
         ({"status": "paused"}, 400, "invalid subscription status"),
         ({"status": 7}, 400, "invalid subscription status"),
         ({"status": -1}, 400, "invalid subscription status"),
@@ -855,10 +852,7 @@ def test_the_documented_pixel_data_array_is_taken_only_when_allowed(altcraft: Al
 @pytest.mark.parametrize(
     ("changes", "code", "text"),
     [
-        ({"token": None}, 401, "API token required"),
-        ({"token": "wrong"}, 403, "invalid API token"),
-        ({"db_id": None}, 400, "db_id is required"),
-        ({"db_id": 99}, 404, "database 99 not found"),
+        *DATABASE_REFUSALS,
         ({"pixel_id": None}, 400, "pixel_id is required"),
         ({"pixel_id": "1"}, 400, "pixel_id is required"),
         ({"pixel_id": 2}, 404, "pixel 2 not found"),
