@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -515,27 +515,37 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(headings: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
+    """A Markdown table: its heading row, the rule under it, then a line per row (cells already escaped)."""
+    lines = [_row(*headings), "|" + "---|" * len(headings), *(_row(*cells) for cells in rows)]
+    return "\n".join(lines) + "\n"
+
+
 def function_table() -> str:
-    rows = "".join(
-        f"| `{e.name}` | {_cell(e.destination.summary)} | `{e.name}/` | `POST {e.destination.route}` |\n"
+    rows = (
+        (f"`{e.name}`", _cell(e.destination.summary), f"`{e.name}/`", f"`POST {e.destination.route}`")
         for e in ENDPOINTS
     )
-    return "| function | what it does | S3 prefix | HTTPS route |\n|---|---|---|---|\n" + rows
+    return _table(("function", "what it does", "S3 prefix", "HTTPS route"), rows)
 
 
 def metric_table() -> str:
     """Courier's own metrics, from their declarations."""
-    rows = "".join(f"| `{m.name}` | {m.unit} | {_cell(m.meaning)} |\n" for m in seen.METRICS)
-    return "| metric | unit | what it counts |\n|---|---|---|\n" + rows
+    rows = ((f"`{m.name}`", m.unit, _cell(m.meaning)) for m in seen.METRICS)
+    return _table(("metric", "unit", "what it counts"), rows)
 
 
 def alarm_table() -> str:
     """The alarms each function has, with what their descriptions tell the person they wake."""
-    rows = "".join(
-        f"| `<Function>{alarm.suffix}` | {_cell(alarm.description.format(name='<function>')).replace('<', '&lt;')} |\n"
+    rows = (
+        (f"`<Function>{alarm.suffix}`", _cell(alarm.description.format(name="<function>")).replace("<", "&lt;"))
         for alarm in alarms_of(ENDPOINTS[0])
     )
-    return "| alarm | what it means, what to do (its description) |\n|---|---|\n" + rows
+    return _table(("alarm", "what it means, what to do (its description)"), rows)
 
 
 README_PARTS: dict[str, Callable[[], str]] = {"functions": function_table}
@@ -560,23 +570,25 @@ def record_format(e: Endpoint) -> str:
         f"Files under `s3://<DataBucket>/{e.name}/`, messages on its queue (`{e.resource}QueueUrl`), calls to "
         f"`POST {e.destination.route}`.",
         "",
-        "| field | value | required | meaning |",
-        "|---|---|---|---|",
+        _table(
+            ("field", "value", "required", "meaning"),
+            (
+                (f"`{f.name}`", _cell(f.kind), "yes" if f.required else "", _cell(f.description))
+                for f in e.destination.declared
+            ),
+        ).removesuffix("\n"),
     ]
-    for field in e.destination.declared:
-        required = "yes" if field.required else ""
-        lines.append(f"| `{field.name}` | {_cell(field.kind)} | {required} | {_cell(field.description)} |")
     if e.destination.rules:
         lines += ["", "Rules between fields:", "", *(f"- {rule}" for rule in e.destination.rules)]
     return "\n".join(lines) + "\n"
 
 
 def docs_function_table() -> str:
-    rows = "".join(
-        f"| [`{e.name}`](endpoints/{e.name}.md) | {_cell(e.destination.summary)} | `POST {e.destination.route}` |\n"
+    rows = (
+        (f"[`{e.name}`](endpoints/{e.name}.md)", _cell(e.destination.summary), f"`POST {e.destination.route}`")
         for e in ENDPOINTS
     )
-    return "| function | what it does | HTTPS route |\n|---|---|---|\n" + rows
+    return _table(("function", "what it does", "HTTPS route"), rows)
 
 
 def endpoint_list() -> str:
@@ -593,12 +605,17 @@ def _value(value: Any) -> str:
 
 def parameter_table() -> str:
     """Every parameter of template.yaml, with its default, allowed values and description."""
-    rows = "".join(
-        f"| `{name}` | {spec['Type']} | {_value(spec.get('Default'))} | {_cell(_value(spec.get('AllowedValues')))} "
-        f"| {_cell(spec.get('Description', ''))} |\n"
+    rows = (
+        (
+            f"`{name}`",
+            spec["Type"],
+            _value(spec.get("Default")),
+            _cell(_value(spec.get("AllowedValues"))),
+            _cell(spec.get("Description", "")),
+        )
         for name, spec in load_template()["Parameters"].items()
     )
-    return "| parameter | type | default | allowed | what it sets |\n|---|---|---|---|---|\n" + rows
+    return _table(("parameter", "type", "default", "allowed", "what it sets"), rows)
 
 
 # Variables the template sets that no Courier code reads (the runtime and Powertools do), said here once.
@@ -639,14 +656,13 @@ def configuration_table() -> str:
         if not (field.alias and field.description):
             raise SystemExit(f"the setting {field.alias or field} needs a variable (alias) and a description")
         default = _value(field.default)
-        rows.append(f"| `{field.alias}` | {_cell(field.description)} | {default} | {set_by.get(field.alias, '—')} |")
+        rows.append((f"`{field.alias}`", _cell(field.description), default, set_by.get(field.alias, "—")))
     declared = {field.alias for field in Settings.model_fields.values()}
     for variable in sorted(set(set_by) - declared):
         if variable not in TEMPLATE_ONLY:
             raise SystemExit(f"template.yaml sets {variable}, which neither the settings nor TEMPLATE_ONLY describe")
-        rows.append(f"| `{variable}` | {_cell(TEMPLATE_ONLY[variable])} | — | {set_by[variable]} |")
-    head = "| variable | meaning | default (code) | in the stack |\n|---|---|---|---|\n"
-    return head + "\n".join(rows) + "\n"
+        rows.append((f"`{variable}`", _cell(TEMPLATE_ONLY[variable]), "—", set_by[variable]))
+    return _table(("variable", "meaning", "default (code)", "in the stack"), rows)
 
 
 def required_table() -> str:
@@ -656,8 +672,8 @@ def required_table() -> str:
         required = ", ".join(
             f"`{variable}` ({source})" for variable, source in required_environment(e.destination).items()
         )
-        rows.append(f"| `{e.name}` | {required} |")
-    return "| function | required at cold start |\n|---|---|\n" + "\n".join(rows) + "\n"
+        rows.append((f"`{e.name}`", required))
+    return _table(("function", "required at cold start"), rows)
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
@@ -685,7 +701,7 @@ def _command(parser: argparse.ArgumentParser, name: str, help_text: str) -> list
         optional = "" if action.required or not action.option_strings else "optional"
         if not action.option_strings and action.nargs == "?":
             optional = "optional"
-        rows.append(f"| `{spelled}` | {optional} | {_cell(detail)} |")
+        rows.append(_row(f"`{spelled}`", optional, _cell(detail)))
     usage = parser.format_usage().replace("usage: ", "").strip()
     usage = re.sub(r"\s+", " ", usage)
     section = [f"## `{name}`", "", f"{help_text[:1].upper()}{help_text[1:]}.", "", "```", usage, "```", ""]
