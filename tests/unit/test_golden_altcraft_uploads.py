@@ -135,3 +135,14 @@ def test_the_assembled_push_subscription_is_sent_with_every_value_in_the_documen
     assert path == AC_SUB_SET_PUSH.target
     assert sent == json.loads(AC_SUB_SET_PUSH.text)
     assert list(sent) == ["token", *sorted(record)]
+
+
+@pytest.mark.parametrize("cc_data", ['{"id": NaN}', '{"id": 1e400}', '{"id": Infinity}'])
+def test_a_subscription_whose_cc_data_is_not_json_is_refused_with_a_reason(cc_data: str) -> None:
+    # Given the push subscription case, its cc_data as CSV text that json.loads would read but JSON does not allow
+    record = {**record_of(AC_SUB_SET_PUSH), "cc_data": cc_data}
+    # When subscriptions/set's preparer takes it
+    fields, errors = ALTCRAFT_SUBSCRIPTION_SET.make_preparer(Settings(), time.time())(record)
+    # Then it is refused, saying which field
+    assert fields is None
+    assert errors == ["cc_data: is not valid JSON"]

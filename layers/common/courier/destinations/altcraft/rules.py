@@ -368,7 +368,7 @@ def whole(value: Any) -> int:
     return number
 
 
-def _from_text(value: Any) -> Any:
+def from_text(value: Any) -> Any:
     """A CSV cell holds JSON as text; JSON records give the value itself."""
     if not isinstance(value, str):
         return value
@@ -378,8 +378,8 @@ def _from_text(value: Any) -> Any:
         raise ValueError("is not valid JSON") from None
 
 
-def _json_object(value: Any) -> dict[str, Any]:
-    value = _from_text(value)
+def json_object(value: Any) -> dict[str, Any]:
+    value = from_text(value)
     if not isinstance(value, dict):
         raise ValueError("must be a JSON object")
     if too_deep(value):
@@ -388,7 +388,7 @@ def _json_object(value: Any) -> dict[str, Any]:
 
 
 def _attachments(value: Any) -> Any:
-    value = _from_text(value)
+    value = from_text(value)
     # inference: the page's example is one bare object (docs/contracts/altcraft.md#trigger-launch)
     return [value] if isinstance(value, dict) else value
 
@@ -469,9 +469,9 @@ class Launch(_Launch):
     """A trigger campaign's launch (campaigns/triggers/import_and_start)."""
 
     trigger_id: Annotated[int, BeforeValidator(whole)]
-    timeout: Annotated[Timeout | None, BeforeValidator(_from_text)] = None
-    custom_data: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
-    content: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
+    timeout: Annotated[Timeout | None, BeforeValidator(from_text)] = None
+    custom_data: Annotated[dict[str, Any] | None, BeforeValidator(json_object)] = None
+    content: Annotated[dict[str, Any] | None, BeforeValidator(json_object)] = None
     attach: Annotated[list[Attachment] | None, BeforeValidator(_attachments)] = None
 
 
@@ -479,8 +479,8 @@ class WorkflowLaunch(_Launch):
     """A scenario's start (workflows/import_and_start): no timeout on its page (docs/contracts/altcraft.md)."""
 
     workflow_id: Annotated[int, BeforeValidator(whole)]
-    content: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
-    custom_data: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = None
+    content: Annotated[dict[str, Any] | None, BeforeValidator(json_object)] = None
+    custom_data: Annotated[dict[str, Any] | None, BeforeValidator(json_object)] = None
     attach: Annotated[list[Attachment] | None, BeforeValidator(_attachments)] = None
 
 

@@ -46,22 +46,6 @@ def _bool(value: Any) -> bool:
     return value if isinstance(value, bool) else as_bool(value)
 
 
-def _json(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        raise ValueError("is not valid JSON") from None
-
-
-def _object(value: Any) -> dict[str, Any]:
-    value = _json(value)
-    if not isinstance(value, dict):
-        raise ValueError("must be a JSON object")
-    return value
-
-
 def _email(value: Any) -> str:
     problem = rules.email_problem("", value)
     if problem:
@@ -240,7 +224,7 @@ def _status(value: Any) -> str | int:
 
 
 def _categories(value: Any) -> list[str]:
-    value = _json(value) if isinstance(value, str) and value.lstrip().startswith("[") else value
+    value = rules.from_text(value) if isinstance(value, str) and value.lstrip().startswith("[") else value
     items = [item.strip() for item in value.split(";") if item.strip()] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
         raise ValueError("must be an array of category names (or names separated by ';')")
@@ -250,9 +234,9 @@ def _categories(value: Any) -> list[str]:
 # the documented example's order (the subscription status page): its keys sorted, after the token
 SUBSCRIPTION_CHECKS: dict[str, Check] = {
     "cats": _categories,
-    "cc_data": _object,
+    "cc_data": rules.json_object,
     "channel": _text,
-    "custom_fields": _object,
+    "custom_fields": rules.json_object,
     "date": _rfc3339,
     "db_id": rules.whole,
     "email": _email,
@@ -319,7 +303,7 @@ def _goal_name(value: Any) -> str:
 
 
 def _goals(value: Any) -> list[dict[str, Any]]:
-    items = _json(value)
+    items = rules.from_text(value)
     if not isinstance(items, list) or not items:
         raise ValueError('must be a JSON array of {"goal": name, "value": number}')
     goals = []
@@ -338,7 +322,7 @@ def _goals(value: Any) -> list[dict[str, Any]]:
 
 def _pixel_data(value: Any) -> dict[str, Any]:
     """A flat object (no nested object or array) of at most 1 KB, as compact UTF-8 JSON."""
-    data = _object(value)
+    data = rules.json_object(value)
     if any(isinstance(item, dict | list) for item in data.values()):
         raise ValueError("must be flat: no object or array inside")
     if len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PIXEL_DATA_BYTES:
