@@ -1,11 +1,14 @@
-"""One measurement, in a fresh process so its peak memory is its own: `python -m bench.measure PATH KEY`.
-Prints {"seconds", "rows", "peak_mb", "requests", "ledger_calls"}. S3, SQS and DynamoDB are moto's server, the
-destination bench.servers. PATH is limit, naive, a function's name (KEY: the S3 object), or stream / webhooks (KEY:
-how many single-record messages or HTTPS calls)."""
+"""One measurement, in a fresh process so its peak memory is its own: `python -m bench.measure PATH KEY [FUNCTION
+[PER_MESSAGE]]`.
+Prints {"seconds", "rows", "peak_mb", "requests", "ledger_calls", ...} and what the path made AWS do (invocations,
+AWS calls, billed SQS requests). S3, SQS and DynamoDB are moto's server, the destination bench.servers. PATH is limit,
+naive, a function's name (KEY: the S3 object), or stream / webhooks (KEY: how many records, FUNCTION: the function
+that takes them, PER_MESSAGE: records a message or an HTTPS call, 1 unless given)."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import sys
@@ -18,12 +21,19 @@ from typing import Any, TypeVar
 
 import requests
 
+from bench.costs import sqs_requests
+
 LINES_PER_REQUEST = 100_000
 LEDGER_CALLS: Counter[str] = Counter()  # DynamoDB operations made by the measured code, by name
 LEDGER_ITEMS: Counter[str] = Counter()  # items they read or wrote
 LEDGER_SECONDS: list[float] = []  # stretches of time with a ledger call in flight (calls overlap)
 CAPACITY: Counter[str] = Counter()  # DynamoDB's billed units of those calls: "write" and "read" (on-demand)
 SECONDS: list[float] = []  # the measured stretches of this process
+AWS_CALLS: Counter[str] = Counter()  # the handlers' own AWS calls ("s3.GetObject"), from botocore's events
+AROUND: Counter[str] = Counter()  # calls made around the handlers, by formula: the producer's, S3's, the mapping's
+SQS_BILLED: Counter[str] = Counter()  # SQS requests as billed (a request per 64 KB chunk), by operation
+INVOKED: list[float] = []  # each invocation's billed duration, seconds
+IN_HANDLER = threading.Event()  # set while a handler runs: the bench's own calls (uploads, reports) are not Courier's
 T = TypeVar("T")
 
 
@@ -80,8 +90,6 @@ def courier(function: str, key: str, handler: Any) -> int:
     """The real function path: an S3 notification on the queue, handed to lambda_handler."""
     import boto3
 
-    from sandbox.lambda_runtime import LambdaContext
-
     s3 = boto3.client("s3")
     etag = s3.head_object(Bucket=os.environ["DATA_BUCKET"], Key=key)["ETag"].strip('"')  # as S3 announces it
     notification = {
@@ -93,12 +101,13 @@ def courier(function: str, key: str, handler: Any) -> int:
             }
         ]
     }
+    body = json.dumps(notification)
     event = {
         "Records": [
             {
                 "messageId": "bench",
                 "receiptHandle": "r",
-                "body": json.dumps(notification),
+                "body": body,
                 "attributes": {"ApproximateReceiveCount": "1"},
                 "messageAttributes": {},
                 "eventSource": "aws:sqs",
@@ -106,7 +115,11 @@ def courier(function: str, key: str, handler: Any) -> int:
             }
         ]
     }
-    answer: dict[str, Any] = handler(event, LambdaContext(timeout_seconds=900))
+    # around the invocation: the file's upload (one PUT), S3's notification to the queue and the mapping's polling
+    _around("s3.PutObject")
+    _around("sqs.SendMessage", payload_bytes(body))
+    _polled(event["Records"])
+    answer: dict[str, Any] = _invoke(handler, event, 900)
     assert answer == {"batchItemFailures": []}, answer
     report = json.loads(s3.get_object(Bucket=os.environ["DATA_BUCKET"], Key=f"reports/{key}.json")["Body"].read())
     if report["status"] != "complete" or report["rejected"]:
@@ -114,33 +127,55 @@ def courier(function: str, key: str, handler: Any) -> int:
     return int(report["delivered"])
 
 
-def stream(count: int, handler: Any) -> int:
-    """`count` single-event messages handed to the events function in batches as the event source mapping builds
-    them (the template's QueueBatchSize); receiving and deleting them is Lambda's work, so not measured here. Each
-    batch is made just before its invocation (outside the clock), so the peak memory is the function's."""
-    stamp = str(int(time.time()) - 3600)
+# The n-th single record a producer sends each function (by either streamed door), made at a time an hour ago
+RECORDS: dict[str, Callable[[int, int], dict[str, Any]]] = {
+    "appmetrica_events": lambda n, ts: {"profile_id": f"user-{n}", "event_name": "open", "event_timestamp": ts},
+    "appmetrica_profiles": lambda n, _: {
+        "profile_id": f"crm-{n}",
+        "attributes": {"level": "gold"},
+        "email": f"User.{n}+x@GoogleMail.com",
+    },
+    "altcraft_profile_import": lambda n, _: {
+        "email": f"p{n}@example.com",
+        "data": {"email": f"p{n}@example.com", "_fname": f"Person {n}"},
+    },
+}
+
+
+def stream(function: str, count: int, handler: Any, per_message: int) -> int:
+    """`count` records, `per_message` a message, handed to the function in batches as the event source mapping
+    builds them (the template's QueueBatchSize). Sending them is the producer's work and receiving and deleting them
+    Lambda's: neither is in the time, both are counted as they would be made (a SendMessage a message; see _polled).
+    Each batch is made just before its invocation (outside the clock), so the peak memory is the function's."""
+    stamp = int(time.time()) - 3600
 
     def message(n: int) -> dict[str, Any]:
-        record = {"profile_id": f"user-{n}", "event_name": "open", "event_timestamp": stamp}
-        return {"MessageId": str(uuid.uuid4()), "ReceiptHandle": f"handle-{n}", "Body": json.dumps([record])}
+        body = json.dumps([RECORDS[function](r, stamp) for r in range(n * per_message, (n + 1) * per_message)])
+        _around("sqs.SendMessage", payload_bytes(body))
+        return {"MessageId": str(uuid.uuid4()), "ReceiptHandle": f"handle-{n}", "Body": body}
 
-    size = batch_size()
-    batches = ([message(n) for n in range(at, min(at + size, count))] for at in range(0, count, size))
-    return _hand_over(batches, handler)
+    size, messages = wiring(function).batch_size, count // per_message
+    batches = ([message(n) for n in range(at, min(at + size, messages))] for at in range(0, messages, size))
+    return _hand_over(batches, handler, function) * per_message
 
 
-def webhooks(count: int, handler: Any) -> int:
-    """`count` HTTPS calls of one event each through the async door (each queues a message on moto's SQS), then the
-    messages it queued handed to the function in Lambda-shaped batches. They are taken as the door sent them (its
-    SendMessage calls, with the ids SQS gave them): receiving them is Lambda's work, so not measured."""
+def webhooks(function: str, count: int, handler: Any, per_call: int) -> int:
+    """`count` records, `per_call` an HTTPS call (one: the record as an object; more: an array), through the async
+    door (each call queues a message on moto's SQS, and each is an API Gateway request and a Lambda invocation), then
+    the messages it queued handed to the function in
+    Lambda-shaped batches. They are taken as the door sent them (its SendMessage calls, with the ids SQS gave them):
+    receiving them is Lambda's work, so not measured, only counted (_polled)."""
     import boto3
 
-    from sandbox.lambda_runtime import LambdaContext, api_gateway_event
+    from sandbox.lambda_runtime import api_gateway_event
 
-    event = {"event_name": "open", "event_timestamp": int(time.time()) - 3600}
-    calls = [
-        api_gateway_event("/appmetrica/events", json.dumps({"profile_id": f"hook-{n}", **event})) for n in range(count)
-    ]
+    stamp, route = int(time.time()) - 3600, wiring(function).routes[0]
+
+    def body(n: int) -> str:
+        records = [RECORDS[function](r, stamp) for r in range(n * per_call, (n + 1) * per_call)]
+        return json.dumps(records[0] if per_call == 1 else records)
+
+    calls = [api_gateway_event(route, body(n)) for n in range(count // per_call)]
     queued: list[dict[str, Any]] = []
 
     def sending(params: dict[str, Any], **_: Any) -> None:
@@ -155,18 +190,19 @@ def webhooks(count: int, handler: Any) -> int:
 
     def answer(block: list[dict[str, Any]]) -> int:
         for call in block:
-            answer = handler(call, LambdaContext(timeout_seconds=30))
+            _around("apigateway.POST")  # the REST API's request that invokes the function
+            answer = _invoke(handler, call, 30)
             if answer["statusCode"] != 202:
                 raise RuntimeError(f"the HTTPS door answered {answer}")
         return len(block)
 
     sqs = boto3.client("sqs")
-    for at in range(0, count, CALLS_PER_PURGE):
+    for at in range(0, len(calls), CALLS_PER_PURGE):
         _timed(lambda at=at: answer(calls[at : at + CALLS_PER_PURGE]))  # type: ignore[misc]
         sqs.purge_queue(QueueUrl=os.environ["INGEST_QUEUE_URL"])  # what was queued is in `queued`
-    size = batch_size()
-    _hand_over((queued[at : at + size] for at in range(0, len(queued), size)), handler)
-    return count
+    size = wiring(function).batch_size
+    _hand_over((queued[at : at + size] for at in range(0, len(queued), size)), handler, function)
+    return len(calls) * per_call
 
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:bench-ingest"
@@ -175,11 +211,54 @@ CALLS_PER_PURGE = (
 )
 
 
-def batch_size() -> int:
-    """Messages per invocation: the template's default QueueBatchSize, as the event source mapping hands them."""
-    from infra.template import load_template
+def wiring(function: str) -> Any:
+    """The function as the template wires it: its HTTPS route, and its queue's BatchSize (the default
+    QueueBatchSize), the most messages the event source mapping hands an invocation."""
+    from infra.template import function_wirings, load_template
 
-    return int(load_template()["Parameters"]["QueueBatchSize"]["Default"])
+    return function_wirings(load_template())[function]
+
+
+def payload_bytes(body: str, attributes: dict[str, Any] | None = None) -> int:
+    """A message's size as SQS bills it: its body and each attribute's name, type and value (attributes as the API
+    spells them, or as Lambda's event does)."""
+    size = len(body.encode())
+    for name, attribute in (attributes or {}).items():
+        kind = attribute.get("DataType", attribute.get("dataType", ""))
+        value = attribute.get("StringValue", attribute.get("stringValue")) or ""
+        size += len(name.encode()) + len(kind.encode()) + len(value.encode())
+    return size
+
+
+def _around(call: str, payload: int = 0) -> None:
+    """A call made around the handler, not by Courier's code: counted by formula (SQS's billed by its payload)."""
+    AROUND[call] += 1
+    if call.startswith("sqs."):
+        SQS_BILLED[call] += sqs_requests(payload)
+
+
+def _polled(records: list[dict[str, Any]]) -> None:
+    """What the event source mapping asks of SQS for one batch: a ReceiveMessage per 10 messages (the most SQS
+    returns at once), billed by the messages it returns, and a DeleteMessageBatch per 10 after the invocation."""
+    for at in range(0, len(records), 10):
+        group = records[at : at + 10]
+        _around("sqs.ReceiveMessage", sum(payload_bytes(r["body"], r["messageAttributes"]) for r in group))
+        _around("sqs.DeleteMessageBatch")
+
+
+def _invoke(handler: Any, event: dict[str, Any], timeout: float) -> Any:
+    """One Lambda invocation: its duration billed as Lambda bills it (rounded up to the millisecond), and the AWS
+    calls made meanwhile counted as Courier's."""
+    from sandbox.lambda_runtime import LambdaContext
+
+    context = LambdaContext(timeout_seconds=timeout)
+    IN_HANDLER.set()
+    started = time.perf_counter()
+    try:
+        return handler(event, context)
+    finally:
+        INVOKED.append(math.ceil((time.perf_counter() - started) * 1000) / 1000)
+        IN_HANDLER.clear()
 
 
 def _timed(work: Callable[[], T]) -> T:
@@ -189,28 +268,31 @@ def _timed(work: Callable[[], T]) -> T:
     return done
 
 
-def _hand_over(batches: Iterable[list[dict[str, Any]]], handler: Any) -> int:
+def _hand_over(batches: Iterable[list[dict[str, Any]]], handler: Any, function: str) -> int:
     """Each batch as one invocation's SQS event; only the invocations are timed."""
-    from sandbox.lambda_runtime import LambdaContext, sqs_event
+    from sandbox.lambda_runtime import sqs_event
 
+    timeout = wiring(function).timeout
     handed = 0
     for batch in batches:
         event = sqs_event(batch, QUEUE_ARN)
-        answer = _timed(lambda event=event: handler(event, LambdaContext(timeout_seconds=300)))  # type: ignore[misc]
+        _polled(event["Records"])
+        answer = _timed(lambda event=event: _invoke(handler, event, timeout))  # type: ignore[misc]
         if answer != {"batchItemFailures": []}:
             raise RuntimeError(f"messages came back: {answer}")
         handed += len(batch)
     return handed
 
 
-def destination_requests() -> int:
-    state = requests.get(os.environ["APPMETRICA_API_URL"] + "/_emulator/state", timeout=30).json()
-    return len(state["requests"])
+def destination_requests(function: str) -> int:
+    url = os.environ["ALTCRAFT_API_URL" if function.startswith("altcraft") else "APPMETRICA_API_URL"]
+    return len(requests.get(url + "/_emulator/state", timeout=30).json()["requests"])
 
 
 def count_ledger_calls() -> None:
-    """Every DynamoDB call the measured code makes goes through boto3's default session: counted, with its items
-    and its time (the ledger's share of the run, and what an item costs in moto)."""
+    """Every AWS call the measured code makes goes through boto3's default session: each handler's counted by
+    service and operation; DynamoDB's with its items, billed units and time (the ledger's share of the run, and
+    what an item costs in moto)."""
     import boto3
 
     boto3.setup_default_session()
@@ -253,6 +335,18 @@ def count_ledger_calls() -> None:
             if in_flight[0] == 0:
                 LEDGER_SECONDS.append(time.perf_counter() - since[0])
 
+    def call(params: dict[str, Any], model: Any, event_name: str, **_: Any) -> None:
+        """Every AWS call a handler makes (once a call, before botocore's retries), SQS's with its billed size."""
+        if not IN_HANDLER.is_set():
+            return
+        service = event_name.split(".")[1]
+        AWS_CALLS[f"{service}.{model.name}"] += 1
+        if service == "sqs":
+            entries = params.get("Entries", [params]) if model.name == "SendMessageBatch" else [params]
+            sent = sum(payload_bytes(e.get("MessageBody", ""), e.get("MessageAttributes")) for e in entries)
+            SQS_BILLED[f"sqs.{model.name}"] += sqs_requests(sent)
+
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", call)
     boto3.DEFAULT_SESSION.events.register("before-parameter-build.dynamodb", items)
     boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", before)
     boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", after)
@@ -286,32 +380,38 @@ def main() -> None:
 
     count_ledger_calls()
     boto3.client("s3")  # imports and clients made before the clock starts, for every path alike
-    function = "appmetrica_events" if path in ("stream", "webhooks") else path
+    function = sys.argv[3] if path in ("stream", "webhooks") else path
+    per = int(sys.argv[4]) if len(sys.argv) > 4 else 1  # records a message or a call
     handler = None
     if path not in ("limit", "naive"):
         handler = importlib.import_module(f"functions.{function}.app").lambda_handler
-    requests_before = destination_requests()
+    requests_before = destination_requests(function)
     if path == "limit":
         rows = _timed(lambda: limit(key))
     elif path == "naive":
         rows = _timed(lambda: naive(key))
     elif path == "stream":
-        rows = stream(int(key), handler)
+        rows = stream(function, int(key), handler, per)
     elif path == "webhooks":
-        rows = webhooks(int(key), handler)
+        rows = webhooks(function, int(key), handler, per)
     else:
         rows = _timed(lambda: courier(path, key, handler))
     result = {
         "seconds": sum(SECONDS),
         "rows": rows,
         "peak_mb": round(peak_rss_mb(), 1),
-        "requests": destination_requests() - requests_before,
+        "requests": destination_requests(function) - requests_before,
         "ledger_calls": sum(LEDGER_CALLS.values()),
         "ledger_by_operation": dict(LEDGER_CALLS),
         "ledger_items": sum(LEDGER_ITEMS.values()),
         "ledger_seconds": sum(LEDGER_SECONDS),
         "write_units": CAPACITY["write"],
         "read_units": CAPACITY["read"],
+        "lambda_invocations": len(INVOKED),
+        "lambda_seconds": sum(INVOKED),
+        "aws_calls": dict(AWS_CALLS),
+        "around_calls": dict(AROUND),
+        "sqs_requests": sum(SQS_BILLED.values()),
     }
     print(json.dumps(result))
 

@@ -1,13 +1,15 @@
 """`make bench`: Courier's paths against the raw limit and the naive client, measured in the same run.
 
 Every measurement runs in a fresh process (its peak memory is its own); S3 lives in moto's server process and the
-destinations in bench.servers, keeping counts only. Writes bench/RESULTS.md and bench/throughput.png."""
+destinations in bench.servers, keeping counts only. Writes bench/RESULTS.md, bench/throughput.png and the docs' cost
+table (docs/_snippets/costs.md), each door's AWS cost per million records from the calls counted in the run."""
 
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import math
 import os
 import platform
 import socket
@@ -17,12 +19,16 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import costs
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+COSTS_SNIPPET = ROOT / "docs" / "_snippets" / "costs.md"  # included by docs/performance.md
 BUCKET, TABLE, QUEUE = "bench-data", "bench-ledger", "bench-ingest"
 
 
@@ -111,12 +117,18 @@ def write_file(kind: str, rows: int) -> Path:
     return path
 
 
-def measure(env: dict[str, str], path: str, key: str) -> dict[str, Any]:
+def measure(env: dict[str, str], path: str, key: str, *given: str) -> dict[str, Any]:
+    """One path in a process of its own; stream and webhooks are given the function that takes their records (and,
+    if not one, the records a message or a call)."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.measure", path, key], env=env, cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "bench.measure", path, key, *given],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if done.returncode:
-        raise RuntimeError(f"{path} on {key} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join((path, *given))} on {key} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["rows_per_s"] = result["rows"] / result["seconds"]
     return result
@@ -154,6 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--altcraft-max", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=100_000, help="single-event SQS messages (0: none)")
     parser.add_argument("--calls", type=int, default=10_000, help="single-event HTTPS calls (0: none)")
+    parser.add_argument(
+        "--streamed-max",
+        type=int,
+        default=2_000,
+        help="at most this many messages and calls for the other streamed functions (the cost table's rows)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="measure each file this many times; the median counts")
     parser.add_argument(
         "--mapping-only",
@@ -231,14 +249,24 @@ def main(argv: list[str] | None = None) -> None:
             return
         naive = measure(env, "naive", f"appmetrica_events/events-{sizes[0]}.csv")
         print(f"naive: {naive['rows_per_s']:,.0f} rows/s ({naive['rows']} one-event requests)", flush=True)
-        streams = {path: measure(env, path, str(count)) for path, count in streaming_plan(args)}
+        streams: dict[tuple[str, str], dict[str, Any]] = {}
+        for path, function, count in streaming_plan(args):
+            streams[(path, function)] = measure(env, path, str(count), function)
+            print(f"{path} {function}: {per_thousand(streams[(path, function)])}", flush=True)
         if args.messages:  # the same stream with the ledger in memory: Courier's own cost, without moto's DynamoDB
-            streams["stream_without_table"] = measure({**env, "IDEMPOTENCY_TABLE": ""}, "stream", str(args.messages))
-        for path, result in streams.items():
-            print(f"{path}: {result['rows_per_s']:,.0f} rows/s {per_thousand(result)}", flush=True)
+            without = measure({**env, "IDEMPOTENCY_TABLE": ""}, "stream", str(args.messages), EVENTS)
+            streams[("stream_without_table", EVENTS)] = without
+            print(f"stream_without_table {EVENTS}: {per_thousand(without)}", flush=True)
+        for path, count in (("stream", args.messages), ("webhooks", args.calls)):
+            if count:  # the same records, PACKED a message or a call: what records per message do to the cost
+                streams[(f"{path}_packed", EVENTS)] = measure(env, path, str(count), EVENTS, str(PACKED))
+                print(f"{path}_packed {EVENTS}: {per_thousand(streams[(f'{path}_packed', EVENTS)])}", flush=True)
         imported = import_seconds(env, ["boto3", "functions.appmetrica_events.app"])
         imports = {"boto3": imported["boto3"], "handler": imported["functions.appmetrica_events.app"]}
-        write_results(results, naive, streams, imports, layer_zip_mb(), command)
+        priced = cost_lines(results, streams, command)
+        print("\n".join(priced), flush=True)
+        COSTS_SNIPPET.write_text("\n".join(priced) + "\n", encoding="utf-8")
+        write_results(results, naive, streams, imports, layer_zip_mb(), command, priced)
     finally:
         for server in servers:
             server.terminate()
@@ -264,14 +292,28 @@ def start_server(env: dict[str, str], kind: str, ports: list[int]) -> subprocess
     return server
 
 
-def streaming_plan(args: argparse.Namespace) -> list[tuple[str, int]]:
-    return [(path, count) for path, count in (("stream", args.messages), ("webhooks", args.calls)) if count]
+EVENTS = "appmetrica_events"
+PACKED = 10  # records a message, or a call, in the packed streams
+# the functions the cost table prices at every door: AppMetrica's events and profiles, Altcraft's import
+COSTED = (EVENTS, "appmetrica_profiles", "altcraft_profile_import")
+
+
+def streaming_plan(args: argparse.Namespace) -> list[tuple[str, str, int]]:
+    """(path, function, records): the events function at the full counts, the others at most --streamed-max
+    (altcraft_profile_import is paced by ALTCRAFT_MAX_RPS, and the cost per record does not need more)."""
+    plan = []
+    for function in COSTED:
+        for path, count in (("stream", args.messages), ("webhooks", args.calls)):
+            count = count if function == EVENTS else min(count, args.streamed_max)
+            if count:
+                plan.append((path, function, count))
+    return plan
 
 
 def per_thousand(result: dict[str, Any]) -> str:
     thousands = result["rows"] / 1000
     return (
-        f"{result['requests'] / thousands:.1f} destination requests and "
+        f"{result['rows_per_s']:,.0f} rows/s, {result['requests'] / thousands:.1f} destination requests and "
         f"{result['ledger_calls'] / thousands:.1f} ledger calls ({result.get('write_units', 0) / thousands:,.0f} "
         f"write and {result.get('read_units', 0) / thousands:,.0f} read units) per 1,000 records, "
         f"{result['peak_mb']:.0f} MB"
@@ -281,10 +323,11 @@ def per_thousand(result: dict[str, Any]) -> str:
 def write_results(
     results: list[dict[str, Any]],
     naive: dict[str, Any],
-    streams: dict[str, dict[str, Any]],
+    streams: dict[tuple[str, str], dict[str, Any]],
     imports: dict[str, float],
     layer_mb: float | None,
     command: str,
+    priced: list[str],
 ) -> None:
     by = {(r["size"], r["path"]): r for r in results}
     sizes = sorted({r["size"] for r in results})
@@ -343,6 +386,7 @@ def write_results(
     ]
     lines += ["", *mapping_lines(results, command)]
     lines += streaming_lines(by, naive, streams)
+    lines += ["", "## Cost per million records", "", *priced]
     lines += ["", NOTES]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot(results, sizes)
@@ -417,14 +461,17 @@ def write_mapping_section(results: list[dict[str, Any]], command: str) -> None:
 
 
 def streaming_lines(
-    by: dict[tuple[int, str], dict[str, Any]], naive: dict[str, Any], streams: dict[str, dict[str, Any]]
+    by: dict[tuple[int, str], dict[str, Any]],
+    naive: dict[str, Any],
+    streams: dict[tuple[str, str], dict[str, Any]],
 ) -> list[str]:
     """Records per second of each path beside the file path and the naive client of the same run, with what each
     costs per 1,000 records, and what each could reach at AppMetrica's rate limit."""
-    if not streams:
+    events = {path: result for (path, function), result in streams.items() if function == EVENTS}
+    if not events:
         return []
     file_size = 100_000 if (100_000, "appmetrica_events") in by else max(size for size, _ in by)
-    rows = {**streams, "file": by[(file_size, "appmetrica_events")], "naive": naive}
+    rows = {**events, "file": by[(file_size, "appmetrica_events")], "naive": naive}
     lines = [
         "",
         "## Streaming: records of many messages share requests",
@@ -449,17 +496,160 @@ def streaming_lines(
             f"| {row['peak_mb']:.0f} | {per_request * RATE_LIMIT:,.0f} |"
         )
     lines += ["", STREAM_NOTES, ""]
-    for path, result in streams.items():
+    for (path, function), result in streams.items():
         if not result["ledger_calls"]:
             continue
         operations = ", ".join(f"{name} {calls:,}" for name, calls in sorted(result["ledger_by_operation"].items()))
         share = result["ledger_seconds"] / result["seconds"]
         per_item = result["ledger_seconds"] * 1000 / max(result["ledger_items"], 1)
         lines.append(
-            f"- {path}: ledger calls {operations}; {result['ledger_items']:,} items; a ledger call was in flight "
-            f"{share:.0%} of the time, {per_item:.2f} ms an item (moto, calls overlapping)."
+            f"- {path} ({function}): ledger calls {operations}; {result['ledger_items']:,} items; a ledger call was "
+            f"in flight {share:.0%} of the time, {per_item:.2f} ms an item (moto, calls overlapping)."
         )
     return lines
+
+
+DOORS = {
+    "file": "S3 file",
+    "stream": "SQS, a record a message",
+    "stream_packed": f"SQS, {PACKED} records a message",
+    "webhooks": "HTTPS, a record a call",
+    "webhooks_packed": f"HTTPS, {PACKED} records a call",
+}
+COST_NOTES = """\
+Counted from botocore's events, during each invocation only: every AWS call the handlers make (S3 GETs, HEADs, PUTs
+and LISTs, SQS SendMessage, DynamoDB's calls with their billed write and read units). Counted by formula, because no
+code of Courier's makes them: the producer's requests (the file's one PUT; a SendMessage for each SQS message; an API
+Gateway request for each HTTPS call), S3's notification to the queue (a SendMessage a file), and the event source
+mapping's polling, as Lambda makes it: a ReceiveMessage for each 10 messages (the most SQS returns at once), billed by
+the 64 KB chunks of what it returns, and a DeleteMessageBatch for each 10 after the invocation (the mapping's empty
+receives on an idle queue are a cost per queue, not per record, and are not here). Lambda is each invocation's
+duration (the handler's wall time here, on this machine against moto, rounded up to the millisecond) × the function's
+MemorySize in template.yaml, plus its requests. Not priced: CloudWatch Logs (the functions' lines and the API's
+access log), X-Ray traces (sampled), data transfer, S3 storage."""
+
+
+def lambda_memory_mb(function: str) -> int:
+    """The function's MemorySize in template.yaml (its own, else Globals'). The Lambda price is arm64's: a function
+    on another architecture stops the bench rather than being priced wrong."""
+    from infra.template import function_wirings, load_template
+
+    template = load_template()
+    own = template["Resources"][function_wirings(template)[function].logical_id]["Properties"]
+    defaults = template["Globals"]["Function"]
+    if own.get("Architectures", defaults.get("Architectures")) != ["arm64"]:
+        raise RuntimeError(f"{function} is not arm64: the bench prices Lambda at arm64's rate")
+    return int(own.get("MemorySize", defaults["MemorySize"]))
+
+
+def usage(result: dict[str, Any], memory_mb: int) -> costs.Usage:
+    """One measured path's counts as costs.Usage: the handlers' own calls with those made around them."""
+    calls = Counter(result["aws_calls"]) + Counter(result["around_calls"])
+    return costs.Usage(
+        records=result["rows"],
+        lambda_requests=result["lambda_invocations"],
+        lambda_seconds=result["lambda_seconds"],
+        memory_mb=memory_mb,
+        write_units=result["write_units"],
+        read_units=result["read_units"],
+        sqs_requests=result["sqs_requests"],
+        s3=costs.s3_requests({name[3:]: n for name, n in calls.items() if name.startswith("s3.")}),
+        api_requests=calls["apigateway.POST"],
+    )
+
+
+def costed_paths(
+    results: list[dict[str, Any]], streams: dict[tuple[str, str], dict[str, Any]]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(door, function, result) for each door × function measured. A file is the function's largest measured up to
+    1,000,000 rows: a file's fixed costs (its report, its ledger entries) are spread as a big file spreads them."""
+    paths = []
+    for function in COSTED:
+        files = {r["size"]: r for r in results if r["path"] == function}
+        if files:
+            size = max((s for s in files if s <= 1_000_000), default=min(files))
+            paths.append(("file", function, files[size]))
+        paths += [(door, function, streams[(door, function)]) for door in DOORS if (door, function) in streams]
+    return paths
+
+
+def money(dollars: float) -> str:
+    """Cents where there are any, else two significant digits (a file's cost per million records is fractions of a
+    cent); 0 for nothing at all."""
+    if not dollars:
+        return "0"
+    if dollars >= 0.01:
+        return f"{dollars:,.2f}"
+    return f"{dollars:.{1 - math.floor(math.log10(dollars))}f}"
+
+
+def price_text(price: costs.Price, unit: str) -> str:
+    """As AWS's pages write it: "$0.0000133334 per GB-second", "$0.20 per 1,000,000 requests"."""
+    whole, cents = f"{price.dollars:.10f}".rstrip("0").split(".")
+    return f"${whole}.{cents:0<2} per " + (unit if price.per == 1 else f"{price.per:,} {unit}s")
+
+
+def cost_lines(
+    results: list[dict[str, Any]], streams: dict[tuple[str, str], dict[str, Any]], command: str
+) -> list[str]:
+    """Each door × function's AWS cost per million records, by service, from the calls counted in this run; then
+    the counts themselves per 1,000 records and the prices used."""
+    lines = [
+        f"Dollars per million records at AWS's published on-demand prices in {costs.REGION} as of "
+        f"{costs.PRICES_CHECKED} (free tiers ignored), computed from the calls counted in `{command}` "
+        f"({datetime.now(UTC):%Y-%m-%d}). The API Gateway column is the REST API the template deploys; the last "
+        "total is the same calls behind an HTTP API. A file is one file of that many rows.",
+        "",
+        "| door | function | records | Lambda | DynamoDB | SQS | S3 | API Gateway (REST) | total "
+        "| total with an HTTP API | largest |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    counted = [
+        "",
+        "Counted per 1,000 records:",
+        "",
+        "| door | function | invocations | GB-seconds | write units | read units | SQS requests "
+        "| S3 GET / PUT / LIST | API requests |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for door, function, result in costed_paths(results, streams):
+        used = usage(result, lambda_memory_mb(function))
+        rest = costs.per_million(used)
+        http = sum(costs.per_million(used, costs.API_GATEWAY_HTTP).values()) if used.api_requests else None
+        lines.append(
+            f"| {DOORS[door]} | {function} | {used.records:,} | "
+            + " | ".join(money(rest[service]) for service in costs.SERVICES)
+            + f" | {money(sum(rest.values()))} | {'' if http is None else money(http)} | {costs.dominant(rest)} |"
+        )
+        k = 1000 / used.records
+        counted.append(
+            f"| {DOORS[door]} | {function} | {used.lambda_requests * k:,.1f} | {used.gb_seconds * k:,.3f} "
+            f"| {used.write_units * k:,.1f} | {used.read_units * k:,.1f} | {used.sqs_requests * k:,.1f} "
+            f"| {used.s3.gets * k:,.2f} / {used.s3.puts * k:,.2f} / {used.s3.lists * k:,.2f} "
+            f"| {used.api_requests * k:,.0f} |"
+        )
+    prices = [
+        ("Lambda duration, arm64 (the first 7.5 billion GB-seconds a month)", "GB-second", costs.LAMBDA_GB_SECOND),
+        ("Lambda requests", "request", costs.LAMBDA_REQUEST),
+        ("DynamoDB on-demand writes", "write request unit", costs.DYNAMODB_WRITE_UNIT),
+        ("DynamoDB on-demand reads", "read request unit", costs.DYNAMODB_READ_UNIT),
+        ("SQS standard queue (each 64 KB chunk of a payload is a request)", "request", costs.SQS_REQUEST),
+        ("S3 Standard PUT, COPY, POST", "request", costs.S3_PUT),
+        ("S3 Standard LIST", "request", costs.S3_LIST),
+        ("S3 Standard GET, HEAD and other requests", "request", costs.S3_GET),
+        ("API Gateway REST API (the first 333 million a month)", "request", costs.API_GATEWAY_REST),
+        ("API Gateway HTTP API (the first 300 million a month)", "request", costs.API_GATEWAY_HTTP),
+    ]
+    return [
+        *lines,
+        *counted,
+        "",
+        f"Prices ({costs.REGION}, as of {costs.PRICES_CHECKED}):",
+        "",
+        *(f"- {label}: {price_text(price, unit)} ({price.source})" for label, unit, price in prices),
+        "",
+        COST_NOTES,
+    ]
 
 
 NOTES = """## What bounds the numbers, and what was tried
