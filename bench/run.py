@@ -680,8 +680,12 @@ NOTES = """## What bounds the numbers, and what was tried
   boto3. Before requests was deferred, runs gave 1.3–1.65× `import boto3`.
 - `altcraft_profile_import` runs at its configured pace: `ALTCRAFT_MAX_RPS` (10 requests/s) × `ALTCRAFT_BATCH_SIZE`
   (1,000 profiles) is 10,000 rows/s at most.
-- Not done: forwarding a CSV row's original bytes when nothing in it changes (the bench's rows gain the configured
-  `application_id`, so they would not qualify), fanning a large file out over parallel chunk messages.
+- Kept for events (December 2026): a CSV row that nothing changes goes out as its line as written, behind the
+  configured `application_id` (no dict to fields, no re-encoding): checked by position with checks compiled per
+  header (a line under 10,000 characters with at most 32 brackets makes every text cell and the JSON depth valid;
+  JSON parsed once, NaN, Infinity and 1e400 refused while parsing). Every other row is prepared field by field.
+- Not done: checking a block of lines at once (the per-row Python calls are most of what is left), fanning a large
+  file out over parallel chunk messages.
 - Small files are dominated by fixed costs per file: the ledger's DynamoDB calls, the report and the S3 requests.
 """
 

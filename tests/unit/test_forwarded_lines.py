@@ -178,3 +178,22 @@ def test_the_file_source_gives_each_one_line_row_its_line_as_written() -> None:
     ]
     assert [record.line for record in rows] == [b'1,"x,y"', b"", b"3,last"]
     assert all(record.columns == ("a", "b") for record in rows)
+
+
+def test_forwarded_lines_after_a_narrower_row_go_in_as_written() -> None:
+    # Given a batch of forwarded lines, then a row prepared field by field without its empty session_type and JSON
+    batch = CsvBatch("1111")
+    first = prepare(row(f'u1,open,{STAMP},foreground,"{{""a"":1}}"'))[0]
+    batch.add(first, 0, None)
+    narrower = prepare(row("u2,open,2026-11-22T11:00:00Z,,"))[0]
+    assert isinstance(narrower, dict)
+    assert "session_type" not in narrower
+    batch.add(narrower, 1, None)
+    # When another forwarded line follows
+    last = prepare(row(f'u3,open,{STAMP},background,"{{""b"":2}}"'))[0]
+    assert isinstance(last, CsvLine)
+    batch.add(last, 2, None)
+    # Then it is in the body as written, after the narrower row padded to every column
+    lines = bytes(batch.body()).splitlines()
+    assert lines[2] == b"1111,u2,open," + STAMP.encode() + b",,"
+    assert lines[3] == last.line

@@ -54,9 +54,12 @@ class CsvBatch:
 
     def add(self, fields: Fields, index: int, original: object = None) -> None:
         """Adds a row; the original is not kept (the sent row is what a rejected file shows)."""
-        if isinstance(fields, CsvLine):
-            if fields.columns == self._last_keys or not self.columns:  # the hot path: a file's line as written
-                self._start(fields.columns)
+        if isinstance(fields, CsvLine):  # the hot path: a file's line as written, when it has all the columns
+            columns = fields.columns
+            if not self.columns:
+                self._start(columns)
+            if columns == self._last_keys or list(columns) == self.columns:  # (the second: after a narrower row)
+                self._last_keys = columns
                 self._append(fields.line, index)
                 return
             fields = fields.fields()
@@ -82,11 +85,10 @@ class CsvBatch:
 
     def _start(self, columns: tuple[str, ...]) -> None:
         """The first row's columns are the batch's: later rows with the same ones take the hot path."""
-        if not self.columns:
-            self.columns = list(columns)
-            self._pos = {name: position for position, name in enumerate(columns)}
-            self._growth.append((0, len(columns)))
-            self._last_keys = columns
+        self.columns = list(columns)
+        self._pos = {name: position for position, name in enumerate(columns)}
+        self._growth.append((0, len(columns)))
+        self._last_keys = columns
 
     def _append(self, line: bytes, index: int) -> None:
         rows = self._rows

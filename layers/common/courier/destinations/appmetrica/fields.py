@@ -513,8 +513,10 @@ def _forwarding(
             line, cells = row.line, row.cells
             if not _plain_line(line) or not all(needed_cells(cells)):
                 return None
-            if both_ids is not None and bool(both_ids(cells)[0]) == bool(both_ids(cells)[1]):
-                return None
+            if both_ids is not None:
+                device_id, profile_id = both_ids(cells)  # sorted: appmetrica_device_id first
+                if bool(profile_id) == bool(device_id):
+                    return None
             for position, keeps in checks:
                 value = cells[position]
                 if value and not keeps(value):
