@@ -8,7 +8,7 @@ import csv
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class CsvRow(dict[str, str]):
@@ -39,6 +39,45 @@ class CsvLine:
         return {name: value for name, value in zip(self.columns, cells) if value}  # noqa: B905 - its own line
 
 
+class CsvRun:
+    """Consecutive rows of a CSV file, each one line as wide as the header, read a block at a time: their cells and
+    their lines as written (no line ends) from `start` on; `first` is the index of the row at `start`. What a file
+    source gives to a delivery that asks for runs: it `take`s the first n rows whole, or none, and then the source
+    gives the rows one by one."""
+
+    __slots__ = ("_take", "cells", "columns", "first", "lines", "start", "taken")
+
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        first: int,
+        cells: list[list[str]],
+        lines: list[bytes],
+        start: int,
+        take: Callable[[int], None],
+    ) -> None:
+        self.columns, self.first, self.cells, self.lines, self.start = columns, first, cells, lines, start
+        self._take, self.taken = take, 0
+
+    def __len__(self) -> int:
+        return len(self.lines) - self.start
+
+    def take(self, count: int) -> None:
+        """The first `count` rows are the caller's: the source stands after them (its mark says so)."""
+        self._take(count)
+        self.taken += count
+
+
+class ForwardedLines:
+    """A run a preparer forwards whole: each line as written behind `prefix` (the configured application id, or
+    nothing), with `columns` sent, for the batch keyed `key`."""
+
+    __slots__ = ("columns", "key", "lines", "prefix")
+
+    def __init__(self, columns: tuple[str, ...], key: str, prefix: bytes, lines: list[bytes]) -> None:
+        self.columns, self.key, self.prefix, self.lines = columns, key, prefix, lines
+
+
 Fields = dict[str, Any] | CsvLine  # what a preparer gives to send: a record's fields, or a line as written
 
 
@@ -55,6 +94,18 @@ Preparer = Callable[[Record], Prepared]
 # What a destination's preparer gives a delivery: the same, but a row may be a CSV line to forward as written.
 PreparedRow = tuple[Fields | None, list[str]]
 RowPreparer = Callable[[Record], PreparedRow]
+
+
+@runtime_checkable
+class RunPreparer(Protocol):
+    """A row preparer that also takes a CSV run at once: the first `count` rows of it forwarded whole, or None when
+    any of them is not sent as written (each row is then prepared alone)."""
+
+    def __call__(self, record: Record) -> PreparedRow: ...
+
+    def run(self, run: CsvRun, count: int) -> ForwardedLines | None: ...
+
+
 # (index, record, parse error): where a source could not read a record, the error is set and the record is
 # whatever it has of the original (a partial row, a line of text) so the rejected file can show it. Indexes grow by
 # one from row to row; files count from 1, messages and request bodies from 0.
@@ -81,6 +132,13 @@ class Source(Protocol):
         """The records at these indexes as the user sent them, read again from `start` (the rare path: rows the
         destination refused go to rejected/ in their original form)."""
         ...
+
+
+@runtime_checkable
+class RunSource(Source, Protocol):
+    """A source that can also give clean blocks of CSV rows as runs (CsvRun) among its rows."""
+
+    def runs(self) -> Iterator[SourceRow | CsvRun]: ...
 
 
 class Status(enum.Enum):
@@ -161,6 +219,15 @@ class Batch(Protocol):
 
     def subset(self, positions: list[int]) -> Batch:
         """A batch of the records at these positions (to split a refused batch, or retry only some records)."""
+        ...
+
+
+class LineBatch(Batch, Protocol):
+    """A batch of CSV lines, which takes a forwarded run's lines at once."""
+
+    def add_lines(self, lines: ForwardedLines, first_index: int, room: int, max_chars: int) -> int:
+        """Adds the first lines, at most `room`, up to the one that brings the batch to `max_chars`; the number
+        added (0 when the batch's columns are not the lines': each row is then added alone)."""
         ...
 
 

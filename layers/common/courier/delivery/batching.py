@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from courier.model import Batch, CsvLine, Fields
+from courier.model import Batch, CsvLine, Fields, ForwardedLines, LineBatch
 
 
 class Batcher:
@@ -27,3 +27,12 @@ class Batcher:
             batch = self.open[key] = self._new_batch(key)
         batch.add(fields, index, original)
         return batch.rows >= self._max_rows or batch.chars >= self._max_chars
+
+    def add_lines(self, lines: ForwardedLines, first_index: int) -> tuple[int, bool]:
+        """A forwarded run's lines, as many as its batch takes: how many, and whether that batch is full."""
+        batch = self.open.get(lines.key)
+        if batch is None:
+            batch = self.open[lines.key] = self._new_batch(lines.key)
+        room = self._max_rows - batch.rows
+        added = cast(LineBatch, batch).add_lines(lines, first_index, room, self._max_chars)  # a CSV destination's
+        return added, batch.rows >= self._max_rows or batch.chars >= self._max_chars

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from courier.delivery.batching import Batcher
 from courier.delivery.ledger import DONE, SENDING, Entry, Ledger, LedgerUnavailableError
@@ -23,10 +23,13 @@ from courier.delivery.tally import Tally
 from courier.http.retrying import MIN_REQUEST_SECONDS, SAID, SaidItem, said_of
 from courier.model import (
     Batch,
+    CsvRun,
     Destination,
     ItemResult,
     Mark,
     RowPreparer,
+    RunPreparer,
+    RunSource,
     Sender,
     SendResult,
     Source,
@@ -110,6 +113,7 @@ class Delivery:
         self.destination = destination
         self.tally = Tally()
         self._prepare = prepare
+        self._prepare_run = prepare.run if isinstance(prepare, RunPreparer) else None  # CSV runs forwarded whole
         self._sender = sender
         self._budget = budget
         self._ledger = ledger
@@ -145,7 +149,8 @@ class Delivery:
         self._source = source
         if source.columns is not None:
             self._note_fields(source.columns)
-        rows = iter(source)
+        takes_runs = self._prepare_run is not None and not check_fields and isinstance(source, RunSource)
+        rows: Iterator[SourceRow | CsvRun] = source.runs() if takes_runs else iter(source)  # type: ignore[attr-defined]
         try:
             while not self.stopped:
                 if not self._budget.room_to_read():
@@ -186,7 +191,7 @@ class Delivery:
             self.tally.ignored |= {name for name in new if not self._knows(name)}
 
     def _read_chunk(
-        self, rows: Iterator[SourceRow], start: Mark, check_fields: bool
+        self, rows: Iterator[SourceRow | CsvRun], start: Mark, check_fields: bool
     ) -> tuple[_Chunk | None, Exception | None]:
         key = f"{self._unit}#{start['index']}"
         try:
@@ -207,7 +212,7 @@ class Delivery:
             self._rows_cap = min(self._rows_cap * 2, max(self._sender.max_rows, FIRST_CHUNK_ROWS), MAX_CHUNK_ROWS)
         return chunk, failure
 
-    def _fill(self, chunk: _Chunk, rows: Iterator[SourceRow], check_fields: bool) -> None:
+    def _fill(self, chunk: _Chunk, rows: Iterator[SourceRow | CsvRun], check_fields: bool) -> None:
         batcher = Batcher(
             self.destination.batch_key, self.destination.new_batch, self._sender.max_rows, self._sender.max_chars
         )
@@ -216,12 +221,19 @@ class Delivery:
         finally:
             chunk.batches = list(batcher.open.values())
 
-    def _fill_rows(self, chunk: _Chunk, rows: Iterator[SourceRow], check_fields: bool, batcher: Batcher) -> None:
+    def _fill_rows(
+        self, chunk: _Chunk, rows: Iterator[SourceRow | CsvRun], check_fields: bool, batcher: Batcher
+    ) -> None:
         entry, first = chunk.entry, chunk.start["index"] + 1
         last_wanted = entry.end if entry is not None else first + self._rows_cap - 1
         skip_sent = entry is not None and _all_delivered(entry)
         sent = chunk.sent
-        for index, record, error in rows:
+        for row in rows:
+            if type(row) is CsvRun:  # taken whole or in part, or not at all: then its rows come one by one
+                if entry is None and self._forward_run(chunk, row, last_wanted, batcher):
+                    break
+                continue
+            index, record, error = cast(SourceRow, row)
             chunk.read += 1
             chunk.last = index
             position = index - first
@@ -237,6 +249,21 @@ class Delivery:
                 break
             if not index & 1023 and entry is None and not self._budget.room_to_read():
                 break  # the chunk ends here, so that its request still has its time
+
+    def _forward_run(self, chunk: _Chunk, run: CsvRun, last_wanted: int, batcher: Batcher) -> bool:
+        """A run of rows forwarded into a new chunk as far as it goes, or none of it; True when the chunk ends."""
+        assert self._prepare_run is not None
+        lines = self._prepare_run(run, min(len(run), last_wanted - run.first + 1))
+        if lines is None:
+            return False
+        added, full = batcher.add_lines(lines, run.first)
+        if not added:
+            return False
+        run.take(added)
+        chunk.read += added
+        chunk.last = run.first + added - 1
+        _mark_sent(chunk.sent, run.first - chunk.start["index"] - 1, added)
+        return full or chunk.last >= last_wanted or not self._budget.room_to_read()
 
     def _take(
         self, chunk: _Chunk, index: int, record: Any, position: int, check_fields: bool, batcher: Batcher
@@ -366,12 +393,9 @@ class Delivery:
             return
         whole = SaidItem(result.status, result.reason, said=said_of(result))
         items = result.items or (whole,) * batch.rows
-        for status in (Status.DELIVERED, Status.REJECTED, Status.RETRY):
-            positions = [pos for pos, item in enumerate(items) if item.status is status]
-            if not positions:
-                continue
+        for status, positions in _by_status(result.items, whole.status, batch.rows):
             if status is Status.RETRY and repeated:  # an earlier attempt left these: send them now, once
-                self._deliver_part(chunk, key + ".r", batch.subset(positions))
+                self._deliver_part(chunk, key + ".r", batch.subset(list(positions)))
             elif status is Status.DELIVERED and repeated:
                 self.tally.duplicates_skipped += len(positions)
             else:
@@ -386,10 +410,11 @@ class Delivery:
         for part, result, repeated in self._once(key, [batch], entry):
             self._apply(chunk, key, part, result, repeated)
 
-    def _settle(self, chunk: _Chunk, batch: Batch, positions: list[int], items: tuple[ItemResult, ...]) -> None:
+    def _settle(self, chunk: _Chunk, batch: Batch, positions: Sequence[int], items: tuple[ItemResult, ...]) -> None:
         """Counts the records at these positions of the batch, which share one status."""
         status = items[positions[0]].status
-        indexes = [batch.indexes[pos] for pos in positions]
+        whole = len(positions) == batch.rows
+        indexes = list(batch.indexes) if whole else [batch.indexes[pos] for pos in positions]
         if status is Status.DELIVERED:
             self.tally.delivered += len(positions)
             if self._on_delivered is not None:
@@ -402,7 +427,7 @@ class Delivery:
         else:
             self._leave_pending(indexes, items[positions[0]].reason)
 
-    def _originals(self, chunk: _Chunk, batch: Batch, positions: list[int]) -> dict[int, Any]:
+    def _originals(self, chunk: _Chunk, batch: Batch, positions: Sequence[int]) -> dict[int, Any]:
         """The refused rows as the user sent them, read again from the source; as sent, if it cannot give them."""
         sent = batch.records()
         fallback = {batch.indexes[pos]: sent[pos] for pos in positions}
@@ -421,6 +446,28 @@ class Delivery:
         if reason:
             self.tally.retry_reason = reason
         self._halted = True
+
+
+def _by_status(items: tuple[ItemResult, ...] | None, whole: Status, rows: int) -> list[tuple[Status, Sequence[int]]]:
+    """The positions of a batch's records by their outcome (delivered, refused, to retry), those with any."""
+    if items is None:
+        return [(whole, range(rows))]
+    found = [(status, [pos for pos, item in enumerate(items) if item.status is status]) for status in Status]
+    return [(status, positions) for status, positions in found if positions]
+
+
+def _mark_sent(sent: bytearray, start: int, count: int) -> None:
+    """Sets the sent-map's bits of the positions start … start + count - 1, growing the map to hold them."""
+    end = start + count - 1
+    if len(sent) <= end >> 3:
+        sent.extend(bytes((end >> 3) + 1 - len(sent)))
+    low, high = start >> 3, end >> 3
+    if low == high:
+        sent[low] |= ((1 << count) - 1) << (start & 7)
+        return
+    sent[low] |= 0xFF << (start & 7) & 0xFF
+    sent[low + 1 : high] = b"\xff" * (high - low - 1)
+    sent[high] |= (1 << (end & 7) + 1) - 1
 
 
 def _all_delivered(entry: Entry) -> bool:

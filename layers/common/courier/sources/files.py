@@ -21,13 +21,13 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from itertools import chain
+from collections.abc import Callable, Generator, Iterator
+from itertools import chain, islice, repeat
 from json.scanner import make_scanner
 from operator import length_hint
 from typing import IO, Any, Protocol, cast
 
-from courier.model import CsvRow, Mark, SourceRow
+from courier.model import CsvRow, CsvRun, Mark, SourceRow
 from courier.sources.records import UNFIT_NUMBER, fit_row, object_row
 
 FORMATS = (".csv", ".jsonl", ".ndjson", ".json")
@@ -119,6 +119,7 @@ class FileSource:
         "_base",
         "_blanks",
         "_format",
+        "_give_runs",
         "_gzipped",
         "_header_bytes",
         "_header_commas",
@@ -156,6 +157,7 @@ class FileSource:
         # Where the rows stand: the index of the last row given, and for resumable files the block of lines being
         # read (the bytes before it, its lines, the iterator the reader takes them from, the part already summed).
         self._index = self._skip = 0
+        self._give_runs = False  # set by runs(): clean blocks of CSV lines come as CsvRuns
         self._suspect = False  # a block of JSON lines read so far held _SUSPECT_BYTES: its rows are looked at
         self._blanks = self._rows_seen = self._row_from = 0  # blank CSV rows; rows read and where the next began
         self._base = self._size = self._summed = self._summed_bytes = 0
@@ -168,7 +170,7 @@ class FileSource:
             if offset < 0:
                 offset, self._skip, self._index = 0, self._index, 0  # read again from the start, skipping rows
         self._stream: _Stream | None = None
-        self._rows: Iterator[SourceRow]
+        self._rows: Iterator[SourceRow | CsvRun]
         if self._format == ".csv":
             reader: Iterator[list[str]] | None = None
             if _header is not None and self.resumable:  # known from an earlier opening (originals)
@@ -176,14 +178,14 @@ class FileSource:
             elif offset > 0:  # the header alone from the start, then the rows from the offset
                 header_stream = self._open(0)
                 try:
-                    self.columns, _ = self._read_header(self._feed(header_stream, at_start=True))
+                    self.columns, _ = self._read_header(self._blocks(header_stream, at_start=True))
                 finally:
                     header_stream.close()
             if self.columns is None:
                 self._stream = stream = self._open(0)
-                feed = self._feed(stream, at_start=True)
+                blocks = self._blocks(stream, at_start=True)
                 try:
-                    self.columns, reader = self._read_header(feed)
+                    self.columns, reader = self._read_header(blocks)
                 except BaseException:
                     stream.close()
                     raise
@@ -191,8 +193,8 @@ class FileSource:
                 offset = max(offset, self._header_end)
                 self._stream = stream = self._open(offset)
                 self._restart_at(offset)
-                feed = self._feed(stream, at_start=False)
-            self._rows = self._csv_rows(stream, feed, reader, self.columns)
+                blocks = self._blocks(stream, at_start=False)
+            self._rows = self._csv_rows(stream, blocks, reader, self.columns)
         else:
             self._stream = stream = self._open(offset)
             self._restart_at(offset)
@@ -211,6 +213,12 @@ class FileSource:
         return self._format in RESUMABLE_FORMATS and not self._gzipped
 
     def __iter__(self) -> Iterator[SourceRow]:
+        return cast(Iterator[SourceRow], self._rows)  # runs only after runs() asked for them
+
+    def runs(self) -> Iterator[SourceRow | CsvRun]:
+        """The rows, but a CSV file's block of lines that are each one row as wide as the header comes as a CsvRun
+        (the hot path: no object per row until a row needs one)."""
+        self._give_runs = self._format == ".csv"
         return self._rows
 
     def mark(self) -> Mark:
@@ -253,11 +261,16 @@ class FileSource:
         return _Gunzipped(stream) if self._gzipped else stream
 
     @staticmethod
-    def _skipping(rows: Iterator[SourceRow], skip: int) -> Iterator[SourceRow]:
+    def _skipping(rows: Iterator[SourceRow | CsvRun], skip: int) -> Iterator[SourceRow | CsvRun]:
         for row in rows:
-            if row[0] > skip:
-                yield row
-                break
+            if type(row) is CsvRun:
+                if row.first <= skip:  # taken up to the row skipped to; the rest comes as the next run
+                    row.take(min(len(row), skip - row.first + 1))
+                    continue
+            elif cast(SourceRow, row)[0] <= skip:
+                continue
+            yield row
+            break
         yield from rows
 
     # Lines
@@ -334,9 +347,9 @@ class FileSource:
         self._next_block()
         self._base = offset
 
-    def _feed(self, stream: _Stream, at_start: bool) -> Iterator[Iterator[str]]:
-        """The stream's lines decoded, block by block, for the csv module (chained: it pulls one line at a time)."""
-        return map(self._decoded, self._blocks(stream, at_start))
+    def _lines_of(self, blocks: Iterator[Iterator[bytes] | None]) -> Iterator[str]:
+        """The blocks' lines decoded, for the csv module (chained: it pulls one line at a time)."""
+        return chain.from_iterable(map(self._decoded, blocks))
 
     def _decoded(self, left: Iterator[bytes] | None) -> Iterator[str]:
         if left is None:
@@ -355,11 +368,11 @@ class FileSource:
 
     # CSV
 
-    def _read_header(self, feed: Iterator[Iterator[str]]) -> tuple[list[str], Iterator[list[str]]]:
+    def _read_header(self, blocks: Iterator[Iterator[bytes] | None]) -> tuple[list[str], Iterator[list[str]]]:
         """The first row that is not blank, and the reader that read it (it goes on with the rows). Sets where the
         rows start. Bounded as it is read: in bytes (blank lines before it included), and in columns before the csv
         module makes a string of each."""
-        reader = csv.reader(chain.from_iterable(feed))
+        reader = csv.reader(self._lines_of(blocks))
         self._header_bytes, self._header_commas = 0, 0
         try:
             header = next((row for row in reader if row), [])
@@ -385,37 +398,85 @@ class FileSource:
         return line.decode()
 
     def _csv_rows(
-        self, stream: _Stream, feed: Iterator[Iterator[str]], reader: Iterator[list[str]] | None, header: list[str]
-    ) -> Iterator[SourceRow]:
-        width, index, names = len(header), self._index, tuple(header)
+        self,
+        stream: _Stream,
+        blocks: Iterator[Iterator[bytes] | None],
+        reader: Iterator[list[str]] | None,
+        header: list[str],
+    ) -> Iterator[SourceRow | CsvRun]:
+        width, names = len(header), tuple(header)
+        if reader is None:
+            reader = csv.reader(self._lines_of(blocks))
         try:
             while True:
                 try:
-                    if reader is None:
-                        reader = csv.reader(chain.from_iterable(feed))
                     lines = reader.line_num  # type: ignore[attr-defined]
                     for row in reader:
                         read, lines = reader.line_num - lines, reader.line_num  # type: ignore[attr-defined]
                         if not row:
                             self._blanks += 1  # a blank line
-                            continue
-                        index += 1
-                        self._index = index
-                        if len(row) == width:
-                            yield index, CsvRow(names, row, self._last_line() if read == 1 else b""), ""
+                        elif len(row) == width:
+                            self._index += 1
+                            yield self._index, CsvRow(names, row, self._last_line() if read == 1 else b""), ""
                         else:  # kept as far as the header goes, so the rejected file shows the row
+                            self._index += 1
                             error = f"row: has {len(row)} cells, the header {width}"
-                            yield index, dict(zip(header, row, strict=False)), error
-                    return
+                            yield self._index, dict(zip(header, row, strict=False)), error
+                        if self._give_runs and not length_hint(self._left):
+                            break  # between rows at a block's end: the next blocks may come as runs
+                    else:
+                        return
+                    after_runs = yield from self._runs_of_blocks(blocks, names)
+                    if after_runs is None:
+                        return
+                    reader = after_runs
                 except _LongLineError:  # the reader is dropped with its partial row; a new one goes on after it
-                    reader = None
-                    index += 1
-                    self._index = index
-                    yield index, {}, LONG_ROW
+                    reader = csv.reader(self._lines_of(blocks))
+                    self._index += 1
+                    yield self._index, {}, LONG_ROW
         except _BROKEN as error:
-            raise _unreadable(error, f"row {index}") from None
+            raise _unreadable(error, f"row {self._index}") from None
         finally:
             stream.close()
+
+    def _runs_of_blocks(
+        self, blocks: Iterator[Iterator[bytes] | None], names: tuple[str, ...]
+    ) -> Generator[SourceRow | CsvRun, None, Iterator[list[str]] | None]:
+        """Whole blocks whose lines are each one row as wide as the header, as runs, until a block is not: the
+        reader to read that one with is returned (None at the end of the file)."""
+        for left in blocks:
+            parsed = self._clean_rows(len(names)) if left is not None else None
+            if parsed is None:
+                return csv.reader(self._lines_of(chain([left], blocks)))
+            cells, lines = parsed
+            start = 0
+            while start < len(lines):
+                run = CsvRun(names, self._index + 1, cells, lines, start, self._take_rows)
+                yield run
+                if not run.taken:  # the rows one by one, for the rest of the block
+                    for offset in range(start, len(lines)):
+                        self._take_rows(1)
+                        yield self._index, CsvRow(names, cells[offset], lines[offset]), ""
+                    break
+                start += run.taken
+        return None
+
+    def _clean_rows(self, width: int) -> tuple[list[list[str]], list[bytes]] | None:
+        """The current block's rows and its lines without their line ends, when each line is one row as wide as the
+        header (a line that is not, a blank one, or broken CSV: None, and the block is read row by row)."""
+        lines = self._lines
+        try:
+            cells = list(csv.reader(map(bytes.decode, lines), strict=True))  # strict: a quote left open raises
+        except (UnicodeDecodeError, csv.Error):
+            return None
+        if len(cells) != len(lines) or set(map(len, cells)) != {width}:
+            return None
+        return cells, list(map(bytes.rstrip, lines, repeat(b"\r\n")))
+
+    def _take_rows(self, count: int) -> None:
+        """The next `count` rows of the current block are taken: the source stands after them."""
+        self._index += count
+        next(islice(self._left, count - 1, None), None)
 
     def _last_line(self) -> bytes:
         """The line the reader took last, as written, without its line end."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from itertools import accumulate, repeat
+from operator import add
 
-from courier.model import CsvLine, Fields
+from courier.model import CsvLine, Fields, ForwardedLines
 
 
 def csv_cell(value: str) -> str:
@@ -82,6 +84,27 @@ class CsvBatch:
         if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
             line = ",".join([csv_cell(value) for value in values])  # some cell needs quoting
         self._append(line.encode(), index)
+
+    def add_lines(self, lines: ForwardedLines, first_index: int, room: int, max_chars: int) -> int:
+        """A forwarded run's lines, at most `room`, up to the one that brings the batch to `max_chars`, in one append
+        (rows `first_index` on); the number added, 0 when the batch has other columns."""
+        columns = lines.columns
+        if not self.columns:
+            self._start(columns)
+        elif not (columns == self._last_keys or list(columns) == self.columns):
+            return 0
+        self._last_keys = columns
+        rows, each = self._rows, len(lines.prefix) + 1  # a line's prefix and its \n
+        ends = list(accumulate(map(add, map(len, lines.lines[:room]), repeat(each)), initial=len(rows)))[1:]
+        count = min(len(ends), bisect_left(ends, max_chars) + 1)
+        separator = b"\n" + lines.prefix
+        rows += lines.prefix
+        rows += separator.join(lines.lines[:count])
+        rows += b"\n"
+        self._ends.extend(ends[:count])
+        self.indexes.extend(range(first_index, first_index + count))
+        self.chars = len(rows)
+        return count
 
     def _start(self, columns: tuple[str, ...]) -> None:
         """The first row's columns are the batch's: later rows with the same ones take the hot path."""

@@ -10,17 +10,29 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 from json.scanner import make_scanner
-from operator import itemgetter
+from operator import itemgetter, ne
 from typing import Any, cast
 
 from courier.destinations.appmetrica.csv_batch import csv_cell
 from courier.destinations.values import MAX_DEPTH, MAX_TEXT_CHARS, compact_json, parse_json, too_deep
-from courier.model import CsvLine, CsvRow, Field, Prepared, PreparedRow, Preparer, Record, RowPreparer
+from courier.model import (
+    CsvLine,
+    CsvRow,
+    CsvRun,
+    Field,
+    ForwardedLines,
+    Prepared,
+    PreparedRow,
+    Preparer,
+    Record,
+    RowPreparer,
+)
 from courier.settings import Settings
 from courier.sources.records import INT64_MAX, MAX_DIGITS, UINT64_MAX
 
@@ -176,7 +188,15 @@ def event_timestamp(now: float) -> Any:
     def keeps(value: str) -> bool:
         return len(value) == len(low) == len(high) and low <= value <= high and value.isdigit()
 
+    def keeps_all(values: Sequence[str]) -> bool:  # keeps for every cell that is not blank, a column at once
+        given = list(filter(None, values))
+        if not given:
+            return True
+        same_length = len(low) == len(high) and set(map(len, given)) == {len(low)}
+        return same_length and low <= min(given) and max(given) <= high and all(map(str.isdigit, given))
+
     check.keeps = keeps  # type: ignore[attr-defined]  # what a forwarded line is checked with: the hot path
+    keeps.keeps_all = keeps_all  # type: ignore[attr-defined]  # and a run of them
     return check
 
 
@@ -459,7 +479,7 @@ class RowFormat:
             return (None, errors) if errors else (out, errors)
 
         if check is None:  # events: nothing more per row, so a row that changes in nothing is forwarded as written
-            return _forwarding(prepare, conversions, required, default_application_id)
+            return _Forwarding(prepare, conversions, required, default_application_id)
 
         def prepare_checked(record: Record) -> Prepared:
             out, errors = prepare(record)
@@ -470,62 +490,104 @@ class RowFormat:
         return prepare_checked
 
 
-def _forwarding(
-    prepare: Preparer, conversions: Mapping[str, Conversion], required: tuple[str, ...], default_application_id: str
-) -> RowPreparer:
+class _Forwarding:
     """`prepare`, but a CSV file's row that its conversions leave as it is goes out as its line as written (the
-    configured application id put in front when the file has no such column): no dict, nothing re-encoded. Every
-    other row, and every row that would be refused, is prepared by `prepare` (the reasons come from it alone)."""
-    compiled: dict[tuple[str, ...], Callable[[CsvRow], CsvLine | None] | None] = {}
+    configured application id put in front when the file has no such column): no dict, nothing re-encoded; a run of
+    such rows goes out whole, checked a column at a time. Every other row, and every row that would be refused, is
+    prepared by `prepare` (the reasons come from it alone)."""
 
-    def prepare_row(record: Record) -> PreparedRow:
+    def __init__(
+        self,
+        prepare: Preparer,
+        conversions: Mapping[str, Conversion],
+        required: tuple[str, ...],
+        default_application_id: str,
+    ) -> None:
+        self._prepare, self._conversions, self._required = prepare, conversions, required
+        self._default_application_id = default_application_id
+        self._compiled: dict[tuple[str, ...], _LineCheck | None] = {}
+
+    def __call__(self, record: Record) -> PreparedRow:
         if type(record) is CsvRow and record.line:
-            columns = record.columns
-            forward = compiled[columns] if columns in compiled else compiled.setdefault(columns, _line_check(columns))
-            if forward is not None and (line := forward(record)) is not None:
+            check = self._check(record.columns)
+            if check is not None and (line := check.row(record)) is not None:
                 return line, []
-        return prepare(record)
+        return self._prepare(record)
 
-    def _line_check(columns: tuple[str, ...]) -> Callable[[CsvRow], CsvLine | None] | None:
-        """For a header of known fields, each once, with every required one and an id column: a check of a row's
-        cells by position, giving its line or None."""
+    def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
+        check = self._check(run.columns)
+        return check.run(run, count) if check is not None else None
+
+    def _check(self, columns: tuple[str, ...]) -> _LineCheck | None:
+        compiled = self._compiled
+        if columns not in compiled:
+            compiled[columns] = _LineCheck.of(columns, self._conversions, self._required, self._default_application_id)
+        return compiled[columns]
+
+
+class _LineCheck:
+    """For a header of known fields, each once, with every required one and an id column: the checks of a row's
+    cells by position, and of a run's cells by column, that hold exactly when `prepare` would send the row as
+    written."""
+
+    def __init__(
+        self, columns: tuple[str, ...], conversions: Mapping[str, Conversion], required: tuple[str, ...], default: str
+    ) -> None:
+        names = set(columns)
+        self.checks = [(at, keeps) for at, name in enumerate(columns) if (keeps := _keeps(conversions[name]))]
+        self.column_checks = [(at, _all_keep(keeps)) for at, keeps in self.checks]
+        needed = [columns.index(name) for name in (*required, "application_id") if name in names]
+        self.ids = [columns.index(name) for name in sorted(ID_FIELDS & names)]  # appmetrica_device_id first
+        self.needed = needed + self.ids if len(self.ids) == 1 else needed
+        self.needed_cells = itemgetter(*self.needed, self.needed[0])  # two or more: a tuple, whatever the count
+        self.own_id = columns.index("application_id") if "application_id" in names else -1
+        self.default = default
+        self.prefix = b"" if self.own_id >= 0 else (csv_cell(default) + ",").encode()
+        self.sent_columns = columns if self.own_id >= 0 else ("application_id", *columns)
+
+    @classmethod
+    def of(
+        cls, columns: tuple[str, ...], conversions: Mapping[str, Conversion], required: tuple[str, ...], default: str
+    ) -> _LineCheck | None:
         names = set(columns)
         if len(names) != len(columns) or not names <= conversions.keys() or not set(required) <= names:
             return None
-        if not ID_FIELDS & names or ("application_id" not in names and not default_application_id):
+        if not ID_FIELDS & names or ("application_id" not in names and not default):
             return None
-        checks = tuple(
-            (position, keeps)
-            for position, name in enumerate(columns)
-            if (keeps := _keeps(conversions[name])) is not None
-        )
-        needed = [columns.index(name) for name in (*required, "application_id") if name in names]
-        ids = [columns.index(name) for name in sorted(ID_FIELDS & names)]
-        if len(ids) == 1:
-            needed += ids
-        needed_cells = itemgetter(*needed, needed[0])  # two or more: a tuple, whatever the count
-        both_ids = itemgetter(*ids) if len(ids) == 2 else None
-        own_id = columns.index("application_id") if "application_id" in names else -1
-        prefix = b"" if own_id >= 0 else (csv_cell(default_application_id) + ",").encode()
-        sent_columns = columns if own_id >= 0 else ("application_id", *columns)
+        return cls(columns, conversions, required, default)
 
-        def forward(row: CsvRow) -> CsvLine | None:
-            line, cells = row.line, row.cells
-            if not _plain_line(line) or not all(needed_cells(cells)):
-                return None
-            if both_ids is not None:
-                device_id, profile_id = both_ids(cells)  # sorted: appmetrica_device_id first
-                if bool(profile_id) == bool(device_id):
-                    return None
-            for position, keeps in checks:
-                value = cells[position]
-                if value and not keeps(value):
-                    return None  # refused, or sent otherwise than written (a time converted, a number normalised)
-            return CsvLine(sent_columns, prefix + line, cells[own_id] if own_id >= 0 else default_application_id)
+    def row(self, row: CsvRow) -> CsvLine | None:
+        line, cells = row.line, row.cells
+        if not _plain_line(line) or not all(self.needed_cells(cells)):
+            return None
+        if len(self.ids) == 2 and bool(cells[self.ids[0]]) == bool(cells[self.ids[1]]):
+            return None
+        for position, keeps in self.checks:
+            value = cells[position]
+            if value and not keeps(value):
+                return None  # refused, or sent otherwise than written (a time converted, a number normalised)
+        own_id = self.own_id
+        return CsvLine(self.sent_columns, self.prefix + line, cells[own_id] if own_id >= 0 else self.default)
 
-        return forward
-
-    return prepare_row
+    def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
+        """The first `count` rows of the run, when every one of them passes `row`; else None."""
+        lines = run.lines[run.start : run.start + count]
+        if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written (brackets: JSON's own)
+            return None
+        columns = list(zip(*run.cells[run.start : run.start + count], strict=True))
+        if not all(map(all, map(columns.__getitem__, self.needed))):
+            return None
+        if len(self.ids) == 2 and not all(map(ne, map(bool, columns[self.ids[0]]), map(bool, columns[self.ids[1]]))):
+            return None
+        if not all(keeps_all(columns[position]) for position, keeps_all in self.column_checks):
+            return None
+        key = self.default
+        if self.own_id >= 0:
+            keys = set(columns[self.own_id])
+            if len(keys) != 1:
+                return None  # rows for several applications: each goes to its own batch
+            key = keys.pop()
+        return ForwardedLines(self.sent_columns, key, self.prefix, lines)
 
 
 def _finite_float(text: str) -> float:
@@ -549,6 +611,23 @@ def _plain_line(line: bytes) -> bool:
     return len(line) <= MAX_TEXT_CHARS and line.count(b"{") + line.count(b"[") <= MAX_DEPTH
 
 
+def _json_object_texts(values: Sequence[str]) -> bool:
+    """_json_object_text (on a plain line) for every cell that is not blank: each distinct text once (a file's event
+    parameters repeat), its brackets counted first, then the scanner run over them in one pass."""
+    given = list(set(filter(None, values)))
+    if not given:
+        return True
+    if max(map(str.count, given, repeat("{"))) + max(map(str.count, given, repeat("["))) > MAX_DEPTH:
+        return False  # some cell may nest too deep: each row alone
+    try:
+        parsed = list(map(_SCAN_JSON, given, repeat(0)))  # a StopIteration (not JSON) only ends it early
+    except ValueError:
+        return False
+    if len(parsed) != len(given) or list(map(itemgetter(1), parsed)) != list(map(len, given)):
+        return False
+    return set(map(type, map(itemgetter(0), parsed))) == {dict}
+
+
 def _json_object_text(value: str) -> bool:
     """json_object's test on a cell of a plain line: compact JSON text of an object, forwarded as written."""
     try:
@@ -570,6 +649,16 @@ def _keeps(convert: Conversion) -> Callable[[str], bool] | None:
         return allowed.__contains__
     keeps: Callable[[str], bool] | None = getattr(convert, "keeps", None)
     return keeps or partial(_converts_to_itself, convert)
+
+
+def _all_keep(keeps: Callable[[str], bool]) -> Callable[[Sequence[str]], bool]:
+    """`keeps` for a column of cells, blank ones left out: the cheap ones run over the column at once."""
+    if keeps is _json_object_text:
+        return _json_object_texts
+    keeps_all: Callable[[Sequence[str]], bool] | None = getattr(keeps, "keeps_all", None)
+    if keeps_all is not None:
+        return keeps_all
+    return lambda values: all(map(keeps, filter(None, values)))
 
 
 def _converts_to_itself(convert: Conversion, value: str) -> bool:
