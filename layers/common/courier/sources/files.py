@@ -405,11 +405,15 @@ class FileSource:
         header: list[str],
     ) -> Iterator[SourceRow | CsvRun]:
         width, names = len(header), tuple(header)
-        if reader is None:
-            reader = csv.reader(self._lines_of(blocks))
         try:
             while True:
                 try:
+                    if self._give_runs:  # between rows: the rest of this block, and the next, may come as runs
+                        reader = yield from self._runs_of_blocks(blocks, names)
+                        if reader is None:
+                            return
+                    elif reader is None:
+                        reader = csv.reader(self._lines_of(blocks))
                     lines = reader.line_num  # type: ignore[attr-defined]
                     for row in reader:
                         read, lines = reader.line_num - lines, reader.line_num  # type: ignore[attr-defined]
@@ -423,15 +427,11 @@ class FileSource:
                             error = f"row: has {len(row)} cells, the header {width}"
                             yield self._index, dict(zip(header, row, strict=False)), error
                         if self._give_runs and not length_hint(self._left):
-                            break  # between rows at a block's end: the next blocks may come as runs
+                            break  # between rows at a block's end
                     else:
                         return
-                    after_runs = yield from self._runs_of_blocks(blocks, names)
-                    if after_runs is None:
-                        return
-                    reader = after_runs
                 except _LongLineError:  # the reader is dropped with its partial row; a new one goes on after it
-                    reader = csv.reader(self._lines_of(blocks))
+                    reader = None
                     self._index += 1
                     yield self._index, {}, LONG_ROW
         except _BROKEN as error:
@@ -442,9 +442,9 @@ class FileSource:
     def _runs_of_blocks(
         self, blocks: Iterator[Iterator[bytes] | None], names: tuple[str, ...]
     ) -> Generator[SourceRow | CsvRun, None, Iterator[list[str]] | None]:
-        """Whole blocks whose lines are each one row as wide as the header, as runs, until a block is not: the
-        reader to read that one with is returned (None at the end of the file)."""
-        for left in blocks:
+        """The rest of the current block, then whole blocks, whose lines are each one row as wide as the header, as
+        runs, until a block is not: the reader to read that one with is returned (None at the end of the file)."""
+        for left in chain([self._left], blocks):
             parsed = self._clean_rows(len(names)) if left is not None else None
             if parsed is None:
                 return csv.reader(self._lines_of(chain([left], blocks)))
@@ -462,14 +462,15 @@ class FileSource:
         return None
 
     def _clean_rows(self, width: int) -> tuple[list[list[str]], list[bytes]] | None:
-        """The current block's rows and its lines without their line ends, when each line is one row as wide as the
-        header (a line that is not, a blank one, or broken CSV: None, and the block is read row by row)."""
-        lines = self._lines
+        """The current block's rows not taken yet, and their lines without their line ends, when each line is one row
+        as wide as the header (a line that is not, a blank one, or broken CSV: None, and the block is read row by
+        row)."""
+        lines = self._lines[len(self._lines) - length_hint(self._left) :]  # those not taken yet
         try:
             cells = list(csv.reader(map(bytes.decode, lines), strict=True))  # strict: a quote left open raises
         except (UnicodeDecodeError, csv.Error):
             return None
-        if len(cells) != len(lines) or set(map(len, cells)) != {width}:
+        if len(cells) != len(lines) or (lines and set(map(len, cells)) != {width}):
             return None
         return cells, list(map(bytes.rstrip, lines, repeat(b"\r\n")))
 
