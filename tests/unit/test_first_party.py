@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from courier.destinations.appmetrica.first_party import (
+    _local_ok,
     normalise_email,
     normalise_phone,
     normalise_telegram,
@@ -229,3 +230,49 @@ def test_phone_separators_are_unicode_white_space_as_on_an_android_device(raw: s
 )
 def test_phone_characters_that_are_not_white_space_or_ascii_digits_are_refused(raw: str) -> None:
     assert normalise_phone(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+7 (916) 017-00-17",
+        "8 916 017 00 17",
+        "+7\t916\x0b017\x0c00\r17\n",  # the ASCII white space the SDK's \s takes
+        "+7\x1c9160170017",  # U+001C..U+001F are not white space to ICU: refused
+        "+7 916 017 00 1x",
+        "+89160170017",
+        " +4930123456",
+        "",
+        "()-+",
+    ],
+)
+def test_an_ascii_phone_number_normalises_as_the_same_number_through_the_unicode_path(raw: str) -> None:
+    # Given an ASCII phone number (cleaned of separators as bytes) and the same number with a trailing no-break
+    # space, which is white space and makes it non-ASCII (cleaned as text)
+    # When both are normalised
+    # Then they give the same answer
+    assert normalise_phone(raw) == normalise_phone(raw + "\u00a0")
+
+
+@pytest.mark.parametrize(
+    ("local", "valid"),
+    [
+        ("user.17+x", True),
+        ("a" * 64, True),
+        ("a" * 65, False),  # too long, in one part or in several
+        ("a." * 32 + "b", False),
+        (".user", False),
+        ("user.", False),
+        ("us..er", False),
+        ("o'hara,x/y=z", True),  # the SDK's class, ',' and '.' from its '+-/' range included
+        ("юзер", False),
+        ('"a b".c', True),  # a quoted part: the general check
+    ],
+)
+def test_the_usual_local_part_check_agrees_with_the_general_one(local: str, valid: bool) -> None:
+    # Given a local part, in the usual shape (ASCII, unquoted, dotted) or not
+    # When the address is normalised, its usual local part taking one regex pass
+    normalised = normalise_email(f"{local}@example.com")
+    # Then it is valid exactly when the SDK's general check of a local part says so
+    assert (normalised is not None) is valid
+    assert _local_ok(local) is valid

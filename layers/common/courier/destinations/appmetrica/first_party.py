@@ -28,10 +28,16 @@ def _utf16_len(text: str) -> int:
 
 # --- phone --------------------------------------------------------------------------------------------------------
 _PHONE_PUNCTUATION = str.maketrans("", "", "()-+" + _WHITE_SPACE)  # the SDK's [0-9()\-+\s]: the rest are digits
+_ASCII_PHONE_PUNCTUATION = bytes(code for code in _PHONE_PUNCTUATION if code < 128)  # the same, as bytes
 
 
 def normalise_phone(raw: str) -> str | None:
-    digits = raw.translate(_PHONE_PUNCTUATION)  # what is left must be ASCII digits only
+    # what is left must be ASCII digits only; an ASCII number's bytes drop the same characters several times faster
+    digits = (
+        raw.encode().translate(None, _ASCII_PHONE_PUNCTUATION).decode()
+        if raw.isascii()
+        else raw.translate(_PHONE_PUNCTUATION)
+    )
     if not raw or not (digits.isascii() and (digits.isdigit() or not digits)):
         return None
     if not 10 <= len(digits) <= 13 or digits[0] == "0":
@@ -95,8 +101,7 @@ def _quoted_part_ok(part: str) -> bool:
 
 
 def _local_ok(local: str) -> bool:
-    if len(local) <= 64 and _DOTTED_LOCAL.fullmatch(local):  # the usual address: ASCII, unquoted, one regex pass
-        return True
+    """Any local part (normalise_email tries the usual one's single regex first)."""
     if not 1 <= _utf16_len(local) <= 64:
         return False
     for part in local.split("."):
@@ -160,7 +165,8 @@ def normalise_email(raw: str) -> str | None:
         value = raw.strip(_KOTLIN_TRIM)
     value = value.lstrip("+").lower()
     local, at, domain = value.rpartition("@")
-    if not at or not _local_ok(local):
+    # the usual local part, ASCII and unquoted, takes one regex pass
+    if not at or not ((_DOTTED_LOCAL.fullmatch(local) and len(local) <= 64) or _local_ok(local)):
         return None
     normal = _normal_domain(domain)
     if normal is None:
@@ -170,7 +176,7 @@ def normalise_email(raw: str) -> str | None:
         local = local.replace(".", "-")
     elif domain == "gmail.com":
         local = local.replace(".", "")
-    local = local.split("+", 1)[0]
+    local = local.partition("+")[0]
     address = f"{local}@{domain}"
     return address if 5 <= len(address) <= 100 and (address.isascii() or _utf16_len(address) <= 100) else None
 

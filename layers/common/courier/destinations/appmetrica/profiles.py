@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from functools import partial
 from json.encoder import encode_basestring as encode_text  # what compact_json writes text with
 from typing import Any
 
@@ -20,7 +21,7 @@ from courier.destinations.appmetrica.first_party import (
     sha256_hex,
 )
 from courier.destinations.values import as_bool, as_number, compact_json, parse_json
-from courier.model import Destination, Field, Prepared, Preparer, Record
+from courier.model import CsvRow, Destination, Field, Prepared, Preparer, Record
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -42,11 +43,16 @@ class FirstParty:
         self.given = frozenset(
             name for name in (prefix, *(f"{prefix}_{i}" for i in range(10))) if HASHED_NAME.fullmatch(name)
         )
+        self.first = f'"{names[0]}":"'  # the first hash's JSON member up to the hash
+
+    def members(self, value: Any, notes: list[str]) -> list[str]:
+        """The JSON members ('"name":"hash"') of the value's hashes; hashes are hex, so they go in as they are."""
+        if isinstance(value, str) and ";" not in value:  # the usual cell: one value
+            return [self.first + hashed + '"'] if (hashed := self.hash(value, notes)) else []
+        return [f'"{name}":"{hashed}"' for name, hashed in zip(self.names, self.hashes(value, notes), strict=False)]
 
     def hashes(self, value: Any, notes: list[str]) -> list[str]:
         """Hashes of the valid values, deduplicated in order, at most len(names); notes say what was dropped."""
-        if isinstance(value, str) and ";" not in value:  # the usual cell: one value
-            return [hashed] if (hashed := self.hash(value, notes)) else []
         hashes: list[str] = []
         for raw in value if isinstance(value, list) else str(value).split(";"):
             if not isinstance(raw, str):
@@ -80,7 +86,7 @@ def first_party_kinds(settings: Settings) -> list[FirstParty]:
         FirstParty("email", normalise_email, [f"appmetrica_1pd_email_sha256_{i}" for i in range(10)], "an e-mail"),
         FirstParty(
             "telegram",
-            lambda raw: normalise_telegram(raw, strip_at),
+            partial(normalise_telegram, strip_at=True) if strip_at else normalise_telegram,
             telegram_names,
             "a Telegram login",
         ),
@@ -97,12 +103,17 @@ def attribute_problem(name: str, value: Any) -> str:
         if not (isinstance(value, str) and SHA256_HEX.fullmatch(value)):
             return f"attributes.{name}: must be a SHA-256 hash (64 hex characters)"
         return ""
+    return _value_problem(name, value)
+
+
+def _value_problem(name: str, value: Any) -> str:
+    """Why a value cannot be sent as the attribute `name`, a valid name that is not reserved ('' when it can)."""
+    if isinstance(value, str):  # the usual value first: none of the kinds below is text
+        return "" if len(value) <= MAX_TEXT else f"attributes.{name}: text longer than {MAX_TEXT} characters"
     if isinstance(value, bool):
         return ""
     if isinstance(value, int | float):
         return "" if math.isfinite(value) else f"attributes.{name}: must be a finite number"
-    if isinstance(value, str):
-        return "" if len(value) <= MAX_TEXT else f"attributes.{name}: text longer than {MAX_TEXT} characters"
     kind = "null" if value is None else type(value).__name__
     return f"attributes.{name}: must be a string, number or boolean, not {kind}"
 
@@ -135,6 +146,7 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
     default_application_id = settings.appmetrica_application_id
     kinds = first_party_kinds(settings)
     columns: dict[str, tuple[str, Callable[[Any], Any]] | str] = {}  # each flat header parsed once
+    plans: dict[tuple[str, ...], Callable[[list[str]], Prepared | None] | None] = {}  # each file's header once
 
     def column(key: str) -> tuple[str, Callable[[Any], Any]] | str:
         if key not in columns:
@@ -173,7 +185,7 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
         hashed_given = bool(attributes) and any(name.startswith(HASHED_PREFIX) for name in attributes)
         if hashed_given and _lower_hashes(attributes):
             text = None  # a hash given in upper case goes lower-case, so the JSON is written again
-        members: list[str] = []  # '"name":"hash"': hashes are hex, so they join the JSON text as they are
+        members: list[str] = []  # '"name":"hash"', joined to the JSON text as they are
         for kind in kinds:  # the hashes made here are valid by construction: not checked again
             value = record.get(kind.field)
             if value is None or value == "" or value == []:
@@ -181,8 +193,7 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
             if hashed_given and any(name in attributes for name in kind.given):
                 errors.append(f"{kind.field}: send it raw or already hashed in attributes, not both")
                 continue
-            for name, hashed in zip(kind.names, kind.hashes(value, notes), strict=False):
-                members.append(f'"{name}":"{hashed}"')
+            members += kind.members(value, notes)
         count = len(attributes) + len(members)
         if count > MAX_ATTRIBUTES:
             errors.append(f"attributes: more than {MAX_ATTRIBUTES} attributes")
@@ -197,7 +208,115 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
             out["attributes"] = "{" + ",".join([given, *members] if given else members) + "}"
         return out, notes
 
-    return prepare
+    def prepare_any(record: Record) -> Prepared:
+        """A file's row by its header's plan when it has one and the row is one it takes; any other record, and
+        every row the plan leaves (all that would be refused among them), by `prepare`, which says why."""
+        if type(record) is CsvRow:
+            header = record.columns
+            plan = (
+                plans[header]
+                if header in plans
+                else plans.setdefault(header, _cells_preparer(header, kinds, default_application_id))
+            )
+            if plan is not None and (prepared := plan(record.cells)) is not None:
+                return prepared
+        return prepare(record)
+
+    return prepare_any
+
+
+FlatPlan = list[tuple[int, str, str, Callable[[Any], Any] | None]]
+
+
+def _flat_plan(header: tuple[str, ...]) -> FlatPlan | None:
+    """Each flat column's position, name, JSON member up to the value, and conversion (None for text, sent as
+    written); None when a column is not one the plan takes: a bad header, a reserved name, a name twice."""
+    flat: FlatPlan = []
+    for position, column in enumerate(header):
+        if column.startswith(FLAT_PREFIX):
+            try:
+                name, convert = flat_column(column)
+            except ValueError:
+                return None
+            if len(name) > MAX_NAME or name.startswith("appmetrica"):
+                return None
+            flat.append((position, name, encode_text(name) + ":", None if convert is _as_string else convert))
+    return flat if len({name for _, name, *_ in flat}) == len(flat) else None
+
+
+def _cells_preparer(
+    header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str
+) -> Callable[[list[str]], Prepared | None] | None:
+    """For a header the general path reads no differently by position (distinct names, a profile_id, an
+    application id given or configured, flat columns the plan takes), what that path gives for a row, read from the
+    row's cells; None for a row it must see: any reason to refuse it, a device id, JSON attributes. None for any
+    other header."""
+    width, given = len(header), set(header)
+    if len(given) != width or "profile_id" not in given or not ("application_id" in given or default_application_id):
+        return None
+    flat = _flat_plan(header)
+    if flat is None:
+        return None
+    profile = header.index("profile_id")
+    own_id = header.index("application_id") if "application_id" in given else -1
+    id_first = own_id < profile  # the fields' order when the row gives its application id
+    blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in given]
+    first_party = [(header.index(kind.field), kind.members) for kind in kinds if kind.field in given]
+
+    def prepare_cells(cells: list[str]) -> Prepared | None:
+        profile_id = cells[profile] if len(cells) == width else ""
+        if not profile_id or len(profile_id) > MAX_TEXT:
+            return None
+        for position in blank:
+            if cells[position]:
+                return None
+        if own_id >= 0 and cells[own_id]:
+            try:
+                application_id = f.application_id(cells[own_id])
+            except ValueError:
+                return None
+            out = (
+                {"application_id": application_id, "profile_id": profile_id}
+                if id_first
+                else {"profile_id": profile_id, "application_id": application_id}
+            )
+        elif default_application_id:
+            out = {"application_id": default_application_id, "profile_id": profile_id}
+        else:
+            return None
+        members = _flat_members(flat, cells)
+        if members is None:
+            return None
+        notes: list[str] = []
+        for position, hashed_members in first_party:
+            if value := cells[position]:
+                members += hashed_members(value, notes)
+        if not 0 < len(members) <= MAX_ATTRIBUTES:
+            return None
+        out["attributes"] = "{" + ",".join(members) + "}"  # what the general path writes for the same attributes
+        return out, notes
+
+    return prepare_cells
+
+
+def _flat_members(flat: FlatPlan, cells: list[str]) -> list[str] | None:
+    """The flat columns' JSON members, as compact_json writes them; None when a value would be refused."""
+    members: list[str] = []
+    for position, name, member, convert in flat:
+        if value := cells[position]:
+            if convert is None:
+                if len(value) > MAX_TEXT:
+                    return None
+                members.append(member + encode_text(value))
+                continue
+            try:
+                converted = convert(value)
+            except ValueError:
+                return None
+            if _value_problem(name, converted):
+                return None
+            members.append(member + compact_json(converted))
+    return members
 
 
 def _members_json(attributes: dict[str, Any]) -> str:
