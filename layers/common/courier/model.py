@@ -40,23 +40,23 @@ class CsvLine:
 
 
 class CsvRun:
-    """Consecutive rows of a CSV file, each one line as wide as the header, read a block at a time: their cells and
-    their lines as written (no line ends) from `start` on; `first` is the index of the row at `start`. What a file
-    source gives to a delivery that asks for runs: it `take`s the first n rows whole, or none, and then the source
-    gives the rows one by one."""
+    """Consecutive rows of a CSV file, each one line as wide as the header, read a block at a time: their cells a
+    column at a time (`by_column[c][r]`: row r's cell of column c) and their lines as written (no line ends), from
+    `start` on; `first` is the index of the row at `start`. What a file source gives to a delivery that asks for
+    runs: it `take`s the first n rows whole, or none, and then the source gives the rows one by one."""
 
-    __slots__ = ("_take", "cells", "columns", "first", "lines", "start", "taken")
+    __slots__ = ("_take", "by_column", "columns", "first", "lines", "start", "taken")
 
     def __init__(
         self,
         columns: tuple[str, ...],
         first: int,
-        cells: list[list[str]],
+        by_column: list[tuple[str, ...]],
         lines: list[bytes],
         start: int,
         take: Callable[[int], None],
     ) -> None:
-        self.columns, self.first, self.cells, self.lines, self.start = columns, first, cells, lines, start
+        self.columns, self.first, self.by_column, self.lines, self.start = columns, first, by_column, lines, start
         self._take, self.taken = take, 0
 
     def __len__(self) -> int:

@@ -574,7 +574,8 @@ class _LineCheck:
         lines = run.lines[run.start : run.start + count]
         if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written (brackets: JSON's own)
             return None
-        columns = list(zip(*run.cells[run.start : run.start + count], strict=True))
+        start, end = run.start, run.start + count
+        columns = [cells[start:end] for cells in run.by_column]  # the whole block: the same tuples, no copy
         if not all(map(all, map(columns.__getitem__, self.needed))):
             return None
         if len(self.ids) == 2 and not all(map(ne, map(bool, columns[self.ids[0]]), map(bool, columns[self.ids[1]]))):
