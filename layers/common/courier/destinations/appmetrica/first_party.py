@@ -191,4 +191,4 @@ def normalise_telegram(raw: str, strip_at: bool = False) -> str | None:
 
 
 def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()  # UTF-8

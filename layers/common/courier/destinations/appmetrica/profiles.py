@@ -48,7 +48,7 @@ class FirstParty:
     def members(self, value: Any, notes: list[str]) -> list[str]:
         """The JSON members ('"name":"hash"') of the value's hashes; hashes are hex, so they go in as they are."""
         if isinstance(value, str) and ";" not in value:  # the usual cell: one value
-            return [self.first + hashed + '"'] if (hashed := self.hash(value, notes)) else []
+            return [f'{self.first}{hashed}"'] if (hashed := self.hash(value, notes)) else []
         return [f'"{name}":"{hashed}"' for name, hashed in zip(self.names, self.hashes(value, notes), strict=False)]
 
     def hashes(self, value: Any, notes: list[str]) -> list[str]:
@@ -146,7 +146,7 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
     default_application_id = settings.appmetrica_application_id
     kinds = first_party_kinds(settings)
     columns: dict[str, tuple[str, Callable[[Any], Any]] | str] = {}  # each flat header parsed once
-    plans: dict[tuple[str, ...], Callable[[list[str]], Prepared | None] | None] = {}  # each file's header once
+    plans: dict[tuple[str, ...], CellsPreparer] = {}  # each file's header once
 
     def column(key: str) -> tuple[str, Callable[[Any], Any]] | str:
         if key not in columns:
@@ -212,13 +212,10 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
         """A file's row by its header's plan when it has one and the row is one it takes; any other record, and
         every row the plan leaves (all that would be refused among them), by `prepare`, which says why."""
         if type(record) is CsvRow:
-            header = record.columns
-            plan = (
-                plans[header]
-                if header in plans
-                else plans.setdefault(header, _cells_preparer(header, kinds, default_application_id))
-            )
-            if plan is not None and (prepared := plan(record.cells)) is not None:
+            plan = plans.get(record.columns)
+            if plan is None:
+                plan = plans[record.columns] = _cells_preparer(record.columns, kinds, default_application_id)
+            if (prepared := plan(record.cells)) is not None:
                 return prepared
         return prepare(record)
 
@@ -226,6 +223,11 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
 
 
 FlatPlan = list[tuple[int, str, str, Callable[[Any], Any] | None]]
+CellsPreparer = Callable[[list[str]], Prepared | None]  # a header's plan: None for a row it leaves to the general path
+
+
+def _no_plan(cells: list[str]) -> None:
+    """The plan of a header the plans do not take: every row to the general path."""
 
 
 def _flat_plan(header: tuple[str, ...]) -> FlatPlan | None:
@@ -244,19 +246,17 @@ def _flat_plan(header: tuple[str, ...]) -> FlatPlan | None:
     return flat if len({name for _, name, *_ in flat}) == len(flat) else None
 
 
-def _cells_preparer(
-    header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str
-) -> Callable[[list[str]], Prepared | None] | None:
+def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str) -> CellsPreparer:
     """For a header the general path reads no differently by position (distinct names, a profile_id, an
     application id given or configured, flat columns the plan takes), what that path gives for a row, read from the
-    row's cells; None for a row it must see: any reason to refuse it, a device id, JSON attributes. None for any
+    row's cells; None for a row it must see: any reason to refuse it, a device id, JSON attributes. _no_plan for any
     other header."""
     width, given = len(header), set(header)
     if len(given) != width or "profile_id" not in given or not ("application_id" in given or default_application_id):
-        return None
+        return _no_plan
     flat = _flat_plan(header)
     if flat is None:
-        return None
+        return _no_plan
     profile = header.index("profile_id")
     own_id = header.index("application_id") if "application_id" in given else -1
     id_first = own_id < profile  # the fields' order when the row gives its application id
