@@ -32,11 +32,22 @@ def row(line: str, header: tuple[str, ...] = HEADER) -> CsvRow:
     return CsvRow(header, next(csv.reader([line])), line.encode())
 
 
-def both_ways(line: str, header: tuple[str, ...] = HEADER, **settings: Any) -> Prepared:
+def both_ways(line: str, header: tuple[str, ...] = HEADER, *, planned: bool, **settings: Any) -> Prepared:
     """The row prepared as a file's row and as a plain dict of the same fields (the general path); asserts they give
-    the same, the fields in the same order, and returns it."""
+    the same, the fields in the same order, and that the file's row went by its header's plan or not, as `planned`
+    says (whether the general path's first step ran for it); returns what they gave."""
     prepare = preparer(**settings)
-    as_row = prepare(row(line, header))
+    general_runs: list[object] = []
+    convert_fields = appmetrica_fields.convert_fields
+
+    def general(*given: Any) -> Any:  # the general path's first step, counted
+        general_runs.append(given)
+        return convert_fields(*given)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(appmetrica_fields, "convert_fields", general)
+        as_row = prepare(row(line, header))
+    assert (not general_runs) is planned
     as_dict = prepare(dict(zip(header, next(csv.reader([line])), strict=True)))
     assert as_row == as_dict
     assert list(as_row[0] or ()) == list(as_dict[0] or ())
@@ -46,8 +57,9 @@ def both_ways(line: str, header: tuple[str, ...] = HEADER, **settings: Any) -> P
 def test_the_bench_row_hashes_its_three_first_party_values_as_the_general_path_does() -> None:
     # Given the bench's profiles row: a text attribute and a phone, an e-mail and a Telegram login to hash
     # When it is prepared as a file's row
-    fields, notes = both_ways(BENCH_LINE)
-    # Then the configured application id goes first, then the profile id, then the attributes in the general order
+    fields, notes = both_ways(BENCH_LINE, planned=True)
+    # Then it goes by its header's plan: the configured application id first, the profile id, then the attributes
+    # in the general path's order
     assert notes == []
     assert fields is not None
     assert list(fields) == ["application_id", "profile_id", "attributes"]
@@ -59,24 +71,6 @@ def test_the_bench_row_hashes_its_three_first_party_values_as_the_general_path_d
         f'"appmetrica_1pd_email_sha256_0":"{sha256_hex("user17@gmail.com")}",'
         f'"appmetrica_1pd_telegram_sha256":"{sha256_hex("@user17")}"}}'
     )
-
-
-def test_the_bench_row_is_read_by_its_headers_plan_and_a_dict_of_it_by_the_general_path(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Given a general path that cannot run (its first step fails)
-    def general(*_: object) -> None:
-        raise AssertionError("the general path ran")
-
-    monkeypatch.setattr(appmetrica_fields, "convert_fields", general)
-    prepare = preparer()
-    # When the bench row is prepared as a file's row, then it is prepared all the same: by the plan
-    fields, notes = prepare(row(BENCH_LINE))
-    assert fields is not None
-    assert notes == []
-    # And a dict of the same fields goes to the general path
-    with pytest.raises(AssertionError, match="the general path ran"):
-        prepare(dict(row(BENCH_LINE)))
 
 
 def test_a_batch_of_file_rows_has_the_body_of_the_same_records_prepared_as_dicts() -> None:
@@ -96,7 +90,9 @@ def test_a_batch_of_file_rows_has_the_body_of_the_same_records_prepared_as_dicts
 
 def test_several_values_in_a_cell_are_hashed_deduplicated_and_noted_as_the_general_path_does() -> None:
     # Given cells of several values separated by ';', one of them invalid, two the same number once normalised
-    fields, notes = both_ways("p,,+7 916 012-34-56; 8 916 012 34 56;12345,a@example.com;;b@example.com,@a;@b")
+    fields, notes = both_ways(
+        "p,,+7 916 012-34-56; 8 916 012 34 56;12345,a@example.com;;b@example.com,@a;@b", planned=True
+    )
     # Then each distinct valid value goes under its own name, and what was dropped is noted
     assert fields is not None
     assert json.loads(fields["attributes"]) == {
@@ -113,7 +109,7 @@ def test_several_values_in_a_cell_are_hashed_deduplicated_and_noted_as_the_gener
 
 def test_values_hashed_upstream_go_lower_case_and_are_not_hashed_again() -> None:
     # Given a phone and an e-mail hashed upstream, written in upper case and with spaces around
-    fields, notes = both_ways(f"p,,{HASH.upper()}, {HASH} ,")
+    fields, notes = both_ways(f"p,,{HASH.upper()}, {HASH} ,", planned=True)
     # Then each goes as its lower-case hash
     assert notes == []
     assert fields is not None
@@ -128,12 +124,12 @@ def test_values_hashed_upstream_go_lower_case_and_are_not_hashed_again() -> None
     [
         ("p,gold,,,", {"level": "gold"}),  # empty first-party cells are absent
         ("p,,,,@durov", {"appmetrica_1pd_telegram_sha256": sha256_hex("@durov")}),  # an empty flat cell too
-        ("p,, , ,", None),  # blank first-party cells are no value: nothing to send
+        ("p,, , ,", None),  # blank first-party cells are no value: nothing to send (and the general path says so)
         ("p,,,,", None),
     ],
 )
 def test_empty_cells_count_as_absent(line: str, attributes: dict[str, str] | None) -> None:
-    fields, errors = both_ways(line)
+    fields, errors = both_ways(line, planned=attributes is not None)
     if attributes is None:
         assert fields is None
         assert errors == ["attributes: nothing to send"]
@@ -160,11 +156,11 @@ def test_empty_cells_count_as_absent(line: str, attributes: dict[str, str] | Non
     ],
 )
 def test_a_row_that_is_refused_gets_the_general_paths_reasons(line: str, errors: list[str]) -> None:
-    assert both_ways(line) == (None, errors)
+    assert both_ways(line, planned=False) == (None, errors)
 
 
 def test_an_invalid_value_among_valid_ones_is_dropped_with_a_note_and_the_rest_sent() -> None:
-    fields, notes = both_ways("p,gold,12345,a@example.com,")
+    fields, notes = both_ways("p,gold,12345,a@example.com,", planned=True)
     assert fields is not None
     assert json.loads(fields["attributes"]) == {
         "level": "gold",
@@ -186,7 +182,7 @@ def test_an_application_id_cell_is_converted_and_keeps_its_place(
     header: tuple[str, ...], line: str, fields: list[str]
 ) -> None:
     # Given an application id column before or after profile_id, its cell given (with spaces around) or empty
-    prepared, notes = both_ways(line, header)
+    prepared, notes = both_ways(line, header, planned=True)
     # Then the row's id goes in its column's place, the configured one first when the cell is empty
     assert notes == []
     assert prepared is not None
@@ -196,43 +192,47 @@ def test_an_application_id_cell_is_converted_and_keeps_its_place(
 
 
 def test_an_application_id_cell_that_is_not_valid_gets_the_general_paths_reason() -> None:
-    fields, errors = both_ways("0,p,@durov", ("application_id", "profile_id", "telegram"))
+    fields, errors = both_ways("0,p,@durov", ("application_id", "profile_id", "telegram"), planned=False)
     assert fields is None
     assert errors == ["application_id: must be a positive number (the id from the app's settings in AppMetrica)"]
 
 
 def test_without_an_application_id_configured_or_given_the_row_is_refused() -> None:
-    fields, errors = both_ways("p,gold,,,", APPMETRICA_APPLICATION_ID="")
+    fields, errors = both_ways("p,gold,,,", planned=False, APPMETRICA_APPLICATION_ID="")
     assert fields is None
     assert errors == ["application_id: is required (or set APPMETRICA_APPLICATION_ID)"]
 
 
 @pytest.mark.parametrize(
-    ("header", "line"),
+    ("header", "line", "planned"),
     [
-        (("profile_id", "attributes", "phone"), 'p,"{""city"":""Kazan""}",+7 916 012-34-56'),  # JSON attributes
-        (("profile_id", "attributes", "phone"), f'p,"{{""appmetrica_1pd_phone_sha256_0"":""{HASH.upper()}""}}",'),
-        (("profile_id", "attributes", "phone"), "p,,+7 916 012-34-56"),  # an empty JSON cell
-        (("profile_id", "attributes", "phone"), f'p,"{{""appmetrica_1pd_phone_sha256_0"":""{HASH}""}}",+7 916'),
-        (("profile_id", "appmetrica_device_id", "phone"), "p,123,+7 916 012-34-56"),
-        (("profile_id", "appmetrica_device_id", "phone"), "p,,+7 916 012-34-56"),
-        (("profile_id", "unknown", "attributes.city", "phone"), "p,x,Kazan,+7 916 012-34-56"),  # not sent
-        (("profile_id", "attributes.city", "attributes.city:number"), "p,Kazan,2"),  # one name twice
-        (("profile_id", "phone", "phone"), "p,+7 916 012-34-56,12345"),  # a column twice: the last one counts
-        (("profile_id", "attributes.when:date", "phone"), "p,,+7 916 012-34-56"),  # a bad header, its cell empty
-        (("profile_id", "attributes.when:date", "phone"), "p,2026-01-01,+7 916 012-34-56"),
-        (("profile_id", "attributes.appmetrica_1pd_phone_sha256_0", "phone"), f"p,{HASH},+7 916 012-34-56"),
-        (("profile_id", "attributes.appmetrica_1pd_phone_sha256_0"), f"p,{HASH.upper()}"),
-        (("profile_id", "attributes." + "n" * 201), "p,x"),
-        (("attributes.city", "phone"), "Kazan,+7 916 012-34-56"),  # no profile_id column
+        (("profile_id", "attributes", "phone"), 'p,"{""city"":""Kazan""}",+7 916 012-34-56', False),  # JSON given
+        (
+            ("profile_id", "attributes", "phone"),
+            f'p,"{{""appmetrica_1pd_phone_sha256_0"":""{HASH.upper()}""}}",',
+            False,
+        ),
+        (("profile_id", "attributes", "phone"), "p,,+7 916 012-34-56", True),  # an empty JSON cell
+        (("profile_id", "attributes", "phone"), f'p,"{{""appmetrica_1pd_phone_sha256_0"":""{HASH}""}}",+7 916', False),
+        (("profile_id", "appmetrica_device_id", "phone"), "p,123,+7 916 012-34-56", False),
+        (("profile_id", "appmetrica_device_id", "phone"), "p,,+7 916 012-34-56", True),
+        (("profile_id", "unknown", "attributes.city", "phone"), "p,x,Kazan,+7 916 012-34-56", True),  # not sent
+        (("profile_id", "attributes.city", "attributes.city:number"), "p,Kazan,2", False),  # one name twice
+        (("profile_id", "phone", "phone"), "p,+7 916 012-34-56,12345", False),  # a column twice: the last one counts
+        (("profile_id", "attributes.when:date", "phone"), "p,,+7 916 012-34-56", False),  # a bad header, cell empty
+        (("profile_id", "attributes.when:date", "phone"), "p,2026-01-01,+7 916 012-34-56", False),
+        (("profile_id", "attributes.appmetrica_1pd_phone_sha256_0", "phone"), f"p,{HASH},+7 916 012-34-56", False),
+        (("profile_id", "attributes.appmetrica_1pd_phone_sha256_0"), f"p,{HASH.upper()}", False),
+        (("profile_id", "attributes." + "n" * 201), "p,x", False),
+        (("attributes.city", "phone"), "Kazan,+7 916 012-34-56", False),  # no profile_id column
     ],
 )
 def test_headers_and_cells_the_plan_does_not_take_are_prepared_as_the_general_path_prepares_them(
-    header: tuple[str, ...], line: str
+    header: tuple[str, ...], line: str, planned: bool
 ) -> None:
     # Given a header or a row the plan leaves to the general path (or takes, where it must give the same)
-    # When it is prepared as a file's row, then it gives what the same fields give as a dict
-    both_ways(line, header)
+    # When it is prepared as a file's row, then it gives what the same fields give as a dict, by the path expected
+    both_ways(line, header, planned=planned)
 
 
 def test_typed_columns_are_written_as_compact_json_writes_them_in_the_headers_order() -> None:
@@ -247,7 +247,7 @@ def test_typed_columns_are_written_as_compact_json_writes_them_in_the_headers_or
         "attributes.note",
         "phone",
     )
-    fields, notes = both_ways('p,15230.5,"Ка""зань, ""x""",TRUE,-1,,\\,+7 916 012-34-56', header)
+    fields, notes = both_ways('p,15230.5,"Ка""зань, ""x""",TRUE,-1,,\\,+7 916 012-34-56', header, planned=True)
     # Then each attribute goes with its JSON type, in the header's order, before the hashes
     assert notes == []
     assert fields is not None
@@ -266,14 +266,14 @@ def test_typed_columns_are_written_as_compact_json_writes_them_in_the_headers_or
     ],
 )
 def test_typed_cells_that_do_not_convert_get_the_general_paths_reason(line: str, reason: str) -> None:
-    fields, errors = both_ways(line, ("profile_id", "attributes.age:number", "attributes.vip:bool"))
+    fields, errors = both_ways(line, ("profile_id", "attributes.age:number", "attributes.vip:bool"), planned=False)
     assert fields is None
     assert any(error.startswith(reason) for error in errors), errors
 
 
 def test_more_than_a_hundred_attributes_are_refused_as_the_general_path_refuses_them() -> None:
     header = ("profile_id", *(f"attributes.a{i}" for i in range(99)), "phone", "email")
-    fields, errors = both_ways("p," + ",".join("x" * 99) + ",+7 916 012-34-56,a@example.com", header)
+    fields, errors = both_ways("p," + ",".join("x" * 99) + ",+7 916 012-34-56,a@example.com", header, planned=False)
     assert fields is None
     assert errors == ["attributes: more than 100 attributes"]
 
@@ -287,7 +287,7 @@ def test_more_than_a_hundred_attributes_are_refused_as_the_general_path_refuses_
 )
 def test_the_telegram_settings_apply_to_file_rows(settings: dict[str, str], attributes: dict[str, Any]) -> None:
     # Given two Telegram logins in a cell, and a setting that strips the '@' or gives each its SDK name
-    fields, notes = both_ways("p, @Durov ;@Telegram", ("profile_id", "telegram"), **settings)
+    fields, notes = both_ways("p, @Durov ;@Telegram", ("profile_id", "telegram"), planned=True, **settings)
     # Then the logins go as the setting says
     assert fields is not None
     sent = json.loads(fields["attributes"])
