@@ -85,6 +85,9 @@ MAPPED = "appmetrica_events_mapped"  # the events function, its file under the m
 # pure transport (the file's bytes into requests) and the events function, both against the destination that only
 # counts lines: Courier's own cost, without the emulator's parsing in the limit
 TRANSPORT, COUNTED = "transport", "appmetrica_events_counted"
+PROFILES_COUNTED = "appmetrica_profiles_counted"  # profiles against the same destination: no emulator's hashing
+COUNTED_PATHS = {TRANSPORT: "appmetrica_events", COUNTED: "appmetrica_events", PROFILES_COUNTED: "appmetrica_profiles"}
+MEASURED_SECTION = ("<!-- --8<-- [start:measured] -->", "<!-- --8<-- [end:measured] -->")  # what docs include
 MAPPING_SECTION = ("<!-- mapping: start -->", "<!-- mapping: end -->")
 
 
@@ -172,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
         default=2_000,
         help="at most this many messages and calls for the other streamed functions (the cost table's rows)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="measure each file this many times; the median counts")
+    parser.add_argument("--repeat", type=int, default=3, help="measure each file this many times; the median counts")
+    parser.add_argument(
+        "--repeat-max", type=int, default=1_000_000, help="files larger than this are measured once (memory's sizes)"
+    )
     parser.add_argument(
         "--mapping-only",
         action="store_true",
@@ -214,24 +220,26 @@ def main(argv: list[str] | None = None) -> None:
             if not args.mapping_only:
                 plan[:0] = [("events", TRANSPORT), ("events", COUNTED), ("events", "limit")]
             if size <= args.profile_max and not args.mapping_only:
-                plan.append(("profiles", "appmetrica_profiles"))
+                plan += [("profiles", PROFILES_COUNTED), ("profiles", "appmetrica_profiles")]
             if size <= args.altcraft_max and not args.mapping_only:
                 plan.append(("altcraft", "altcraft_profile_import"))
             files: dict[tuple[str, int, bool], str] = {}
             measured: dict[str, list[dict[str, Any]]] = {}
-            for turn in range(args.repeat):  # the paths take turns, so a busy moment of the machine hits all alike
+            turns = args.repeat if size <= args.repeat_max else 1
+            for turn in range(turns):  # the paths take turns, so a busy moment of the machine hits all alike
                 for kind, path in plan:
-                    function = "appmetrica_events" if path in ("limit", MAPPED, TRANSPORT, COUNTED) else path
-                    # each turn its own object, and the counted run its own: the ledger knows the last one sent
-                    own = (kind, turn, path == COUNTED)
+                    function = COUNTED_PATHS.get(path) or ("appmetrica_events" if path in ("limit", MAPPED) else path)
+                    # each turn its own object, and a counted run its own: the ledger knows the last one sent
+                    counted_run = path in (COUNTED, PROFILES_COUNTED)
+                    own = (kind, turn, counted_run)
                     if own not in files:
                         local = write_file(kind, size)
                         folder = f"{function}/crm" if path == MAPPED else function
-                        suffix = ("-counted" if path == COUNTED else "") + (f"-{turn}" if turn else "")
+                        suffix = ("-counted" if counted_run else "") + (f"-{turn}" if turn else "")
                         files[own] = f"{folder}/{kind}-{size}{suffix}.csv"
                         boto3.client("s3").upload_file(str(local), BUCKET, files[own])
                         local.unlink()
-                    where = counted if path in (TRANSPORT, COUNTED) else env
+                    where = counted if path in COUNTED_PATHS else env
                     result = measure(where, "limit" if path in ("limit", TRANSPORT) else function, files[own])
                     measured.setdefault(path, []).append(result)
                     print(
@@ -266,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         priced = cost_lines(results, streams, command)
         print("\n".join(priced), flush=True)
         COSTS_SNIPPET.write_text("\n".join(priced) + "\n", encoding="utf-8")
-        write_results(results, naive, streams, imports, layer_zip_mb(), command, priced)
+        print("\n".join(write_results(results, naive, streams, imports, layer_zip_mb(), command, priced)), flush=True)
     finally:
         for server in servers:
             server.terminate()
@@ -328,7 +336,8 @@ def write_results(
     layer_mb: float | None,
     command: str,
     priced: list[str],
-) -> None:
+) -> list[str]:
+    """Writes RESULTS.md and the plot; gives the table of file paths with its notes, to print."""
     by = {(r["size"], r["path"]): r for r in results}
     sizes = sorted({r["size"] for r in results})
     lines = [
@@ -338,58 +347,85 @@ def write_results(
         f"{platform.system()} {platform.release()}. Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
         f"Command: `{command}`.",
         "",
+        MEASURED_SECTION[0],
         "Every path runs in its own process against moto's S3 server and the emulators (in another process, keeping "
-        "counts only), so the destination's own parsing is in every number: **limit** streams the object's bytes "
-        "into requests of 100,000 lines with no parsing; **courier** is the real function path (S3 notification → "
-        "`lambda_handler` → emulator over HTTP, ledger table included); **naive** sends one request per event. "
-        f"**{TRANSPORT}** and **{COUNTED}** are limit and the events function against a destination that only "
-        "counts each request's lines: pure transport, and Courier's own cost against it (its ratio in the same "
-        "column).",
+        "counts only): **limit** streams the object's bytes into requests of 100,000 lines with no parsing, to the "
+        "emulator, which parses and checks each row as the API would; **transport** does the same against a "
+        "destination that only counts each request's lines (pure transport: what no Courier code can beat); a "
+        "function's name is the real function path (S3 notification → `lambda_handler` → destination over HTTP, "
+        "ledger table included), to the emulator, and `…_counted` the same function to the counting destination "
+        "(Courier's own cost); **naive** sends one request per event. With --repeat, each path is the median of its "
+        "runs, the paths taking turns.",
         "",
-        "| rows | path | rows/s | courier / limit | courier / naive | peak memory (MB) |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| rows | path | rows/s | / transport | / limit | / naive | peak memory (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
-        limits = {"limit": by.get((size, "limit")), TRANSPORT: by.get((size, TRANSPORT))}
-        for path in (
-            TRANSPORT,
-            COUNTED,
-            "limit",
-            "appmetrica_events",
-            "appmetrica_profiles",
-            "altcraft_profile_import",
-        ):
+        transport, limit = by.get((size, TRANSPORT)), by.get((size, "limit"))
+        for path in (TRANSPORT, "limit", *TABLE_PATHS):
             row = by.get((size, path))
             if row is None:
                 continue
-            limit = limits[TRANSPORT] if path == COUNTED else limits["limit"]
-            measured = limit and path not in ("limit", TRANSPORT)
-            vs_limit = f"{row['rows_per_s'] / limit['rows_per_s']:.2f}" if measured and limit else ""
-            vs_naive = f"{row['rows_per_s'] / naive['rows_per_s']:,.0f}×" if path not in ("limit", TRANSPORT) else ""
+            ratios = [
+                f"{row['rows_per_s'] / base['rows_per_s']:.2f}" if base and path not in (TRANSPORT, "limit") else ""
+                for base in (transport, limit)
+            ]
+            vs_naive = f"{row['rows_per_s'] / naive['rows_per_s']:,.0f}×" if path not in (TRANSPORT, "limit") else ""
             lines.append(
-                f"| {size:,} | {path} | {row['rows_per_s']:,.0f} | {vs_limit} | {vs_naive} | {row['peak_mb']:.0f} |"
+                f"| {size:,} | {path} | {row['rows_per_s']:,.0f} | {' | '.join(ratios)} | {vs_naive} "
+                f"| {row['peak_mb']:.0f} |"
             )
-    small, large = min(sizes), max(sizes)
-    mem_ratio = (
-        by[(large, "appmetrica_events")]["peak_mb"]
-        / by[
-            (min(s for s in sizes if s >= 100_000) if any(s >= 100_000 for s in sizes) else small, "appmetrica_events")
-        ]["peak_mb"]
-    )
+    lines += ["", *spread_lines(by, sizes), *memory_lines(by, sizes)]
+    measured = lines[lines.index(MEASURED_SECTION[0]) + 1 :]
     lines += [
-        "",
         f"- naive client: {naive['rows_per_s']:,.0f} rows/s ({naive['rows']:,} one-event requests).",
-        f"- peak memory of `appmetrica_events` at {large:,} rows / at 100,000 rows: {mem_ratio:.2f}.",
         f"- importing a handler: {imports['handler'] * 1000:.0f} ms, `import boto3`: {imports['boto3'] * 1000:.0f} ms "
         f"(ratio {imports['handler'] / imports['boto3']:.2f}).",
         f"- built layer, zipped: {layer_mb:.1f} MB." if layer_mb is not None else "- built layer: run `make build`.",
     ]
     lines += ["", *mapping_lines(results, command)]
     lines += streaming_lines(by, naive, streams)
-    lines += ["", "## Cost per million records", "", *priced]
+    lines += ["", MEASURED_SECTION[1], "", "## Cost per million records", "", *priced]
     lines += ["", NOTES]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot(results, sizes)
+    return measured
+
+
+TABLE_PATHS = (COUNTED, "appmetrica_events", PROFILES_COUNTED, "appmetrica_profiles", "altcraft_profile_import")
+
+
+def spread_lines(by: dict[tuple[int, str], dict[str, Any]], sizes: list[int]) -> list[str]:
+    """Each counted path's ratio to pure transport in every turn (against the transport of the same turn)."""
+    lines = []
+    for size in sizes:
+        transport = by.get((size, TRANSPORT))
+        for path in (COUNTED, PROFILES_COUNTED):
+            row = by.get((size, path))
+            if transport is None or row is None or len(row["turns"]) < 2:
+                continue
+            ratios = [r / t for r, t in zip(row["turns"], transport["turns"], strict=True)]
+            lines.append(
+                f"- `{path}` at {size:,} rows, {len(ratios)} runs: {min(row['turns']):,.0f}–{max(row['turns']):,.0f} "
+                f"rows/s, {min(ratios):.2f}–{max(ratios):.2f} of pure transport "
+                f"({', '.join(f'{ratio:.2f}' for ratio in ratios)})."
+            )
+    return lines
+
+
+def memory_lines(by: dict[tuple[int, str], dict[str, Any]], sizes: list[int]) -> list[str]:
+    """Peak memory of the largest file against the 100,000-row one (or the smallest), for each events path."""
+    large = max(sizes)
+    small = min((s for s in sizes if s >= 100_000), default=min(sizes))
+    lines = []
+    for path in (COUNTED, "appmetrica_events"):
+        if (large, path) in by and (small, path) in by and large != small:
+            peak, base = by[(large, path)]["peak_mb"], by[(small, path)]["peak_mb"]
+            lines.append(
+                f"- peak memory of `{path}` at {large:,} rows / at {small:,} rows: {peak:.0f} / {base:.0f} MB, "
+                f"{peak / base:.2f}."
+            )
+    return lines
 
 
 STREAM_PATHS = {
@@ -697,7 +733,7 @@ def plot(results: list[dict[str, Any]], sizes: list[int]) -> None:
     import matplotlib.pyplot as plt
 
     figure, (speed, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for path in ("limit", "appmetrica_events", "appmetrica_profiles", "altcraft_profile_import"):
+    for path in (TRANSPORT, "limit", *TABLE_PATHS):
         points = sorted((r["size"], r["rows_per_s"], r["peak_mb"]) for r in results if r["path"] == path)
         if points:
             xs = [p[0] for p in points]
