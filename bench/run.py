@@ -690,13 +690,11 @@ def cost_lines(
 
 NOTES = """## What bounds the numbers, and what was tried
 
-- The destination is in every number: the emulator parses and checks each row in Python (events about 7 µs a row,
-  profiles about 17 µs: a JSON object and three hashes to check), so even the raw limit passes only about
-  100,000–140,000 rows/s on this 2-core machine, where Courier, the emulator and moto share the cores. The ratio
-  courier / limit is the measure of Courier's own cost; runs differ by about ±10 %.
-- Courier's own row path alone (read, parse, validate, build the body; a script over a local file, not a test):
-  events about 100,000–110,000 rows/s (about 10 µs a row); profiles with three first-party values about
-  45,000–50,000 rows/s (about 14 µs a row to prepare, 5 µs of it normalising and hashing).
+- Two limits: the parsing emulator checks each row in Python (events about 7 µs a row, profiles about 17 µs: a JSON
+  object and three hashes to check), so it bounds every path sent to it; the counting destination reads each body
+  and counts its lines, so `transport` is the fastest any code can stream the file here, and the `…_counted` paths
+  are Courier's own cost. On this 2-core machine Courier, the destination and moto share the cores; runs differ by
+  about ±10 %, far more when other work runs.
 - Kept for events: a fast path for rows whose columns repeat; timestamps inside the window compared as text; bracket
   counting before any JSON depth check; JSON text checked with `raw_decode` (a third of `json.loads`' time, the same
   answers); one request in flight while the next chunk is read; requests that grow from 10,000 rows to 50,000, so
@@ -717,11 +715,17 @@ NOTES = """## What bounds the numbers, and what was tried
 - `altcraft_profile_import` runs at its configured pace: `ALTCRAFT_MAX_RPS` (10 requests/s) × `ALTCRAFT_BATCH_SIZE`
   (1,000 profiles) is 10,000 rows/s at most.
 - Kept for events (December 2026): a CSV row that nothing changes goes out as its line as written, behind the
-  configured `application_id` (no dict to fields, no re-encoding): checked by position with checks compiled per
-  header (a line under 10,000 characters with at most 32 brackets makes every text cell and the JSON depth valid;
-  JSON parsed once, NaN, Infinity and 1e400 refused while parsing). Every other row is prepared field by field.
-- Not done: checking a block of lines at once (the per-row Python calls are most of what is left), fanning a large
-  file out over parallel chunk messages.
+  configured `application_id` (no dict to fields, no re-encoding), and a whole block of such rows at once: the file
+  source parses a block (about 1 MB) with one call of the csv module (strict, so a quote left open is caught) and,
+  when every line is one row as wide as the header, hands it over as a run of columns; the preparer checks each
+  column at once (required cells, the two ids, times by their smallest and largest text, each distinct event_json
+  parsed once, NaN, Infinity and 1e400 refused while parsing) and the batch takes the lines in one append, with one
+  run of bits in the ledger's sent map. A block with any other row goes row by row, with the same reasons.
+- Kept: `gc.freeze()` at the cold start, and the collector paused while a block's rows become columns. The
+  thousands of short-lived lists a block makes set off the cyclic collector again and again, and each full pass
+  walked every object the imports and clients made: with the collector off, events ran 1.4× faster here.
+- Not done: fanning a large file out over parallel chunk messages; a file read through a mapping still goes row by
+  row (its rows change), so the mapped/unmapped ratio fell as the unmapped path got faster.
 - Small files are dominated by fixed costs per file: the ledger's DynamoDB calls, the report and the S3 requests.
 """
 
