@@ -41,9 +41,10 @@ class CsvLine:
 
 class CsvRun:
     """Consecutive rows of a CSV file, each one line as wide as the header, read a block at a time: their cells a
-    column at a time (`by_column[c][r]`: row r's cell of column c) and their lines as written (no line ends), from
-    `start` on; `first` is the index of the row at `start`. What a file source gives to a delivery that asks for
-    runs: it `take`s the first n rows whole, or none, and then the source gives the rows one by one."""
+    column at a time (`by_column[c][r]`: row r's cell of column c) and their lines as written, each ending in one
+    \\n (whatever ended it in the file), from `start` on; `first` is the index of the row at `start`. What a file
+    source gives to a delivery that asks for runs: it `take`s the first n rows whole, or none, and then the source
+    gives the rows one by one."""
 
     __slots__ = ("_take", "by_column", "columns", "first", "lines", "start", "taken")
 
@@ -69,8 +70,8 @@ class CsvRun:
 
 
 class ForwardedLines:
-    """A run a preparer forwards whole: each line as written behind `prefix` (the configured application id, or
-    nothing), with `columns` sent, for the batch keyed `key`."""
+    """A run a preparer forwards whole: each line as written (ending in \\n) behind `prefix` (the configured
+    application id, or nothing), with `columns` sent, for the batch keyed `key`."""
 
     __slots__ = ("columns", "key", "lines", "prefix")
 

@@ -24,7 +24,7 @@ import re
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from json.scanner import make_scanner
 from operator import length_hint
 from typing import IO, Any, Protocol, cast
@@ -458,14 +458,15 @@ class FileSource:
                 if not run.taken:  # the rows one by one, for the rest of the block
                     for offset in range(start, len(lines)):
                         self._take_rows(1)
-                        yield self._index, CsvRow(names, [cells[offset] for cells in by_column], lines[offset]), ""
+                        cells = [column[offset] for column in by_column]
+                        yield self._index, CsvRow(names, cells, lines[offset][:-1]), ""
                     break
                 start += run.taken
         return None
 
     def _clean_rows(self, width: int) -> tuple[list[tuple[str, ...]], list[bytes]] | None:
-        """The current block's rows not taken yet, a column at a time, and their lines without their line ends,
-        when each line is one row as wide as the header (a line that is not, a blank one, or broken CSV: None, and
+        """The current block's rows not taken yet, a column at a time, and their lines, each ending in one \\n, when
+        each line is one row as wide as the header (a line that is not, a blank one, or broken CSV: None, and
         the block is read row by row)."""
         lines = self._lines[len(self._lines) - length_hint(self._left) :]  # those not taken yet
         with _collector_paused():
@@ -477,7 +478,9 @@ class FileSource:
                 return None
             by_column = list(zip(*rows, strict=True))
             del rows  # the row lists go before the collector could count them
-        return by_column, list(map(bytes.rstrip, lines, repeat(b"\r\n")))
+        if lines and (b"\r" in b"".join(lines) or not lines[-1].endswith(b"\n")):  # the rare file: \r\n, \r, no last \n
+            lines = [line.rstrip(b"\r\n") + b"\n" for line in lines]
+        return by_column, lines
 
     def _take_rows(self, count: int) -> None:
         """The next `count` rows of the current block are taken: the source stands after them."""

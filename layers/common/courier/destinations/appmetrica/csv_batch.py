@@ -94,13 +94,12 @@ class CsvBatch:
         elif not (columns == self._last_keys or list(columns) == self.columns):
             return 0
         self._last_keys = columns
-        rows, each = self._rows, len(lines.prefix) + 1  # a line's prefix and its \n
-        ends = list(accumulate(map(add, map(len, lines.lines[:room]), repeat(each)), initial=len(rows)))[1:]
+        rows, prefix = self._rows, lines.prefix
+        taken = lines.lines[:room]
+        ends = list(accumulate(map(add, map(len, taken), repeat(len(prefix))), initial=len(rows)))[1:]
         count = min(len(ends), bisect_left(ends, max_chars) + 1)
-        separator = b"\n" + lines.prefix
-        rows += lines.prefix
-        rows += separator.join(lines.lines[:count])
-        rows += b"\n"
+        rows += prefix
+        rows += prefix.join(taken[:count] if count < len(taken) else taken)  # each line ends in its \n
         self._ends.extend(ends[:count])
         self.indexes.extend(range(first_index, first_index + count))
         self.chars = len(rows)
