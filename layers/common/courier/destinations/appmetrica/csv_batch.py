@@ -31,6 +31,7 @@ class CsvBatch:
         "_header_length",
         "_last_keys",
         "_pos",
+        "_quoting",
         "_rows",
         "chars",
         "columns",
@@ -49,6 +50,7 @@ class CsvBatch:
         self.indexes = array("q")  # the source index of each row, to report refusals against
         self.chars = 0
         self._last_keys: tuple[str, ...] = ()  # the columns of the last row, when they were all the columns
+        self._quoting = False  # a row so far needed a cell quoted
 
     @property
     def rows(self) -> int:
@@ -80,9 +82,13 @@ class CsvBatch:
             self._last_keys = keys if keys == tuple(self.columns) else ()
             if not self._growth or self._growth[-1][1] != len(values):
                 self._growth.append((self.rows, len(values)))
-        line = ",".join(values)
-        if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
-            line = ",".join([csv_cell(value) for value in values])  # some cell needs quoting
+        if self._quoting:  # rows of this batch needed quoting: a cell that does not is left as it is anyway
+            line = ",".join([csv_cell(value) for value in values])
+        else:
+            line = ",".join(values)
+            if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(values) - 1:
+                line = ",".join([csv_cell(value) for value in values])  # some cell needs quoting
+                self._quoting = True  # (a JSON cell: every row's, likely)
         self._append(line.encode(), index)
 
     def add_lines(self, lines: ForwardedLines, first_index: int, room: int, max_chars: int) -> int:
