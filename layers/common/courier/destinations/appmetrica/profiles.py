@@ -12,7 +12,7 @@ from typing import Any
 from courier.destinations.apis import APPMETRICA
 from courier.destinations.appmetrica import fields as f
 from courier.destinations.appmetrica.client import by_application, post_api_sender
-from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.destinations.appmetrica.csv_batch import CsvBatch, csv_cell
 from courier.destinations.appmetrica.first_party import (
     SHA256_HEX,
     normalise_email,
@@ -21,7 +21,7 @@ from courier.destinations.appmetrica.first_party import (
     sha256_hex,
 )
 from courier.destinations.values import as_bool, as_number, compact_json, parse_json
-from courier.model import CsvRow, Destination, Field, Prepared, Preparer, Record
+from courier.model import CsvRow, CsvRun, Destination, Field, ForwardedLines, Prepared, Preparer, Record
 from courier.settings import Settings
 
 FLAT_PREFIX = "attributes."
@@ -142,7 +142,7 @@ def flat_column(column: str) -> tuple[str, Callable[[Any], Any]]:
     return name, convert
 
 
-def make_profile_preparer(settings: Settings, now: float) -> Preparer:
+def make_profile_preparer(settings: Settings, now: float) -> ProfileRows:
     default_application_id = settings.appmetrica_application_id
     kinds = first_party_kinds(settings)
     columns: dict[str, tuple[str, Callable[[Any], Any]] | str] = {}  # each flat header parsed once
@@ -208,18 +208,47 @@ def make_profile_preparer(settings: Settings, now: float) -> Preparer:
             out["attributes"] = "{" + ",".join([given, *members] if given else members) + "}"
         return out, notes
 
-    def prepare_any(record: Record) -> Prepared:
-        """A file's row by its header's plan when it has one and the row is one it takes; any other record, and
-        every row the plan leaves (all that would be refused among them), by `prepare`, which says why."""
-        if type(record) is CsvRow:
-            plan = plans.get(record.columns)
-            if plan is None:
-                plan = plans[record.columns] = _cells_preparer(record.columns, kinds, default_application_id)
-            if (prepared := plan(record.cells)) is not None:
-                return prepared
-        return prepare(record)
+    def plan_of(header: tuple[str, ...]) -> CellsPreparer:
+        plan = plans.get(header)
+        if plan is None:
+            plan = plans[header] = _cells_preparer(header, kinds, default_application_id)
+        return plan
 
-    return prepare_any
+    return ProfileRows(prepare, plan_of)
+
+
+class ProfileRows:
+    """A file's row by its header's plan when it has one and the row is one it takes; any other record, and every
+    row the plan leaves (all that would be refused among them), by `prepare`, which says why. A run of rows the plan
+    takes whole, without a note, goes out as the CSV lines the batch would write for them."""
+
+    def __init__(self, prepare: Preparer, plan_of: Callable[[tuple[str, ...]], CellsPreparer]) -> None:
+        self._prepare, self._plan_of = prepare, plan_of
+
+    def __call__(self, record: Record) -> Prepared:
+        if type(record) is CsvRow and (prepared := self._plan_of(record.columns)(record.cells)) is not None:
+            return prepared
+        return self._prepare(record)
+
+    def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
+        """The run's first rows, up to `count`, as lines, as far as each is the plan's with no note and the same
+        application id as the first; None when the first is not."""
+        plan = self._plan_of(run.columns)
+        if plan is _no_plan:
+            return None
+        by_column, lines, first = run.by_column, [], None
+        for offset in range(run.start, run.start + count):
+            out, notes = plan([column[offset] for column in by_column]) or (None, [])
+            if out is None or notes:
+                break  # refused, or a value dropped with a note: that row alone, by the general path
+            if first is None:
+                first = out
+            elif out["application_id"] != first["application_id"]:
+                break  # another application's batch
+            lines.append((",".join([csv_cell(value) for value in out.values()]) + "\n").encode())
+        if first is None:
+            return None
+        return ForwardedLines(tuple(first), by_application(first), b"", lines)
 
 
 FlatPlan = list[tuple[int, str, str, Callable[[Any], Any] | None]]

@@ -1,0 +1,100 @@
+"""AppMetrica profiles from a block of a CSV file at once (a CsvRun): the lines a run gives are exactly those the
+batch writes for the same rows prepared one by one, and the run stops at the first row that must go alone."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+from courier.destinations.appmetrica.csv_batch import CsvBatch
+from courier.destinations.appmetrica.profiles import ProfileRows, make_profile_preparer
+from courier.model import CsvRow, CsvRun
+from courier.settings import Settings
+
+HEADER = ("profile_id", "attributes.level", "phone", "email", "telegram")
+LINES = [
+    "crm-1,gold,+7 (916) 017-00-17,User.17+x@GoogleMail.com,@User17",
+    'crm-2,"say ""hi"", then",+79160000002,b@example.com,',
+    "crm-3,,,c@example.com,@c",
+    "crm-4,silver,,,@d",
+]
+
+
+def preparer() -> ProfileRows:
+    return make_profile_preparer(Settings(APPMETRICA_APPLICATION_ID="1111"), time.time())
+
+
+def run_of(lines: list[str], header: tuple[str, ...] = HEADER) -> CsvRun:
+    """The run a file source gives for these lines: cells a column at a time, each line ending in \\n."""
+    rows = list(csv.reader(lines))
+    taken: list[int] = []
+    return CsvRun(header, 1, list(zip(*rows, strict=True)), [(line + "\n").encode() for line in lines], 0, taken.append)
+
+
+def body_row_by_row(lines: list[str], header: tuple[str, ...] = HEADER) -> bytes:
+    prepare, batch = preparer(), CsvBatch("1111")
+    for index, line in enumerate(lines, start=1):
+        fields, notes = prepare(CsvRow(header, next(csv.reader([line])), line.encode()))
+        assert fields is not None
+        assert notes == []
+        batch.add(fields, index)
+    return bytes(batch.body())
+
+
+def test_a_run_gives_the_lines_the_batch_writes_row_by_row() -> None:
+    # Given rows with hashes to make, a quoted attribute and blank cells
+    run = run_of(LINES)
+    # When the run is prepared at once and put into a batch
+    lines = preparer().run(run, len(LINES))
+    assert lines is not None
+    batch = CsvBatch(lines.key)
+    added = batch.add_lines(lines, 1, 100, 10**9)
+    # Then every row went, under the configured application, and the body is byte for byte the row-by-row one
+    assert (added, lines.key, lines.prefix) == (4, "1111", b"")
+    assert lines.columns == ("application_id", "profile_id", "attributes")
+    assert bytes(batch.body()) == body_row_by_row(LINES)
+    assert list(batch.indexes) == [1, 2, 3, 4]
+
+
+def test_a_run_stops_before_a_row_with_a_note_and_gives_nothing_when_the_first_must_go_alone() -> None:
+    # Given a run whose third row has an invalid phone (sent without it, with a note)
+    noted = [*LINES[:2], "crm-5,gold,not a phone,e@example.com,", *LINES[2:]]
+    prepare = preparer()
+    # When it is prepared at once
+    lines = prepare.run(run_of(noted), len(noted))
+    # Then only the two rows before it come as lines
+    assert lines is not None
+    assert len(lines.lines) == 2
+    assert b"".join(lines.lines) == body_row_by_row(noted[:2]).split(b"\n", 1)[1]
+    # And a run that starts at that row gives nothing: the row goes alone, with its note
+    rest = run_of(noted)
+    rest.start = 2
+    assert prepare.run(rest, 3) is None
+
+
+def test_a_run_stops_where_the_application_changes_and_honours_the_count() -> None:
+    # Given rows that name their application, the second another one
+    header = ("application_id", *HEADER)
+    rows = ["7," + LINES[0], "8," + LINES[2], "8," + LINES[3]]
+    prepare = preparer()
+    # When the run is prepared at once
+    lines = prepare.run(run_of(rows, header), 3)
+    # Then only the first row comes, for its own application's batch
+    assert lines is not None
+    assert (len(lines.lines), lines.key) == (1, "7")
+    assert lines.columns == ("application_id", "profile_id", "attributes")
+    # And from the second row on, at most the count asked for
+    rest = run_of(rows, header)
+    rest.start = 1
+    again = prepare.run(rest, 1)
+    assert again is not None
+    assert (len(again.lines), again.key) == (1, "8")
+
+
+def test_a_header_without_a_plan_gives_no_run() -> None:
+    # Given a header with the same column twice
+    header = ("profile_id", "email", "email")
+    # When a run of it is prepared
+    lines = preparer().run(run_of(["crm-1,a@example.com,b@example.com"], header), 1)
+    # Then nothing comes as lines: each row goes by the general path
+    assert lines is None
