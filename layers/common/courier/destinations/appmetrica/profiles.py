@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from json.encoder import encode_basestring as encode_text  # what compact_json writes text with
 from typing import Any
@@ -236,26 +236,29 @@ class ProfileRows:
         plan = self._plan_of(run.columns)
         if plan is _no_plan:
             return None
-        by_column, lines, first = run.by_column, [], None
-        for offset in range(run.start, run.start + count):
-            out, notes = plan([column[offset] for column in by_column]) or (None, [])
+        start, end = run.start, run.start + count
+        lines: list[bytes] = []
+        first: dict[str, Any] | None = None
+        for cells in zip(*[column[start:end] for column in run.by_column], strict=True):  # a row's cells, in C
+            out, notes = plan(cells) or (None, [])
             if out is None or notes:
                 break  # refused, or a value dropped with a note: that row alone, by the general path
             if first is None:
                 first = out
             elif out["application_id"] != first["application_id"]:
                 break  # another application's batch
-            lines.append((",".join([csv_cell(value) for value in out.values()]) + "\n").encode())
+            lines.append((",".join(map(csv_cell, out.values())) + "\n").encode())
         if first is None:
             return None
         return ForwardedLines(tuple(first), by_application(first), b"", lines)
 
 
 FlatPlan = list[tuple[int, str, str, Callable[[Any], Any] | None]]
-CellsPreparer = Callable[[list[str]], Prepared | None]  # a header's plan: None for a row it leaves to the general path
+# a header's plan: None for a row it leaves to the general path
+CellsPreparer = Callable[[Sequence[str]], Prepared | None]
 
 
-def _no_plan(cells: list[str]) -> None:
+def _no_plan(cells: Sequence[str]) -> None:
     """The plan of a header the plans do not take: every row to the general path."""
 
 
@@ -292,7 +295,7 @@ def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_ap
     blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in given]
     first_party = [(header.index(kind.field), kind.members) for kind in kinds if kind.field in given]
 
-    def prepare_cells(cells: list[str]) -> Prepared | None:
+    def prepare_cells(cells: Sequence[str]) -> Prepared | None:
         profile_id = cells[profile] if len(cells) == width else ""
         if not profile_id or len(profile_id) > MAX_TEXT:
             return None
@@ -328,7 +331,7 @@ def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_ap
     return prepare_cells
 
 
-def _flat_members(flat: FlatPlan, cells: list[str]) -> list[str] | None:
+def _flat_members(flat: FlatPlan, cells: Sequence[str]) -> list[str] | None:
     """The flat columns' JSON members, as compact_json writes them; None when a value would be refused."""
     members: list[str] = []
     for position, name, member, convert in flat:
