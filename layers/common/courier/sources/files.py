@@ -226,6 +226,8 @@ class FileSource:
     def mark(self) -> Mark:
         """{"index": the last row given (0 before any), "offset": the byte the next row starts at, or -1 when the
         file is resumed by skipping rows (gzip, .json)}."""
+        if self._index < self._skip:  # opened at a mark and not read past it yet: it stands at that mark
+            return {"index": self._skip, "offset": NOT_RESUMABLE}
         return {"index": self._index, "offset": self._offset() if self.resumable else NOT_RESUMABLE}
 
     def originals(self, start: Mark, indexes: set[int]) -> dict[int, Any]:

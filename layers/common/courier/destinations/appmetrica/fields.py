@@ -186,14 +186,14 @@ def event_timestamp(now: float) -> Any:
         return value if isinstance(value, str) and _digits(value) else str(seconds)
 
     def keeps(value: str) -> bool:
-        return len(value) == len(low) == len(high) and low <= value <= high and value.isdigit()
+        return len(value) == len(low) == len(high) and low <= value <= high and _digits(value)  # '²' too: not ASCII
 
     def keeps_all(values: Sequence[str]) -> bool:  # keeps for every cell that is not blank, a column at once
         given = list(filter(None, values))
         if not given:
             return True
         same_length = len(low) == len(high) and set(map(len, given)) == {len(low)}
-        return same_length and low <= min(given) and max(given) <= high and all(map(str.isdigit, given))
+        return same_length and low <= min(given) and max(given) <= high and _digits("".join(given))
 
     check.keeps = keeps  # type: ignore[attr-defined]  # what a forwarded line is checked with: the hot path
     keeps.keeps_all = keeps_all  # type: ignore[attr-defined]  # and a run of them
@@ -572,8 +572,12 @@ class _LineCheck:
     def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
         """The first `count` rows of the run, when every one of them passes `row`; else None."""
         lines = run.lines[run.start : run.start + count]
-        if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written (brackets: JSON's own)
+        if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written
             return None
+        if max(map(bytes.count, lines, repeat(b"{"))) + max(map(bytes.count, lines, repeat(b"["))) > MAX_DEPTH and (
+            not all(map(_plain_line, lines))
+        ):
+            return None  # a line with more brackets than JSON may nest, in any cell: `row` prepares it from its fields
         start, end = run.start, run.start + count
         columns = [cells[start:end] for cells in run.by_column]  # the whole block: the same tuples, no copy
         if not all(map(all, map(columns.__getitem__, self.needed))):
