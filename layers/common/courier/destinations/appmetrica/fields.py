@@ -535,7 +535,7 @@ class _LineCheck:
     ) -> None:
         names = set(columns)
         self.checks = [(at, keeps) for at, name in enumerate(columns) if (keeps := _keeps(conversions[name]))]
-        self.column_checks = [(at, _all_keep(keeps)) for at, keeps in self.checks]
+        self.column_checks = [(at, _all_keep(keeps, conversions[columns[at]])) for at, keeps in self.checks]
         needed = [columns.index(name) for name in (*required, "application_id") if name in names]
         self.ids = [columns.index(name) for name in sorted(ID_FIELDS & names)]  # appmetrica_device_id first
         self.needed = needed + self.ids if len(self.ids) == 1 else needed
@@ -656,10 +656,13 @@ def _keeps(convert: Conversion) -> Callable[[str], bool] | None:
     return keeps or partial(_converts_to_itself, convert)
 
 
-def _all_keep(keeps: Callable[[str], bool]) -> Callable[[Sequence[str]], bool]:
-    """`keeps` for a column of cells, blank ones left out: the cheap ones run over the column at once."""
+def _all_keep(keeps: Callable[[str], bool], convert: Conversion) -> Callable[[Sequence[str]], bool]:
+    """`keeps` (of `convert`) for a column of cells, blank ones left out: the cheap ones run over the column at once."""
     if keeps is _json_object_text:
         return _json_object_texts
+    allowed: frozenset[str] | None = getattr(convert, "allowed", None)
+    if allowed is not None:
+        return lambda values: allowed.issuperset(filter(None, values))
     keeps_all: Callable[[Sequence[str]], bool] | None = getattr(keeps, "keeps_all", None)
     if keeps_all is not None:
         return keeps_all
