@@ -247,7 +247,10 @@ class ProfileRows:
                 first = out
             elif out["application_id"] != first["application_id"]:
                 break  # another application's batch
-            lines.append((",".join(map(csv_cell, out.values())) + "\n").encode())
+            one, two, attributes = out.values()  # the two ids in the plan's order, then the attributes' JSON
+            # csv_cell of each: a JSON object with a member always has a quote, so it is always quoted
+            quoted = attributes.replace('"', '""')
+            lines.append(f'{csv_cell(one)},{csv_cell(two)},"{quoted}"\n'.encode())
         if first is None:
             return None
         return ForwardedLines(tuple(first), by_application(first), b"", lines)
@@ -293,7 +296,7 @@ def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_ap
     own_id = header.index("application_id") if "application_id" in given else -1
     id_first = own_id < profile  # the fields' order when the row gives its application id
     blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in given]
-    first_party = [(header.index(kind.field), kind.members) for kind in kinds if kind.field in given]
+    first_party = [(header.index(kind.field), kind) for kind in kinds if kind.field in given]
 
     def prepare_cells(cells: Sequence[str]) -> Prepared | None:
         profile_id = cells[profile] if len(cells) == width else ""
@@ -320,9 +323,12 @@ def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_ap
         if members is None:
             return None
         notes: list[str] = []
-        for position, hashed_members in first_party:
+        for position, kind in first_party:
             if value := cells[position]:
-                members += hashed_members(value, notes)
+                if ";" in value:
+                    members += kind.members(value, notes)
+                elif hashed := kind.hash(value, notes):  # the usual cell, one value: members' first case, inline
+                    members.append(f'{kind.first}{hashed}"')
         if not 0 < len(members) <= MAX_ATTRIBUTES:
             return None
         out["attributes"] = "{" + ",".join(members) + "}"  # what the general path writes for the same attributes
