@@ -306,6 +306,38 @@ def test_no_chunk_starts_without_time_for_it() -> None:
     assert run.delivery.resume_at == {"index": -1, "offset": -1}
 
 
+@dataclass
+class SlowSender(ScriptedSender):
+    """Takes `seconds` for each request; notes the time each one had left and how long the slowest before it took."""
+
+    seconds: float = 0.6
+    starts: list[tuple[float, float]] = field(default_factory=list)  # (time left, slowest request before it)
+
+    def send(self, batch: Batch, deadline: float) -> SendResult:
+        self.starts.append((deadline - time.time(), self.seconds if self.starts else 0.0))
+        time.sleep(self.seconds)
+        return super().send(batch, deadline)
+
+
+def test_no_request_starts_with_less_than_twice_the_slowest_left_even_after_waiting_for_the_one_in_flight() -> None:
+    # Given requests of 0.6 s, and an invocation of 2.3 s: reading is far quicker than sending, so each chunk waits
+    # for the request in flight before its own can start
+    sender = SlowSender()
+    budget = Budget(deadline=time.time() + 2.3, hard_end=time.time() + 4)
+    # When 70,000 records are delivered (chunks of 10,000, 20,000, 40,000)
+    run = deliver(list(events(70_000)), sender, budget=budget)
+    # Then every request started with at least twice the slowest before it left (half a second for the first); the
+    # third chunk, ready after the second request's 0.6 s with about 1 s left, was not sent
+    assert all(left >= max(0.5, 2 * slowest) for left, slowest in sender.starts)
+    sent = len(sender.rows_sent)
+    assert 10_000 <= sent <= 30_000
+    # And the next part goes on at the first record not sent: the rest of the file waits, none of it lost
+    assert run.tally.delivered == sent
+    assert run.tally.rejected == 0
+    assert run.delivery.resume_at is not None
+    assert run.delivery.resume_at["index"] == sent - 1
+
+
 @pytest.mark.parametrize("failure_after", [1, 3])
 def test_rows_read_before_a_source_fails_are_still_delivered(failure_after: int) -> None:
     # Given a source that breaks after some rows

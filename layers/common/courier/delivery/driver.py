@@ -60,14 +60,12 @@ class Budget:
     slowest_request: float = 0.0  # the longest request so far in this invocation
 
     def reserve(self) -> float:
-        """The time kept for a chunk's request: reading stops this long before the deadline."""
+        """The time kept for a chunk's request: reading stops this long before the deadline, and no chunk's request
+        starts with less left."""
         return max(MIN_REQUEST_SECONDS, 2 * self.slowest_request)
 
-    def room_to_read(self) -> bool:
+    def room_for_a_chunk(self) -> bool:
         return time.time() + self.reserve() < self.deadline
-
-    def room_for_a_request(self) -> bool:
-        return time.time() + MIN_REQUEST_SECONDS < self.deadline
 
     def ledger_end(self) -> float:
         """No ledger back-off runs past this: halfway from the sending deadline to the platform's end, which leaves
@@ -153,7 +151,7 @@ class Delivery:
         rows: Iterator[SourceRow | CsvRun] = source.runs() if takes_runs else iter(source)  # type: ignore[attr-defined]
         try:
             while not self.stopped:
-                if not self._budget.room_to_read():
+                if not self._budget.room_for_a_chunk():
                     self._settle_in_flight()
                     if not self.stopped:
                         self.resume_at = source.mark()
@@ -247,7 +245,7 @@ class Delivery:
                 break  # a request is full: the chunk ends with it
             if index >= last_wanted:
                 break
-            if not index & 1023 and entry is None and not self._budget.room_to_read():
+            if not index & 1023 and entry is None and not self._budget.room_for_a_chunk():
                 break  # the chunk ends here, so that its request still has its time
 
     def _forward_run(self, chunk: _Chunk, run: CsvRun, last_wanted: int, batcher: Batcher) -> bool:
@@ -263,7 +261,7 @@ class Delivery:
         chunk.read += added
         chunk.last = run.first + added - 1
         _mark_sent(chunk.sent, run.first - chunk.start["index"] - 1, added)
-        return full or chunk.last >= last_wanted or not self._budget.room_to_read()
+        return full or chunk.last >= last_wanted or not self._budget.room_for_a_chunk()
 
     def _take(
         self, chunk: _Chunk, index: int, record: Any, position: int, check_fields: bool, batcher: Batcher
@@ -292,8 +290,10 @@ class Delivery:
     def _dispatch(self, chunk: _Chunk) -> None:
         """Counts what the chunk settles without sending, then sends the rest while the next chunk is read."""
         self._settle_in_flight()
-        if chunk.batches and not self.stopped and not self._budget.room_for_a_request():
-            self.resume_at = chunk.start  # reading took the time: this chunk is the first of the next part
+        if chunk.batches and not self.stopped and not self._budget.room_for_a_chunk():
+            # reading, or waiting for the request in flight, took the time the request needs: this chunk is the
+            # first of the next part (a request started short of it could time out, its rows then lost answers)
+            self.resume_at = chunk.start
             self._halted = True
             return
         self.tally.read += chunk.read
