@@ -64,6 +64,7 @@ class HttpEmulator:
         self._requests: list[Request] = []
         self._failures: deque[ScriptedFailure] = deque()
         self._recent: deque[float] = deque()
+        self._epoch = 0  # how many times it was reset: a request is answered in the state it arrived in
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -108,6 +109,7 @@ class HttpEmulator:
 
     def reset(self) -> None:
         with self.lock:
+            self._epoch += 1  # a request still waiting out a delay from before is not this state's: it is dropped
             self._requests.clear()
             self._failures.clear()
             self._recent.clear()
@@ -123,9 +125,12 @@ class HttpEmulator:
             return {**self.state(), "requests": requests}
 
     def answer(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Answer:
+        epoch = self._epoch
         if self.delay:
             time.sleep(self.delay)
         with self.lock:
+            if epoch != self._epoch:  # reset while it waited (the test that sent it is over): neither kept nor applied
+                return 503, {}, self.error_payload(503, "the emulator was reset while this request waited")
             request = Request(path, body if self.keep else b"", headers)
             self._requests.append(request)
             try:
