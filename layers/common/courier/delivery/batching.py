@@ -21,18 +21,22 @@ class Batcher:
         self.open: dict[str, Batch] = {}
 
     def add(self, fields: Fields, index: int, original: Any = None) -> bool:
-        key = fields.key if isinstance(fields, CsvLine) else self._key_of(fields)
-        batch = self.open.get(key)
-        if batch is None:
-            batch = self.open[key] = self._new_batch(key)
+        batch = self._batch(fields.key if isinstance(fields, CsvLine) else self._key_of(fields))
         batch.add(fields, index, original)
-        return batch.rows >= self._max_rows or batch.chars >= self._max_chars
+        return self._full(batch)
 
     def add_lines(self, lines: ForwardedLines, first_index: int) -> tuple[int, bool]:
         """A forwarded run's lines, as many as its batch takes: how many, and whether that batch is full."""
-        batch = self.open.get(lines.key)
-        if batch is None:
-            batch = self.open[lines.key] = self._new_batch(lines.key)
+        batch = self._batch(lines.key)
         room = self._max_rows - batch.rows
         added = cast(LineBatch, batch).add_lines(lines, first_index, room, self._max_chars)  # a CSV destination's
-        return added, batch.rows >= self._max_rows or batch.chars >= self._max_chars
+        return added, self._full(batch)
+
+    def _batch(self, key: str) -> Batch:
+        batch = self.open.get(key)
+        if batch is None:
+            batch = self.open[key] = self._new_batch(key)
+        return batch
+
+    def _full(self, batch: Batch) -> bool:
+        return batch.rows >= self._max_rows or batch.chars >= self._max_chars

@@ -339,9 +339,13 @@ class FileSource:
         self._lines = []
         self._left = iter(self._lines)
 
+    def _taken(self) -> int:
+        """How many lines of the current block were taken so far."""
+        return len(self._lines) - length_hint(self._left)
+
     def _offset(self) -> int:
         """The byte after the lines taken so far (of the stream as read: decompressed for gzip)."""
-        consumed = len(self._lines) - length_hint(self._left)
+        consumed = self._taken()
         if consumed > self._summed:  # the lines taken since the last time, summed once
             self._summed_bytes += sum(map(len, self._lines[self._summed : consumed]))
             self._summed = consumed
@@ -470,7 +474,7 @@ class FileSource:
         """The current block's rows not taken yet, a column at a time, and their lines, each ending in one \\n, when
         each line is one row as wide as the header (a line that is not, a blank one, or broken CSV: None, and
         the block is read row by row)."""
-        lines = self._lines[len(self._lines) - length_hint(self._left) :]  # those not taken yet
+        lines = self._lines[self._taken() :]
         with _collector_paused():
             try:
                 rows = list(csv.reader(map(bytes.decode, lines), strict=True))  # strict: a quote left open raises
@@ -491,7 +495,7 @@ class FileSource:
 
     def _last_line(self) -> bytes:
         """The line the reader took last, as written, without its line end."""
-        line = self._lines[len(self._lines) - length_hint(self._left) - 1]
+        line = self._lines[self._taken() - 1]
         return line.rstrip(b"\r\n")
 
     # JSON
@@ -550,8 +554,8 @@ class FileSource:
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off while a block's rows are made and dropped: thousands of lists with no
-    cycles, which would set it off again and again (it scanned every live object each time: a third of a file's
-    time) though none of them outlives the block's parsing."""
+    cycles, which would set it off again and again (each full pass walks every live object) though none of them
+    outlives the block's parsing."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -571,14 +571,14 @@ class _LineCheck:
 
     def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
         """The first `count` rows of the run, when every one of them passes `row`; else None."""
-        lines = run.lines[run.start : run.start + count]
+        start, end = run.start, run.start + count
+        lines = run.lines[start:end]
         if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written
             return None
         if max(map(bytes.count, lines, repeat(b"{"))) + max(map(bytes.count, lines, repeat(b"["))) > MAX_DEPTH and (
             not all(map(_plain_line, lines))
         ):
             return None  # a line with more brackets than JSON may nest, in any cell: `row` prepares it from its fields
-        start, end = run.start, run.start + count
         columns = [cells[start:end] for cells in run.by_column]  # the whole block: the same tuples, no copy
         if not all(map(all, map(columns.__getitem__, self.needed))):
             return None
@@ -617,13 +617,12 @@ def _plain_line(line: bytes) -> bool:
 
 
 def _json_object_texts(values: Sequence[str]) -> bool:
-    """_json_object_text (on a plain line) for every cell that is not blank: each distinct text once (a file's event
-    parameters repeat), its brackets counted first, then the scanner run over them in one pass."""
+    """_json_object_text for every cell that is not blank, of plain lines (no more brackets than JSON may nest, as
+    `_LineCheck.run` found): each distinct text once (a file's event parameters repeat), the scanner run over them in
+    one pass."""
     given = list(set(filter(None, values)))
     if not given:
         return True
-    if max(map(str.count, given, repeat("{"))) + max(map(str.count, given, repeat("["))) > MAX_DEPTH:
-        return False  # some cell may nest too deep: each row alone
     try:
         parsed = list(map(_SCAN_JSON, given, repeat(0)))  # a StopIteration (not JSON) only ends it early
     except ValueError:

@@ -248,9 +248,7 @@ class ProfileRows:
             elif out["application_id"] != first["application_id"]:
                 break  # another application's batch
             one, two, attributes = out.values()  # the two ids in the plan's order, then the attributes' JSON
-            # csv_cell of each: a JSON object with a member always has a quote, so it is always quoted
-            quoted = attributes.replace('"', '""')
-            lines.append(f'{csv_cell(one)},{csv_cell(two)},"{quoted}"\n'.encode())
+            lines.append(f"{csv_cell(one)},{csv_cell(two)},{csv_cell(attributes)}\n".encode())
         if first is None:
             return None
         return ForwardedLines(tuple(first), by_application(first), b"", lines)
@@ -325,10 +323,7 @@ def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_ap
         notes: list[str] = []
         for position, kind in first_party:
             if value := cells[position]:
-                if ";" in value:
-                    members += kind.members(value, notes)
-                elif hashed := kind.hash(value, notes):  # the usual cell, one value: members' first case, inline
-                    members.append(f'{kind.first}{hashed}"')
+                members += kind.members(value, notes)
         if not 0 < len(members) <= MAX_ATTRIBUTES:
             return None
         out["attributes"] = "{" + ",".join(members) + "}"  # what the general path writes for the same attributes
