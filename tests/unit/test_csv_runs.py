@@ -31,7 +31,8 @@ from courier.model import Batch, CsvRow, CsvRun, Destination, Mark, PreparedRow,
 from courier.settings import Settings
 from courier.sources.files import UnreadableFileError, open_file
 
-NOW = time.time()  # the preparers' window is this moment's
+# A fixed moment for the preparers' window: case names built from it must be the same in every xdist worker.
+NOW = 1_796_000_000.0
 TS = str(int(NOW) - 3600)
 OLD = str(int(NOW) - 15 * 24 * 3600)
 AHEAD = str(int(NOW) + 2 * 24 * 3600)
