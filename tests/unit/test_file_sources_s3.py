@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +65,10 @@ class FlakyS3:
     s3: Any
     plan: list[Any] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    before_call: dict[int, Callable[[], Any]] = field(default_factory=dict)  # what happens just before call n (0 on)
 
     def get_object(self, **params: Any) -> Any:
+        self.before_call.pop(len(self.calls), lambda: None)()
         self.calls.append(params)
         step = self.plan.pop(0) if self.plan else None
         if isinstance(step, Exception):
@@ -137,15 +139,18 @@ def test_a_version_is_read_on_even_after_the_key_was_overwritten(s3: Any) -> Non
 
 
 def test_an_object_overwritten_while_read_without_a_version_is_not_spliced(s3: Any) -> None:
-    # Given an unversioned object read part way, then overwritten, then its connection dropped
+    # Given an unversioned object read part way, then its connection dropped, and the object overwritten before the
+    # read goes on (just before the ranged GET that continues it: the read-ahead thread makes it)
     s3.put_object(Bucket=BUCKET, Key="x.bin", Body=some_bytes(2 * MIB))
-    flaky = FlakyS3(s3, [(MIB, timeout())])
+    overwrite = lambda: s3.put_object(Bucket=BUCKET, Key="x.bin", Body=some_bytes(2 * MIB, seed=2))  # noqa: E731
+    flaky = FlakyS3(s3, [(MIB, timeout())], before_call={1: overwrite})
     stream = s3_opener(flaky, BUCKET, "x.bin", None, sleep=lambda _: None)(0)
-    stream.read(MIB)
-    s3.put_object(Bucket=BUCKET, Key="x.bin", Body=some_bytes(2 * MIB, seed=2))
-    # When the rest is read, S3 refuses the ETag of the object begun: nothing of the new object is read
+    # When it is read
+    first = stream.read(MIB)
     with pytest.raises(ClientError) as raised:
         stream.read()
+    # Then the first part is the object begun, and S3 refuses its ETag for the rest: nothing of the new object
+    assert first == some_bytes(2 * MIB)[:MIB]
     assert raised.value.response["Error"]["Code"] == "PreconditionFailed"
 
 

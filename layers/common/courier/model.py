@@ -46,7 +46,7 @@ class CsvRun:
     source gives to a delivery that asks for runs: it `take`s the first n rows whole, or none, and then the source
     gives the rows one by one."""
 
-    __slots__ = ("_take", "by_column", "columns", "first", "lines", "start", "taken")
+    __slots__ = ("_take", "by_column", "columns", "data", "first", "lines", "start", "taken")
 
     def __init__(
         self,
@@ -56,9 +56,11 @@ class CsvRun:
         lines: list[bytes],
         start: int,
         take: Callable[[int], None],
+        data: bytes | None = None,
     ) -> None:
         self.columns, self.first, self.by_column, self.lines, self.start = columns, first, by_column, lines, start
         self._take, self.taken = take, 0
+        self.data = b"".join(lines) if data is None else data  # all the lines in one: what holds for it holds for each
 
     def __len__(self) -> int:
         return len(self.lines) - self.start

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import queue
+import threading
 import time
 from collections.abc import Callable
 from functools import cache
@@ -18,6 +20,7 @@ from courier.sources.files import SourceUnavailableError
 __all__ = ["CHANGED_OBJECT_CODES", "MISSING_OBJECT_CODES", "S3Reader", "SourceUnavailableError", "s3_opener"]
 
 BUFFER_BYTES = 1 << 20  # what one read asks S3 for
+AHEAD = 2  # reads the read-ahead thread may have made that the reader has not taken yet
 ATTEMPTS = 5  # failures in a row, on one byte, before the object is given up on for now
 BACKOFF_SECONDS = 0.25  # before the 2nd attempt; doubled for each next one, up to MAX_BACKOFF_SECONDS
 MAX_BACKOFF_SECONDS = 4.0
@@ -178,6 +181,85 @@ class S3Reader(io.RawIOBase):
                 body.close()
 
 
+class ReadAhead(io.RawIOBase):
+    """`raw` read by a thread of its own up to AHEAD reads before the reader, so that S3 sends the next bytes while
+    the last ones are worked on (the wait for the network overlaps the parsing). Bytes, errors and the end come to
+    the reader in the order `raw` gave them; closing stops the thread after the read it is in, which closes `raw`."""
+
+    def __init__(self, raw: io.RawIOBase, size: int = BUFFER_BYTES) -> None:
+        super().__init__()
+        self._raw, self._size = raw, size
+        self._pieces: queue.Queue[bytes | BaseException] = queue.Queue(AHEAD)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._piece = memoryview(b"")
+        self._last: bytes | BaseException | None = None  # the end (b"") or the error, once reached
+        self._position = raw.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        """The byte after those given to the reader (the thread may have read further)."""
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._piece:
+            if self._last is not None:
+                if isinstance(self._last, BaseException):
+                    raise self._last
+                return 0
+            if self._thread is None:  # started at the first read: an object opened and not read costs no thread
+                self._thread = threading.Thread(
+                    target=_read_ahead,
+                    args=(self._raw, self._size, self._pieces, self._stop),
+                    name="courier-s3-read-ahead",
+                    daemon=True,
+                )
+                self._thread.start()
+            piece = self._pieces.get()
+            if isinstance(piece, BaseException) or not piece:
+                self._last = piece
+                return self.readinto(buffer)
+            self._piece = memoryview(piece)
+        count = min(len(buffer), len(self._piece))
+        buffer[:count] = self._piece[:count]
+        self._piece = self._piece[count:]
+        self._position += count
+        return count
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is None:
+            self._raw.close()
+        else:
+            with contextlib.suppress(queue.Empty):  # a thread waiting to hand a piece over sees the stop
+                self._pieces.get_nowait()
+        super().close()
+
+
+def _read_ahead(
+    raw: io.RawIOBase, size: int, pieces: queue.Queue[bytes | BaseException], stop: threading.Event
+) -> None:
+    """The read-ahead thread (it holds no reference to its ReadAhead, which can be collected and closed)."""
+    try:
+        while not stop.is_set():
+            try:
+                piece: bytes | BaseException = raw.read(size) or b""
+            except BaseException as error:  # handed to the reader, raised there
+                piece = error
+            while not stop.is_set():
+                try:
+                    pieces.put(piece, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(piece, BaseException) or not piece:
+                return
+    finally:
+        raw.close()
+
+
 def s3_opener(
     s3_client: Any,
     bucket: str,
@@ -195,6 +277,6 @@ def s3_opener(
     def open_at(offset: int) -> IO[bytes]:
         reader = S3Reader(s3_client, bucket, key, version_id, offset, attempts, sleep, if_match=seen["etag"])
         seen["etag"] = seen["etag"] or reader.etag
-        return io.BufferedReader(reader, BUFFER_BYTES)
+        return io.BufferedReader(ReadAhead(reader), BUFFER_BYTES)
 
     return open_at

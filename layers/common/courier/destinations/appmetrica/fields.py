@@ -573,12 +573,8 @@ class _LineCheck:
         """The first `count` rows of the run, when every one of them passes `row`; else None."""
         start, end = run.start, run.start + count
         lines = run.lines[start:end]
-        if not lines or max(map(len, lines)) > MAX_TEXT_CHARS:  # every text cell as written
-            return None
-        if max(map(bytes.count, lines, repeat(b"{"))) + max(map(bytes.count, lines, repeat(b"["))) > MAX_DEPTH and (
-            not all(map(_plain_line, lines))
-        ):
-            return None  # a line with more brackets than JSON may nest, in any cell: `row` prepares it from its fields
+        if not lines or not (_all_plain(run.data) or all(map(_plain_line, lines))):
+            return None  # a line too long, or with more brackets than JSON may nest: `row` prepares it from its fields
         columns = [cells[start:end] for cells in run.by_column]  # the whole block: the same tuples, no copy
         if not all(map(all, map(columns.__getitem__, self.needed))):
             return None
@@ -614,6 +610,20 @@ def _plain_line(line: bytes) -> bool:
     """What holds for every cell of a line that holds for the line: no text too long, no JSON too deep. Then `text`
     keeps every text cell as it is, and a JSON cell is parsed without recursing deep."""
     return len(line) <= MAX_TEXT_CHARS and line.count(b"{") + line.count(b"[") <= MAX_DEPTH
+
+
+def _all_plain(data: bytes) -> bool:
+    """_plain_line for every line of `data` (lines ending in \\n), in two passes over it, or False (then look line
+    by line): a line of more than MAX_TEXT_CHARS would hold a whole one of the windows of half that size, each of
+    which holds a line end; and no line keeps more than MAX_DEPTH characters once all but brackets are deleted."""
+    half = MAX_TEXT_CHARS // 2
+    if not all(data.find(b"\n", at, at + half) >= 0 for at in range(0, len(data) - half + 1, half)):
+        return False
+    return _DEEP.search(data.translate(None, _NOT_BRACKETS)) is None
+
+
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"{[\n")
+_DEEP = re.compile(rb"[^\n]{%d}" % (MAX_DEPTH + 1))
 
 
 def _json_object_texts(values: Sequence[str]) -> bool:
@@ -661,7 +671,8 @@ def _all_keep(keeps: Callable[[str], bool], convert: Conversion) -> Callable[[Se
         return _json_object_texts
     allowed: frozenset[str] | None = getattr(convert, "allowed", None)
     if allowed is not None:
-        return lambda values: allowed.issuperset(filter(None, values))
+        allowed_or_blank = allowed | {""}
+        return allowed_or_blank.issuperset
     keeps_all: Callable[[Sequence[str]], bool] | None = getattr(keeps, "keeps_all", None)
     if keeps_all is not None:
         return keeps_all
