@@ -3,6 +3,7 @@ HTTP and the in-memory ledger (the DynamoDB one is the same protocol, tested thr
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -276,6 +277,46 @@ def test_a_chunk_keeps_its_extent_and_rows_when_the_clock_moved() -> None:
     # Then the recorded chunk is skipped exactly, and the next chunk starts after it
     assert sender.batches == [[10, 11]]
     assert (run.tally.duplicates_skipped, run.tally.delivered) == (10, 2)
+
+
+class RacedLedger(MemoryLedger):
+    """Remembers which thread read each key; once `raced` is read (found empty), another invocation begins it."""
+
+    def __init__(self, raced: str) -> None:
+        super().__init__()
+        self.raced = raced
+        self.reads: list[tuple[str, str]] = []
+
+    def read(self, key: str) -> Entry | None:
+        found = super().read(key)
+        self.reads.append((key, threading.current_thread().name))
+        if key == self.raced:
+            super().begin(key, Entry(SENDING, lease=time.time() + 600, end=19_999, attempt="other"))
+        return found
+
+
+def test_the_next_chunks_entry_is_read_once_ahead_while_this_chunk_is_sent() -> None:
+    # Given 30,000 events and a destination that takes 10,000 rows a request
+    ledger = RacedLedger(raced="")
+    sender = ScriptedSender(max_rows=10_000)
+    # When they are delivered
+    run = deliver(events(30_000), sender, ledger)
+    # Then each chunk's entry was read once, the first in line and every later one ahead, on the reading thread
+    assert [key for key, _ in ledger.reads] == ["sqs:m1#-1", "sqs:m1#9999", "sqs:m1#19999", "sqs:m1#29999"]
+    assert [name.startswith("courier-ledger-read") for _, name in ledger.reads] == [False, True, True, True]
+    assert (run.tally.delivered, len(sender.batches)) == (30_000, 3)
+
+
+def test_a_chunk_begun_by_another_invocation_after_its_entry_was_read_ahead_is_not_sent() -> None:
+    # Given a second chunk whose entry is read ahead (none), then begun by another invocation before this one sends it
+    ledger = RacedLedger(raced="sqs:m1#9999")
+    sender = ScriptedSender(max_rows=10_000)
+    # When the events are delivered
+    run = deliver(events(30_000), sender, ledger)
+    # Then only the first chunk went out: the second is the other invocation's, and its rows wait
+    assert sender.batches == [list(range(10_000))]
+    assert (run.tally.delivered, run.tally.retry_reason) == (10_000, "another invocation is sending these rows now")
+    assert run.tally.pending >= 10_000
 
 
 class FailingLedger(MemoryLedger):

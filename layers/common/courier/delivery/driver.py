@@ -127,6 +127,8 @@ class Delivery:
         self._source: Source | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: tuple[_Chunk, Future[Answers]] | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._reading: tuple[str, Future[Entry | None]] | None = None  # the next chunk's ledger entry, being read
         self.pending_indexes: list[int] = []  # rows left to retry
         self.resume_at: Mark | None = None  # set when time ran out before the source did
         self._halted = False  # some rows must be retried (or the ledger could not be read): reading stops
@@ -158,6 +160,8 @@ class Delivery:
                     break
                 chunk, failure = self._read_chunk(rows, source.mark(), check_fields)
                 if chunk is not None:
+                    if failure is None:
+                        self._read_entry_ahead(source.mark())  # while this chunk waits for the one in flight
                     self._dispatch(chunk)  # what was read before a source failed is still delivered
                 if failure is not None:
                     raise failure
@@ -165,9 +169,10 @@ class Delivery:
                     break
         finally:
             self._settle_in_flight()
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+            for pool in (self._pool, self._reader):
+                if pool is not None:
+                    pool.shutdown()
+            self._pool = self._reader = self._reading = None
         return self.tally
 
     def leave_pending(self, indexes: list[int], reason: str) -> None:
@@ -193,7 +198,7 @@ class Delivery:
     ) -> tuple[_Chunk | None, Exception | None]:
         key = f"{self._unit}#{start['index']}"
         try:
-            entry = self._ledger.read(key)
+            entry = self._entry(key)
         except LedgerUnavailableError as error:
             self._leave_pending([], str(error))
             return None, None
@@ -209,6 +214,20 @@ class Delivery:
         if entry is None:
             self._rows_cap = min(self._rows_cap * 2, max(self._sender.max_rows, FIRST_CHUNK_ROWS), MAX_CHUNK_ROWS)
         return chunk, failure
+
+    def _read_entry_ahead(self, start: Mark) -> None:
+        """Starts reading the ledger entry of the chunk that starts at `start` on a thread of its own. Read early is
+        read alike: a chunk new to the ledger is still begun only if no entry was written since (ledger.begin)."""
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="courier-ledger-read")
+        key = f"{self._unit}#{start['index']}"
+        self._reading = (key, self._reader.submit(self._ledger.read, key))
+
+    def _entry(self, key: str) -> Entry | None:
+        reading, self._reading = self._reading, None
+        if reading is not None and reading[0] == key:
+            return reading[1].result()
+        return self._ledger.read(key)
 
     def _fill(self, chunk: _Chunk, rows: Iterator[SourceRow | CsvRun], check_fields: bool) -> None:
         batcher = Batcher(
