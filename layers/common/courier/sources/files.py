@@ -120,6 +120,7 @@ class FileSource:
     __slots__ = (
         "_base",
         "_blanks",
+        "_block",
         "_format",
         "_give_runs",
         "_gzipped",
@@ -164,6 +165,7 @@ class FileSource:
         self._blanks = self._rows_seen = self._row_from = 0  # blank CSV rows; rows read and where the next began
         self._base = self._size = self._summed = self._summed_bytes = 0
         self._lines: list[bytes] = []
+        self._block = b""  # the current block, which _lines split
         self._left: Iterator[bytes] = iter(self._lines)
         offset = 0
         if start is not None:
@@ -328,6 +330,7 @@ class FileSource:
         if self._format != ".csv" and not self._suspect:
             self._suspect = any(suspect in block for suspect in _SUSPECT_BYTES)
         self._lines = block.splitlines(keepends=True)
+        self._block = block  # its lines joined
         self._size = len(block)
         self._left = iter(self._lines)
         return self._left
@@ -336,7 +339,7 @@ class FileSource:
         """The current block is all taken: the next starts after it."""
         self._base += self._size
         self._size = self._summed = self._summed_bytes = 0
-        self._lines = []
+        self._lines, self._block = [], b""
         self._left = iter(self._lines)
 
     def _taken(self) -> int:
@@ -474,10 +477,11 @@ class FileSource:
         """The current block's rows not taken yet, a column at a time, and their lines, each ending in one \\n, when
         each line is one row as wide as the header (a line that is not, a blank one, or broken CSV: None, and
         the block is read row by row)."""
-        lines = self._lines[self._taken() :]
+        taken = self._taken()
+        lines = self._lines[taken:]
         if not lines:
             return [], lines, b""
-        data = b"".join(lines)
+        data = self._block if not taken else b"".join(lines)
         plain = b"\r" not in data and data.endswith(b"\n")  # else the rare file: \r\n, \r, no last \n
         with _collector_paused():
             by_column = _split_columns(data, len(lines), width) if plain else None

@@ -189,7 +189,8 @@ def event_timestamp(now: float) -> Any:
         return len(value) == len(low) == len(high) and low <= value <= high and _digits(value)  # '²' too: not ASCII
 
     def keeps_all(values: Sequence[str]) -> bool:  # keeps for every cell that is not blank, a column at once
-        given = list(filter(None, values))
+        given = set(values)  # each distinct time once (a file's times repeat)
+        given.discard("")
         if not given:
             return True
         same_length = len(low) == len(high) and set(map(len, given)) == {len(low)}
