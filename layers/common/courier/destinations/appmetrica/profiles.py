@@ -248,7 +248,11 @@ class ProfileRows:
             elif out["application_id"] != first["application_id"]:
                 break  # another application's batch
             one, two, attributes = out.values()  # the two ids in the plan's order, then the attributes' JSON
-            lines.append(f"{csv_cell(one)},{csv_cell(two)},{csv_cell(attributes)}\n".encode())
+            ids = f"{one},{two},"
+            if ids.count(",") != 2 or '"' in ids or "\n" in ids or "\r" in ids:  # an id the CSV must quote
+                ids = f"{csv_cell(one)},{csv_cell(two)},"
+            quoted = attributes.replace('"', '""')  # JSON members: always quoted, as csv_cell would
+            lines.append(f'{ids}"{quoted}"\n'.encode())
         if first is None:
             return None
         return ForwardedLines(tuple(first), by_application(first), b"", lines)
