@@ -168,11 +168,13 @@ class Delivery:
                 if chunk is None:
                     break
         finally:
-            self._settle_in_flight()
-            for pool in (self._pool, self._reader):
-                if pool is not None:
-                    pool.shutdown()
-            self._pool = self._reader = self._reading = None
+            try:
+                self._settle_in_flight()
+            finally:  # the threads end even when the answer in flight raised (a missing key)
+                for pool in (self._pool, self._reader):
+                    if pool is not None:
+                        pool.shutdown()
+                self._pool = self._reader = self._reading = None
         return self.tally
 
     def leave_pending(self, indexes: list[int], reason: str) -> None:
