@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from itertools import product
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -304,22 +305,31 @@ def test_a_doubled_quote_before_the_closing_one_is_a_quote_of_the_cell() -> None
     assert fast_columns(data, 2) == [("1",), ('a"',)] == csv_columns(data, 2)
 
 
-def test_a_lone_quote_as_the_last_cell_is_no_run() -> None:
-    # Given a last cell that is one quote: a quoted cell opened on the last line, never closed
-    data = block([b'1,"'])
+@pytest.mark.parametrize(
+    ("lines", "width"),
+    [
+        pytest.param(
+            [b'1,"'], 2, id="a last cell that is one quote: a quoted cell opened on the last line, never closed"
+        ),
+        pytest.param([b'1,"""', b"2,x"], 2, id='a last cell `"""`: opened, a doubled quote, never closed'),
+        pytest.param(
+            [b'1,"', b',"'],
+            2,
+            id="lines of two cells each, where the first line's last cell is a quote and the next line's too",
+        ),
+        pytest.param([b"a", b"", b"b"], 1, id="a one-column block with a blank line (no row to the csv module)"),
+        pytest.param([b"a,b", b"c,d", b"e,f"], 3, id="lines of two cells each, for a header of three"),
+        pytest.param([b"a,b,c", b"d,e,f,g", b"h,i,j"], 3, id="one line of four cells among lines of three"),
+        pytest.param([b"a,\xc3", b"b,c"], 2, id="a cell cut in the middle of a UTF-8 sequence"),
+    ],
+)
+def test_blocks_the_csv_module_reads_as_no_run_are_no_run(lines: list[bytes], width: int) -> None:
+    # Given a block the csv module does not read as lines each one row as wide as the header (see the case's id)
+    data = block(lines)
     # When it is split
-    # Then it is no run: the csv module raises
-    assert fast_columns(data, 2) is None
-    assert csv_columns(data, 2) is None
-
-
-def test_three_quotes_as_the_last_cell_is_no_run() -> None:
-    # Given a last cell `"""`: opened, a doubled quote, never closed
-    data = block([b'1,"""', b"2,x"])
-    # When it is split
-    # Then it is no run: the cell would take the next line in
-    assert fast_columns(data, 2) is None
-    assert csv_columns(data, 2) is None
+    # Then it is no run, for the fast path as for the csv module
+    assert fast_columns(data, width) is None
+    assert csv_columns(data, width) is None
 
 
 def test_a_last_cell_whose_quote_goes_on_to_the_next_line_is_no_run() -> None:
@@ -333,24 +343,6 @@ def test_a_last_cell_whose_quote_goes_on_to_the_next_line_is_no_run() -> None:
         ["1", "a\n2,b"],
         ["3", "c"],
     ]
-
-
-def test_a_quoted_cell_spanning_lines_that_look_two_cells_wide_is_no_run() -> None:
-    # Given lines of two cells each, where the first line's last cell is a quote and the next line's too
-    data = block([b'1,"', b',"'])
-    # When it is split
-    # Then it is no run: the csv module reads one row of three cells
-    assert fast_columns(data, 2) is None
-    assert csv_columns(data, 2) is None
-
-
-def test_a_blank_line_in_a_single_column_block_is_no_run() -> None:
-    # Given a one-column block with a blank line (no row to the csv module)
-    data = block([b"a", b"", b"b"])
-    # When it is split
-    # Then it is no run
-    assert fast_columns(data, 1) is None
-    assert csv_columns(data, 1) is None
 
 
 def test_a_quote_in_the_middle_of_an_earlier_unquoted_cell_leaves_it_to_the_csv_module() -> None:
@@ -374,24 +366,6 @@ def test_a_comma_inside_an_earlier_quoted_cell_is_never_split_at() -> None:
     assert csv_columns(data, 3) == [("a,b",), ("c",), ("d",)]
 
 
-def test_lines_all_narrower_than_the_width_are_no_run() -> None:
-    # Given lines of two cells each, for a header of three
-    data = block([b"a,b", b"c,d", b"e,f"])
-    # When it is split
-    # Then it is no run
-    assert fast_columns(data, 3) is None
-    assert csv_columns(data, 3) is None
-
-
-def test_a_line_wider_than_the_width_is_no_run() -> None:
-    # Given one line of four cells among lines of three
-    data = block([b"a,b,c", b"d,e,f,g", b"h,i,j"])
-    # When it is split as three columns
-    # Then it is no run (its last cell would hold a comma the csv module splits at)
-    assert fast_columns(data, 3) is None
-    assert csv_columns(data, 3) is None
-
-
 def test_text_after_a_closing_quote_is_no_run() -> None:
     # Given a quoted last cell followed by text, and one followed by a space
     for line in (b'1,"a"b', b'1,"a" '):
@@ -400,15 +374,6 @@ def test_text_after_a_closing_quote_is_no_run() -> None:
         # Then it is no run: the strict csv module raises
         assert fast_columns(data, 2) is None
         assert csv_columns(data, 2) is None
-
-
-def test_invalid_utf8_is_no_run() -> None:
-    # Given a cell cut in the middle of a UTF-8 sequence
-    data = block([b"a,\xc3", b"b,c"])
-    # When it is split
-    # Then it is no run
-    assert fast_columns(data, 2) is None
-    assert csv_columns(data, 2) is None
 
 
 def test_nul_and_non_ascii_cells_are_split_as_the_csv_module_reads_them() -> None:
