@@ -364,13 +364,18 @@ def test_a_slow_read_ahead_as_the_budget_runs_out_leaves_the_rest_for_the_next_p
 # Entries written by another invocation between the read ahead and begin
 
 
-def done_by_other(first_row: int) -> Callable[[MemoryLedger], Any]:
-    entry = Entry(DONE, 0, first_row + CHUNK - 1, b"\xff" * (CHUNK // 8), {BATCH_KEY: DELIVERED.to_json()}, "other")
+def all_sent(size: int) -> bytes:
+    """The sent-map of a chunk of `size` rows, all of them in its request."""
+    return b"\xff" * (size // 8) + (bytes([(1 << size % 8) - 1]) if size % 8 else b"")
+
+
+def done_by_other(first_row: int, size: int = CHUNK) -> Callable[[MemoryLedger], Any]:
+    entry = Entry(DONE, 0, first_row + size - 1, all_sent(size), {BATCH_KEY: DELIVERED.to_json()}, "other")
     return lambda ledger: ledger.finish(key(first_row), entry)
 
 
-def sending_by_other(first_row: int, lease: float) -> Callable[[MemoryLedger], Any]:
-    entry = Entry(SENDING, lease, first_row + CHUNK - 1, b"\xff" * (CHUNK // 8), attempt="other")
+def sending_by_other(first_row: int, lease: float, size: int = CHUNK) -> Callable[[MemoryLedger], Any]:
+    entry = Entry(SENDING, lease, first_row + size - 1, all_sent(size), attempt="other")
     return lambda ledger: ledger.begin(key(first_row), entry)
 
 
@@ -416,6 +421,31 @@ def test_a_chunk_a_dead_invocation_began_after_its_entry_was_read_ahead_is_refus
     assert_each_row_once(run, delivered_elsewhere=lost)
 
 
+@pytest.mark.parametrize("size", [CHUNK // 2 + 3, CHUNK + CHUNK // 2], ids=["shorter", "longer"])
+@pytest.mark.parametrize("state", ["delivered", "dead sending"])
+def test_a_chunk_another_invocation_took_over_other_rows_after_its_entry_was_read_is_read_again(
+    size: int, state: str
+) -> None:
+    # Given a third chunk whose entry is read ahead (none), then taken by another invocation over other rows: fewer or
+    # more than this invocation reads into it (its requests held another number of rows), recorded or left sending
+    ledger = FaultyLedger()
+    other = done_by_other(2 * CHUNK, size) if state == "delivered" else sending_by_other(2 * CHUNK, 0.0, size)
+    ledger.after_read[key(2 * CHUNK)] = other
+    # When the rows are delivered, and the message retried
+    first = deliver(ledger)
+    second = finish(ledger)
+    # Then the chunk's rows are not sent by the first attempt but left to retry, and the retry reads the chunk as the
+    # other invocation fixed it: its rows are left to it (delivered, or refused as possibly delivered), none lost
+    assert first.error is None
+    assert first.delivery.must_retry
+    taken = set(range(2 * CHUNK, 2 * CHUNK + size))
+    assert not set(first.sender.delivered) & (taken | set(range(2 * CHUNK, 3 * CHUNK)))
+    assert_each_row_once(first, second, delivered_elsewhere=taken)
+    refused = {index for index, _ in second.rejected}
+    assert refused == (set() if state == "delivered" else taken)
+    assert second.delivery.tally.duplicates_skipped == 2 * CHUNK + (size if state == "delivered" else 0)
+
+
 # An earlier attempt's entries: chunk 1 done, chunk 2 left sending by a dead invocation
 
 
@@ -427,8 +457,7 @@ def test_a_retry_over_a_done_chunk_and_a_dead_sending_one_delivers_each_row_once
         ledger = FaultyLedger()
         ledger.finish(key(0), Entry(DONE, 0, CHUNK - 1, b"\xff" * (CHUNK // 8), {BATCH_KEY: DELIVERED.to_json()}, "a"))
         size = end - CHUNK + 1
-        sent = bytearray(b"\xff" * (size // 8) + (bytes([(1 << size % 8) - 1]) if size % 8 else b""))
-        ledger.begin(key(CHUNK), Entry(SENDING, time.time() - 1, end, bytes(sent), attempt="a"))
+        ledger.begin(key(CHUNK), Entry(SENDING, time.time() - 1, end, all_sent(size), attempt="a"))
         return ledger
 
     ledger = earlier()

@@ -48,6 +48,7 @@ LOST_ANSWER = (
     "possibly delivered: an attempt sent these rows and ended without a clear answer ({detail}); they are not sent "
     "again, so nothing arrives twice: check the destination before sending them once more"
 )
+TAKEN = SendResult(Status.RETRY, "another invocation took these rows since they were read, over other rows", requests=0)
 CHANGED = "row: accepted when its chunk was first sent but not part of that request; send it again"
 
 
@@ -359,14 +360,18 @@ class Delivery:
             found = known or self._ledger.begin(key, new)
             if found is None:
                 return self._send_now(key, batches, new)
+            if found.live(time.time()):
+                busy = SendResult(Status.RETRY, "another invocation is sending these rows now", requests=0)
+                return [(batch, busy, False) for batch in batches]
+            if found is not known and not _same_rows(found, new):
+                # taken by another invocation since it was read, over other rows: this request is not the one its
+                # entry answers for, so nothing is counted from it; the retry rebuilds the chunk from the entry
+                return [(batch, TAKEN, False) for batch in batches]
             if found.state == DONE:  # a batch the answer does not cover goes out as a leftover (`.r`), once
                 leftover = SendResult(Status.RETRY, requests=0)
                 return [
                     (b, SendResult.from_json(found.results.get(b.key) or leftover.to_json()), True) for b in batches
                 ]
-            if found.live(time.time()):
-                busy = SendResult(Status.RETRY, "another invocation is sending these rows now", requests=0)
-                return [(batch, busy, False) for batch in batches]
             if all(self._sender.may_resend(batch) for batch in batches):  # possibly sent, and harmless to resend
                 if self._ledger.begin(key, new, replacing=found) is None:
                     return self._send_now(key, batches, new)
@@ -489,6 +494,11 @@ def _mark_sent(sent: bytearray, start: int, count: int) -> None:
     sent[low] |= 0xFF << (start & 7) & 0xFF
     sent[low + 1 : high] = b"\xff" * (high - low - 1)
     sent[high] |= (1 << (end & 7) + 1) - 1
+
+
+def _same_rows(found: Entry, new: Entry) -> bool:
+    """The two entries fix the same extent and the same rows sent."""
+    return found.end == new.end and found.sent.rstrip(b"\0") == new.sent.rstrip(b"\0")
 
 
 def _all_delivered(entry: Entry) -> bool:
