@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from courier.sources import s3 as s3_module
 from courier.sources.s3 import AHEAD, ReadAhead
 
 
@@ -121,3 +122,64 @@ def test_a_stream_opened_and_never_read_starts_no_thread_and_closes() -> None:
     stream.close()
     # Then no read was made, and the stream is closed at once
     assert (raw.reads, raw.closed, threading.active_count()) == (0, True, before)
+
+
+def test_a_closed_stream_gives_no_more_bytes_even_those_read_ahead() -> None:
+    # Given a stream read a little, the thread holding bytes read ahead
+    stream = ReadAhead(Raw(bytes(1_000), 10), 10)
+    stream.read(1)
+    # When it is closed and read again
+    stream.close()
+    # Then the read is refused, as a closed file's is
+    with pytest.raises(ValueError, match="closed"):
+        stream.readinto(bytearray(10))
+
+
+class ResetAfter:
+    """A GetObject body that gives `size` bytes, then drops the connection; says when it did."""
+
+    def __init__(self, size: int, dropped: threading.Event) -> None:
+        self.left, self.dropped = size, dropped
+
+    def read(self, amt: int | None = None) -> bytes:
+        if not self.left:
+            self.dropped.set()
+            raise ConnectionResetError(104, "Connection reset by peer")
+        count = min(amt or self.left, self.left)
+        self.left -= count
+        return bytes(count)
+
+    def close(self) -> None:
+        return None
+
+
+class DroppingS3:
+    """An S3 client whose every answer is 1,000 bytes of a 10,000-byte object, then a dropped connection."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.dropped = threading.Event()
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(params)
+        return {"Body": ResetAfter(1_000, self.dropped), "ContentLength": 10_000, "ETag": '"e"'}
+
+
+def test_a_reader_closed_while_it_waits_to_try_again_stops_at_once_and_asks_s3_for_nothing_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an S3 object read ahead whose connection drops after its first 1,000 bytes, and a long pause before the
+    # next attempt
+    monkeypatch.setattr(s3_module, "BACKOFF_SECONDS", 600.0)
+    monkeypatch.setattr(s3_module, "MAX_BACKOFF_SECONDS", 600.0)
+    s3 = DroppingS3()
+    before = set(threading.enumerate())
+    stream = s3_module.s3_opener(s3, "bucket", "x.bin", None)(0)
+    assert stream.read(1_000) == bytes(1_000)
+    assert s3.dropped.wait(5)
+    (thread,) = {t for t in set(threading.enumerate()) - before if t.name == "courier-s3-read-ahead"}
+    # When the stream is closed during that pause
+    stream.close()
+    # Then the thread ends without waiting the pause out, and no GET was made after the first
+    assert eventually(lambda: not thread.is_alive())
+    assert len(s3.calls) == 1

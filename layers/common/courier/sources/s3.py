@@ -10,7 +10,6 @@ import http.client
 import io
 import queue
 import threading
-import time
 from collections.abc import Callable
 from functools import cache
 from typing import IO, Any
@@ -74,7 +73,8 @@ class S3Reader(io.RawIOBase):
     """The object (that version, when set) from `offset` on. A transient failure re-opens it at the position reached
     (Range=bytes=<position>-) after a short growing pause; after `attempts` failures in a row it raises
     SourceUnavailableError. A missing object raises botocore's ClientError as is (NoSuchKey, NoSuchVersion, 404);
-    so does PreconditionFailed: without a version, the object changed between two reads (its ETag is checked)."""
+    so does PreconditionFailed: without a version, the object changed between two reads (its ETag is checked).
+    Once `stop` is set (the reader was closed), a pause ends at once and no GET is made again."""
 
     def __init__(
         self,
@@ -84,14 +84,16 @@ class S3Reader(io.RawIOBase):
         version_id: str | None,
         offset: int,
         attempts: int = ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Any] | None = None,  # the pause between attempts; by default, cut short by `stop`
         if_match: str = "",
+        stop: threading.Event | None = None,
     ) -> None:
         super().__init__()
         self._s3, self._bucket, self._key, self._version_id = s3_client, bucket, key, version_id or None
         self._position = offset
         self._attempts = max(1, attempts)
-        self._sleep = sleep
+        self._stop = stop or threading.Event()
+        self._sleep = sleep or self._stop.wait
         self._body: Any = None
         self._end = 0  # where the open response's body ends
         self.etag = if_match  # the object's ETag, once known: later ranges must come from the same object
@@ -111,6 +113,7 @@ class S3Reader(io.RawIOBase):
         return count
 
     def close(self) -> None:
+        self._stop.set()
         self._drop()
         super().close()
 
@@ -128,12 +131,14 @@ class S3Reader(io.RawIOBase):
                     raise
                 failures += 1
                 self._drop()
-                if failures >= self._attempts:
+                if failures < self._attempts and not self._stop.is_set():
+                    self._sleep(min(BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
+                if failures >= self._attempts or self._stop.is_set():
+                    given_up = "stopped" if failures < self._attempts else f"{failures} attempts"
                     raise SourceUnavailableError(
                         f"s3://{self._bucket}/{self._key} could not be read at byte {self._position} "
-                        f"({failures} attempts): {type(error).__name__}: {error}"
+                        f"({given_up}): {type(error).__name__}: {error}"
                     ) from error
-                self._sleep(min(BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
 
     def _open(self) -> None:
         params: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
@@ -184,13 +189,14 @@ class S3Reader(io.RawIOBase):
 class ReadAhead(io.RawIOBase):
     """`raw` read by a thread of its own up to AHEAD reads before the reader, so that S3 sends the next bytes while
     the last ones are worked on (the wait for the network overlaps the parsing). Bytes, errors and the end come to
-    the reader in the order `raw` gave them; closing stops the thread after the read it is in, which closes `raw`."""
+    the reader in the order `raw` gave them; closing stops the thread after the read it is in, which closes `raw`.
+    `stop`, when given, is also `raw`'s: its pause between attempts ends at the close."""
 
-    def __init__(self, raw: io.RawIOBase, size: int = BUFFER_BYTES) -> None:
+    def __init__(self, raw: io.RawIOBase, size: int = BUFFER_BYTES, stop: threading.Event | None = None) -> None:
         super().__init__()
         self._raw, self._size = raw, size
         self._pieces: queue.Queue[bytes | BaseException] = queue.Queue(AHEAD)
-        self._stop = threading.Event()
+        self._stop = stop or threading.Event()
         self._thread: threading.Thread | None = None
         self._piece = memoryview(b"")
         self._last: bytes | BaseException | None = None  # the end (b"") or the error, once reached
@@ -204,6 +210,8 @@ class ReadAhead(io.RawIOBase):
         return self._position
 
     def readinto(self, buffer: Any) -> int:
+        if self.closed:
+            raise ValueError("read of a closed ReadAhead")
         if not self._piece:
             if self._last is not None:
                 if isinstance(self._last, BaseException):
@@ -266,7 +274,7 @@ def s3_opener(
     key: str,
     version_id: str | None,
     attempts: int = ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Any] | None = None,
     etag: str = "",
 ) -> Callable[[int], IO[bytes]]:
     """open_at(offset) for courier.sources.files.open_file: the object from that byte, buffered. Every stream it
@@ -275,8 +283,9 @@ def s3_opener(
     seen = {"etag": etag if not etag or etag.startswith('"') else f'"{etag}"'}
 
     def open_at(offset: int) -> IO[bytes]:
-        reader = S3Reader(s3_client, bucket, key, version_id, offset, attempts, sleep, if_match=seen["etag"])
+        stop = threading.Event()
+        reader = S3Reader(s3_client, bucket, key, version_id, offset, attempts, sleep, seen["etag"], stop)
         seen["etag"] = seen["etag"] or reader.etag
-        return io.BufferedReader(ReadAhead(reader), BUFFER_BYTES)
+        return io.BufferedReader(ReadAhead(reader, BUFFER_BYTES, stop), BUFFER_BYTES)
 
     return open_at
