@@ -124,8 +124,9 @@ def read_runs(data: bytes, name: str, policy: Policy, start: Mark | None = None)
                     continue
                 assert len(item) > 0
                 assert item.first == (read.rows[-1][0] + 1 if read.rows else read.first_mark["index"] + 1)
-                count = policy(item)
-                if not count:
+                by_column = item.by_column
+                count = policy(item) if by_column is not None else 0  # a taker takes only lines it found rows
+                if not count or by_column is None:
                     continue
                 item.take(count)
                 read.runs_taken += 1
@@ -133,7 +134,7 @@ def read_runs(data: bytes, name: str, policy: Policy, start: Mark | None = None)
                     line = item.lines[offset]
                     assert line.endswith(b"\n")  # one \n, whatever ended it in the file
                     assert not line[:-1].endswith((b"\r", b"\n"))
-                    cells = [column[offset] for column in item.by_column]
+                    cells = [column[offset] for column in by_column]
                     row = (item.first + offset - item.start, dict(zip(item.columns, cells, strict=True)), "", line[:-1])
                     read.rows.append(row)
                 read.marks[item.first + count - 1] = source.mark()
@@ -593,8 +594,10 @@ def run_of(lines: list[str], columns: tuple[str, ...] = EVENTS) -> CsvRun:
 
 
 def rows_alone(item: CsvRun, count: int, prepare: Any) -> list[PreparedRow]:
+    by_column = item.by_column
+    assert by_column is not None
     return [
-        prepare(CsvRow(item.columns, [column[at] for column in item.by_column], item.lines[at][:-1]))
+        prepare(CsvRow(item.columns, [column[at] for column in by_column], item.lines[at][:-1]))
         for at in range(item.start, item.start + count)
     ]
 

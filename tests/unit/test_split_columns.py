@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from courier.sources.files import MAX_LINE_BYTES, _split_columns, _unquoted
+from courier.sources.files import MAX_LINE_BYTES, _split_columns, unquoted
 
 Columns = list[tuple[str, ...]]
 
@@ -345,7 +345,7 @@ def test_a_last_cell_whose_quote_goes_on_to_the_next_line_is_no_run() -> None:
     ]
 
 
-def test_a_quote_in_the_middle_of_an_earlier_unquoted_cell_leaves_it_to_the_csv_module() -> None:
+def test_a_quote_in_the_middle_of_an_earlierunquoted_cell_leaves_it_to_the_csv_module() -> None:
     # Given a quote in the middle of an unquoted first cell (the csv module takes it as text)
     data = block([b'a"b,c'])
     # When it is split
@@ -386,21 +386,21 @@ def test_nul_and_non_ascii_cells_are_split_as_the_csv_module_reads_them() -> Non
     assert fast_columns(data, 3) == expected
 
 
-def test_a_last_cell_is_unquoted_only_when_quoted_whole() -> None:
+def test_a_last_cell_isunquoted_only_when_quoted_whole() -> None:
     # Given last cells as written, plain, quoted whole or not
-    # Then _unquoted gives the csv module's cell, or None when the csv module would not read it as one cell
-    assert _unquoted("abc") == "abc"
-    assert _unquoted("a,b") is None
-    assert _unquoted('""') == ""
-    assert _unquoted('""""') == '"'
-    assert _unquoted('"a""b"') == 'a"b'
-    assert _unquoted('"a,b"') == "a,b"
-    assert _unquoted('"') is None
-    assert _unquoted('"""') is None
-    assert _unquoted('"a"b"') is None
-    assert _unquoted('"a""') is None
-    assert _unquoted('a"') is None
-    assert _unquoted(' "a"') is None
+    # Then unquoted gives the csv module's cell, or None when the csv module would not read it as one cell
+    assert unquoted("abc") == "abc"
+    assert unquoted("a,b") is None
+    assert unquoted('""') == ""
+    assert unquoted('""""') == '"'
+    assert unquoted('"a""b"') == 'a"b'
+    assert unquoted('"a,b"') == "a,b"
+    assert unquoted('"') is None
+    assert unquoted('"""') is None
+    assert unquoted('"a"b"') is None
+    assert unquoted('"a""') is None
+    assert unquoted('a"') is None
+    assert unquoted(' "a"') is None
 
 
 def test_no_line_the_reader_hands_over_holds_a_cell_past_the_csv_modules_limit() -> None:

@@ -40,27 +40,33 @@ class CsvLine:
 
 
 class CsvRun:
-    """Consecutive rows of a CSV file, each one line as wide as the header, read a block at a time: their cells a
-    column at a time (`by_column[c][r]`: row r's cell of column c) and their lines as written, each ending in one
-    \\n (whatever ended it in the file), from `start` on; `first` is the index of the row at `start`. What a file
-    source gives to a delivery that asks for runs: it `take`s the first n rows whole, or none, and then the source
-    gives the rows one by one."""
+    """Consecutive lines of a CSV file, read a block at a time, each ending in one \\n (whatever ended it in the
+    file), from `start` on; `first` is the index of the row at `start`. Their cells a column at a time
+    (`by_column[c][r]`: row r's cell of column c), split at the first look, when each line is one row as wide as the
+    header; None when some line is not (a blank one, broken CSV, a row over several lines). What a file source gives
+    to a delivery that asks for runs: it `take`s the first n rows whole (having found each line one row, by
+    `by_column` or otherwise), or none, and then the source gives the rows one by one."""
 
-    __slots__ = ("_take", "by_column", "columns", "data", "first", "lines", "start", "taken")
+    __slots__ = ("_by_column", "_take", "columns", "data", "first", "lines", "start", "taken")
 
     def __init__(
         self,
         columns: tuple[str, ...],
         first: int,
-        by_column: list[tuple[str, ...]],
+        by_column: list[tuple[str, ...]] | Callable[[], list[tuple[str, ...]] | None],
         lines: list[bytes],
         start: int,
         take: Callable[[int], None],
         data: bytes | None = None,
     ) -> None:
-        self.columns, self.first, self.by_column, self.lines, self.start = columns, first, by_column, lines, start
+        self.columns, self.first, self._by_column, self.lines, self.start = columns, first, by_column, lines, start
         self._take, self.taken = take, 0
         self.data = b"".join(lines) if data is None else data  # all the lines in one: what holds for it holds for each
+
+    @property
+    def by_column(self) -> list[tuple[str, ...]] | None:
+        """The cells of all the block's lines (a run from `start` uses them from there), or None."""
+        return self._by_column if isinstance(self._by_column, list) else self._by_column()
 
     def __len__(self) -> int:
         return len(self.lines) - self.start

@@ -24,6 +24,7 @@ import re
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from functools import cache, partial
 from itertools import chain, islice, repeat
 from json.scanner import make_scanner
 from operator import length_hint
@@ -270,8 +271,9 @@ class FileSource:
     def _skipping(rows: Iterator[SourceRow | CsvRun], skip: int) -> Iterator[SourceRow | CsvRun]:
         for row in rows:
             if type(row) is CsvRun:
-                if row.first <= skip:  # taken up to the row skipped to; the rest comes as the next run
-                    row.take(min(len(row), skip - row.first + 1))
+                if row.first <= skip:  # taken up to the row skipped to, when its lines are rows; the rest comes next
+                    if row.by_column is not None:
+                        row.take(min(len(row), skip - row.first + 1))
                     continue
             elif cast(SourceRow, row)[0] <= skip:
                 continue
@@ -456,15 +458,17 @@ class FileSource:
         """The rest of the current block, then whole blocks, whose lines are each one row as wide as the header, as
         runs, until a block is not: the reader to read that one with is returned (None at the end of the file)."""
         for left in chain([self._left], blocks):
-            parsed = self._clean_rows(len(names)) if left is not None else None
-            if parsed is None:
+            if left is None:  # a line too long: the csv module's reader says so
                 return csv.reader(self._lines_of(chain([left], blocks)))
-            by_column, lines, data = parsed
+            columns, lines, data = self._clean_rows(len(names))
             start = 0
             while start < len(lines):
-                run = CsvRun(names, self._index + 1, by_column, lines, start, self._take_rows, data)
+                run = CsvRun(names, self._index + 1, columns, lines, start, self._take_rows, data)
                 yield run
                 if not run.taken:  # the rows one by one, for the rest of the block
+                    by_column = columns()
+                    if by_column is None:  # some line is not one row: the csv module reads the rest
+                        return csv.reader(self._lines_of(chain([left], blocks)))
                     for offset in range(start, len(lines)):
                         self._take_rows(1)
                         cells = [column[offset] for column in by_column]
@@ -473,31 +477,19 @@ class FileSource:
                 start += run.taken
         return None
 
-    def _clean_rows(self, width: int) -> tuple[list[tuple[str, ...]], list[bytes], bytes] | None:
-        """The current block's rows not taken yet, a column at a time, and their lines, each ending in one \\n, when
-        each line is one row as wide as the header (a line that is not, a blank one, or broken CSV: None, and
-        the block is read row by row)."""
+    def _clean_rows(self, width: int) -> tuple[Callable[[], list[tuple[str, ...]] | None], list[bytes], bytes]:
+        """The current block's lines not taken yet, each ending in one \\n, all of them in one, and their cells a
+        column at a time, split at the first call: None when some line is not one row as wide as the header (a
+        blank one, broken CSV, a row over several lines)."""
         taken = self._taken()
         lines = self._lines[taken:]
-        if not lines:
-            return [], lines, b""
         data = self._block if not taken else b"".join(lines)
         plain = b"\r" not in data and data.endswith(b"\n")  # else the rare file: \r\n, \r, no last \n
-        with _collector_paused():
-            by_column = _split_columns(data, len(lines), width) if plain else None
-            if by_column is None:
-                try:
-                    rows = list(csv.reader(map(bytes.decode, lines), strict=True))  # strict: a quote left open raises
-                except (UnicodeDecodeError, csv.Error):
-                    return None
-                if len(rows) != len(lines) or set(map(len, rows)) != {width}:
-                    return None
-                by_column = list(zip(*rows, strict=True))
-                del rows  # the row lists go before the collector could count them
+        columns = cache(partial(_columns_of, data if plain else None, lines, width))
         if not plain:
             lines = [line.rstrip(b"\r\n") + b"\n" for line in lines]
             data = b"".join(lines)
-        return by_column, lines, data
+        return columns, lines, data
 
     def _take_rows(self, count: int) -> None:
         """The next `count` rows of the current block are taken: the source stands after them."""
@@ -562,6 +554,25 @@ class FileSource:
             stream.close()
 
 
+def _columns_of(plain: bytes | None, lines: list[bytes], width: int) -> list[tuple[str, ...]] | None:
+    """The cells of `lines` a column at a time, when each is one row `width` cells wide, else None: split at commas
+    where `plain` (all of them in one, no \\r) allows, else by one strict call of the csv module."""
+    if not lines:
+        return []
+    with _collector_paused():
+        by_column = _split_columns(plain, len(lines), width) if plain is not None else None
+        if by_column is None:
+            try:
+                rows = list(csv.reader(map(bytes.decode, lines), strict=True))  # strict: a quote left open raises
+            except (UnicodeDecodeError, csv.Error):
+                return None
+            if len(rows) != len(lines) or set(map(len, rows)) != {width}:
+                return None
+            by_column = list(zip(*rows, strict=True))
+            del rows  # the row lists go before the collector could count them
+    return by_column
+
+
 def _split_columns(data: bytes, count: int, width: int) -> list[tuple[str, ...]] | None:
     """The csv module's cells of `count` lines (each ending in \\n, none in \\r), a column at a time, by splitting
     at commas, for the plainest lines: no quote before the last cell, which is either plain or quoted whole. Half
@@ -589,15 +600,16 @@ def _split_columns(data: bytes, count: int, width: int) -> list[tuple[str, ...]]
     if written.count('"') != text.count('"'):  # a quote in another cell
         return None
     if '"' in written or "," in written:  # quoted, or more cells than the header has
-        cells_of = {written: _unquoted(written) for written in set(last)}  # each distinct cell once
+        cells_of = {written: unquoted(written) for written in set(last)}  # each distinct cell once
         if None in cells_of.values():
             return None
         by_column[-1] = tuple(map(cells_of.__getitem__, last))
     return by_column
 
 
-def _unquoted(written: str) -> str | None:
-    """The last cell of a line as the csv module reads it, if it is plain or quoted whole; else None."""
+def unquoted(written: str) -> str | None:
+    """The last cell of a line as the csv module reads it, if it is plain or quoted whole; else None (its line is
+    not one row, or has more cells)."""
     if '"' not in written:
         return written if "," not in written else None
     inner = written[1:-1]

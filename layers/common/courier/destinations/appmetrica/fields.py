@@ -34,6 +34,7 @@ from courier.model import (
     RowPreparer,
 )
 from courier.settings import Settings
+from courier.sources.files import unquoted
 from courier.sources.records import INT64_MAX, MAX_DIGITS, UINT64_MAX
 
 Conversion = Callable[[Any], str]
@@ -198,6 +199,7 @@ def event_timestamp(now: float) -> Any:
 
     check.keeps = keeps  # type: ignore[attr-defined]  # what a forwarded line is checked with: the hot path
     keeps.keeps_all = keeps_all  # type: ignore[attr-defined]  # and a run of them
+    keeps.bounds = (low, high)  # type: ignore[attr-defined]  # and a block of lines, by a pattern
     return check
 
 
@@ -545,6 +547,24 @@ class _LineCheck:
         self.default = default
         self.prefix = b"" if self.own_id >= 0 else (csv_cell(default) + ",").encode()
         self.sent_columns = columns if self.own_id >= 0 else ("application_id", *columns)
+        self.lines_pattern = (
+            self._lines_pattern(columns, conversions) if self.own_id < 0 and len(self.ids) == 1 else None
+        )
+        last = len(columns) - 1
+        self.last_needed = last in self.needed
+        self.last_check = next((check for at, check in self.column_checks if at == last), None)
+
+    def _lines_pattern(self, columns: tuple[str, ...], conversions: Mapping[str, Conversion]) -> re.Pattern[str] | None:
+        """A pattern a block's line matches (after a \\n) exactly when each cell but the last passes `row`'s checks,
+        and none of them is quoted; the last cell is its group, checked once per distinct cell. None when some cell
+        but the last has a check no pattern holds."""
+        cells = []
+        for at, name in enumerate(columns[:-1]):
+            cell = _cell_pattern(conversions[name])
+            if cell is None:
+                return None
+            cells.append(f"(?:{cell})" if at in self.needed else f"(?:{cell})?")
+        return re.compile("\n" + "".join(f"{cell}," for cell in cells) + '("[^\n]*|[^,"\n]*)(?=\n)')
 
     @classmethod
     def of(
@@ -576,7 +596,12 @@ class _LineCheck:
         lines = run.lines[start:end]
         if not lines or not (_all_plain(run.data) or all(map(_plain_line, lines))):
             return None  # a line too long, or with more brackets than JSON may nest: `row` prepares it from its fields
-        columns = [cells[start:end] for cells in run.by_column]  # the whole block: the same tuples, no copy
+        if self.lines_pattern is not None and self._lines_pass(run, lines):
+            return ForwardedLines(self.sent_columns, self.default, self.prefix, lines)
+        by_column = run.by_column
+        if by_column is None:
+            return None  # some line of the block is not one row: the source reads them one by one
+        columns = [cells[start:end] for cells in by_column]  # the whole block: the same tuples, no copy
         if not all(map(all, map(columns.__getitem__, self.needed))):
             return None
         if len(self.ids) == 2 and not all(map(ne, map(bool, columns[self.ids[0]]), map(bool, columns[self.ids[1]]))):
@@ -590,6 +615,55 @@ class _LineCheck:
                 return None  # rows for several applications: each goes to its own batch
             key = keys.pop()
         return ForwardedLines(self.sent_columns, key, self.prefix, lines)
+
+    def _lines_pass(self, run: CsvRun, lines: list[bytes]) -> bool:
+        """Each line is one row whose cells pass `row`'s checks, found with no cell made but the last ones (the
+        hot path: no line split). False also when the pattern cannot tell (a cell quoted, say): the columns can."""
+        assert self.lines_pattern is not None
+        data = run.data if len(lines) == len(run.lines) else b"".join(lines)
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            return False
+        last_cells = self.lines_pattern.findall("\n" + text)
+        if len(last_cells) != len(lines):  # each match starts at a line's start and ends at its end
+            return False
+        given = [unquoted(cell) for cell in set(last_cells)]
+        if None in given or (self.last_needed and "" in given):
+            return False
+        return self.last_check is None or self.last_check(cast(list[str], given))
+
+
+def _cell_pattern(convert: Conversion) -> str | None:
+    """A pattern of the unquoted cells (not blank) that `convert` keeps as written, or None when none is written."""
+    plain = '[^,"\n]+'
+    if convert is text:
+        return plain
+    allowed: frozenset[str] | None = getattr(convert, "allowed", None)
+    if allowed is not None:
+        written = [value for value in allowed if value and not set(value) & set(',"\n\r')]  # others are quoted
+        return "|".join(re.escape(value) for value in sorted(written, key=len, reverse=True)) or None
+    bounds: tuple[str, str] | None = getattr(getattr(convert, "keeps", None), "bounds", None)
+    if bounds is not None and len(bounds[0]) == len(bounds[1]) and bounds[0] <= bounds[1]:
+        return digits_between(*bounds)
+    return None
+
+
+def digits_between(low: str, high: str) -> str:
+    """A pattern of the strings of ASCII digits as long as `low` and `high` (as long as each other) that lie from
+    `low` to `high`, compared as text."""
+    if low == high:
+        return low
+    same = next(at for at, (a, b) in enumerate(zip(low, high, strict=True)) if a != b)
+    a, b, rest = int(low[same]), int(high[same]), len(low) - same - 1
+    any_rest = f"[0-9]{{{rest}}}" if rest else ""
+    if low[same + 1 :] == "0" * rest and high[same + 1 :] == "9" * rest:
+        return f"{low[:same]}[{a}-{b}]{any_rest}"
+    parts = [f"{a}(?:{digits_between(low[same + 1 :], '9' * rest)})"]
+    if b - a > 1:
+        parts.append(f"[{a + 1}-{b - 1}]{any_rest}")
+    parts.append(f"{b}(?:{digits_between('0' * rest, high[same + 1 :])})")
+    return f"{low[:same]}(?:{'|'.join(parts)})"
 
 
 def _finite_float(text: str) -> float:

@@ -236,10 +236,13 @@ class ProfileRows:
         plan = self._plan_of(run.columns)
         if plan is _no_plan:
             return None
+        by_column = run.by_column
+        if by_column is None:
+            return None  # some line of the block is not one row: the source reads them one by one
         start, end = run.start, run.start + count
         lines: list[bytes] = []
         first: dict[str, Any] | None = None
-        for cells in zip(*[column[start:end] for column in run.by_column], strict=True):  # a row's cells, in C
+        for cells in zip(*[column[start:end] for column in by_column], strict=True):  # a row's cells, in C
             out, notes = plan(cells) or (None, [])
             if out is None or notes:
                 break  # refused, or a value dropped with a note: that row alone, by the general path
