@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
 
 from courier.delivery.ledger import SENDING, WRITE_ATTEMPTS, DynamoLedger, Entry, LedgerUnavailableError
+from courier.doors.services import Services
+from courier.settings import Settings
 
 
 class ThrottledClient:
@@ -64,3 +68,46 @@ def test_a_throttled_write_gives_up_rather_than_back_off_past_its_time() -> None
     # Then it backed off once (0.05 s) and gave up instead of waiting 0.1 s more past its end
     assert clock.pauses == [0.05]
     assert client.calls == 2
+
+
+class Throttling(BaseHTTPRequestHandler):
+    """A DynamoDB endpoint that throttles every request, and counts them."""
+
+    requests = 0
+
+    def do_POST(self) -> None:
+        type(self).requests += 1
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}'
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+def test_the_functions_ledger_makes_one_request_a_try_with_no_back_off_of_botocores_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a function's ledger (its DynamoDB client as the function makes it), on a table that throttles everything
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    services = Services(Settings(IDEMPOTENCY_TABLE="ledger"), None, None, cast(Any, None))
+    ledger = services.ledger()
+    assert isinstance(ledger, DynamoLedger)
+    monkeypatch.setattr(ledger, "_sleep", lambda seconds: None)
+    # When it writes an entry
+    try:
+        with pytest.raises(LedgerUnavailableError, match=f"failed put_item {WRITE_ATTEMPTS} times: Throttling"):
+            ledger.finish("sqs:m1", entry())
+    finally:
+        server.shutdown()
+    # Then each of its tries was one request: botocore waited for no retry of its own, which the ledger's give-up
+    # time would not bound
+    assert Throttling.requests == WRITE_ATTEMPTS

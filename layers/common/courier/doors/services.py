@@ -35,7 +35,9 @@ class Services:
         if not table:
             return MemoryLedger()
         if self.dynamodb is None:
-            self.dynamodb = aws_client("dynamodb", attempts=2, validate=False)  # the ledger retries on its own
+            # one attempt a call: the ledger retries on its own, never past its give-up time (botocore's back-off
+            # would wait up to a second more inside one call, past it, and Lambda kills the process)
+            self.dynamodb = aws_client("dynamodb", retries=0, validate=False)
         return DynamoLedger(table, self.dynamodb, give_up_at=budget.ledger_end() if budget else math.inf)
 
     def mappings(self, destination: Destination) -> MappingStore:
@@ -71,7 +73,7 @@ def _warn_if_unsigned(settings: Settings) -> None:
         logger.warning(SIGNING_OFF, extra={"webhook_signing": settings.webhook_signing or "unset"})
 
 
-def aws_client(service: str, attempts: int = 3, validate: bool = True) -> Any:
+def aws_client(service: str, retries: int = 3, validate: bool = True) -> Any:
     """A client whose every wait is short: a stalled read fails in seconds and is retried (files resume where they
     stopped) instead of holding the invocation past its time with botocore's 60-second default. `validate=False`
     skips botocore's check of the parameters against the API model, for calls whose parameters Courier builds itself
@@ -79,8 +81,8 @@ def aws_client(service: str, attempts: int = 3, validate: bool = True) -> Any:
     import boto3  # the runtime's; AWS_ENDPOINT_URL points it at the sandbox when set
     from botocore.config import Config
 
-    retries: Any = {"mode": "standard", "max_attempts": attempts}
-    config = Config(connect_timeout=3, read_timeout=5, retries=retries, parameter_validation=validate)
+    retrying: Any = {"mode": "standard", "max_attempts": retries}  # botocore's max_attempts: retries after the first
+    config = Config(connect_timeout=3, read_timeout=5, retries=retrying, parameter_validation=validate)
     return boto3.client(service, config=config)
 
 
