@@ -30,31 +30,13 @@ from courier.destinations.appmetrica.revenue import APPMETRICA_REVENUE
 from courier.model import Batch, CsvRow, CsvRun, Destination, Mark, PreparedRow, Record, RunPreparer, SendResult, Status
 from courier.settings import Settings
 from courier.sources.files import UnreadableFileError, open_file
+from tests.csv_cases import AHEAD, EVENTS, NOW, OLD, TS, event_lines, file_bytes, opener, run_of
 
-# A fixed moment for the preparers' window: case names built from it must be the same in every xdist worker.
-NOW = 1_796_000_000.0
-TS = str(int(NOW) - 3600)
-OLD = str(int(NOW) - 15 * 24 * 3600)
-AHEAD = str(int(NOW) + 2 * 24 * 3600)
 SETTINGS = Settings(APPMETRICA_APPLICATION_ID="1111")
-EVENTS = ("profile_id", "event_name", "event_timestamp", "session_type", "event_json")
 OWN_ID = ("application_id", "profile_id", "appmetrica_device_id", "event_name", "event_timestamp", "event_json")
 
 
 # The file, as the S3 door opens it
-
-
-def opener(data: bytes) -> Callable[[int], io.BytesIO]:
-    return lambda offset: io.BytesIO(data[offset:])
-
-
-def file_bytes(lines: list[str], ends: str | list[str] = "\n", bom: bool = False, last_end: bool = True) -> bytes:
-    """The lines joined by their line ends (one for all, or one each), optionally with a BOM and no last line end."""
-    each = [ends] * len(lines) if isinstance(ends, str) else ends
-    text = "".join(line + end for line, end in zip(lines, each, strict=True))
-    if not last_end:
-        text = text[: -len(each[-1])]
-    return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
 
 
 def gzipped(data: bytes) -> bytes:
@@ -161,57 +143,6 @@ def assert_resumes_alike(data: bytes, name: str, by_rows: Read, every: int = 1) 
         assert again.rows == after, mark
         assert again.failure == by_rows.failure
         assert_same_reading(again, read_runs(data, name, take_some(index), mark))
-
-
-# The contents a fuzzed file is made of
-
-
-def event_lines(rng: random.Random, count: int, nasty: bool = True) -> list[str]:
-    """Rows of the EVENTS header: mostly good ones (so runs form), among them every kind of row the checks refuse or
-    send otherwise than written, and every kind of line that is not one clean row."""
-    good = [
-        lambda n: f'u{n},open,{TS},foreground,"{{""k"":{n % 3}}}"',  # the same few JSON texts again and again
-        lambda n: f"u{n},open,{TS},,",
-        lambda n: f'u{n},buy,{TS},background,"{{""sku"":""A-{n}"",""q"":[1,2]}}"',
-        lambda n: f"u{n},é ✓ {n},{TS},foreground,{{}}",
-        lambda n: f'u{n},"a, quoted name",{TS},,',
-    ]
-    odd = [
-        lambda n: f'u{n},open,{TS},foreground,"{{""a"":}}"',  # not JSON
-        lambda n: f'u{n},open,{TS},foreground,"{{""a"":NaN}}"',
-        lambda n: f'u{n},open,{TS},foreground,"{{""a"":1e400}}"',
-        lambda n: f'u{n},open,{TS},foreground,"{"[" * 20}{"]" * 20}"',  # an array, not an object
-        lambda n: f'u{n},open,{TS},foreground,"{{""a"":{"[" * 40}{"]" * 40}}}"',  # nested too deep
-        lambda n: f'u{n},open,{TS},foreground," {{}}"',  # JSON after a space
-        lambda n: f'u{n},open,{TS},foreground,"{{}} "',
-        lambda n: f"u{n},open,{OLD},,",
-        lambda n: f"u{n},open,{AHEAD},,",
-        lambda n: f"u{n},open,{TS}000,,",  # milliseconds
-        lambda n: f"u{n},open,{TS[:-1]},,",  # nine digits
-        lambda n: f"u{n},open,0{TS},,",  # eleven digits
-        lambda n: f"u{n},open, {TS},,",
-        lambda n: f"u{n},open,2026-11-22T10:00:00Z,,",
-        lambda n: f"u{n},open,{TS},sideways,",
-        lambda n: f"u{n},,{TS},,",  # a required field empty
-        lambda n: f",open,{TS},,",  # no id
-        lambda n: f'"u{n}","{"[" * 40}",{TS},"",',  # brackets in a text cell, cells quoted that need no quotes
-        lambda n: f'"u{n}",open,{TS},"",',  # quotes that need not be there
-    ]
-    broken = [
-        lambda n: "",  # a blank line
-        lambda n: "   ",
-        lambda n: f'u{n},"two\nlines",{TS},,',  # a quoted line end
-        lambda n: f'u{n},"two\r\nlines",{TS},,',
-        lambda n: f"u{n},open",  # too few cells
-        lambda n: f"u{n},open,{TS},,,extra",  # too many
-        lambda n: f'u{n},open,{TS},,"{{""a"":1}}"x',  # text after a closing quote (the csv module takes it)
-    ]
-    lines = []
-    for n in range(count):
-        roll = rng.random()
-        kinds = good if roll < 0.8 or not nasty else odd if roll < 0.92 else broken
-        lines.append(rng.choice(kinds)(n))
-    return lines
 
 
 # The delivery, with the preparer as made and with its `.run` hidden
@@ -582,15 +513,6 @@ def test_a_line_end_cut_between_its_cr_and_lf_by_a_block_reads_alike(small_block
 
 
 # The check of a run: forwarded whole exactly when every row alone is forwarded as written
-
-
-def run_of(lines: list[str], columns: tuple[str, ...] = EVENTS) -> CsvRun:
-    """The first run of a file of these rows (one block)."""
-    data = file_bytes([",".join(columns), *lines])
-    source = open_file(opener(data), "f.csv")
-    item = next(source.runs())
-    assert isinstance(item, CsvRun), lines
-    return item
 
 
 def rows_alone(item: CsvRun, count: int, prepare: Any) -> list[PreparedRow]:

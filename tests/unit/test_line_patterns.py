@@ -13,10 +13,9 @@ import pytest
 
 from courier.destinations.appmetrica.events import make_event_preparer
 from courier.destinations.appmetrica.fields import digits_between, event_timestamp
-from courier.model import CsvRun, ForwardedLines
+from courier.model import ForwardedLines
 from courier.settings import Settings
-from courier.sources.files import _columns_of
-from tests.unit.test_csv_runs import AHEAD, EVENTS, NOW, OLD, TS, event_lines
+from tests.csv_cases import AHEAD, EVENTS, NOW, OLD, TS, event_lines, run_of
 
 SETTINGS = Settings(APPMETRICA_APPLICATION_ID="1111")
 
@@ -55,14 +54,6 @@ def test_the_window_of_event_times_as_a_pattern_keeps_what_the_check_keeps() -> 
     assert [pattern.fullmatch(value) is not None for value in around] == [keeps(value) for value in around]
 
 
-def block_run(lines: list[str]) -> CsvRun:
-    """The run a file source gives for a block of these lines, from its start, with its columns split lazily."""
-    encoded = [(line + "\n").encode() for line in lines]
-    data = b"".join(encoded)
-    plain = data if b"\r" not in data else None
-    return CsvRun(EVENTS, 1, lambda: _columns_of(plain, encoded, len(EVENTS)), encoded, 0, lambda count: None)
-
-
 def forwarded(result: ForwardedLines | None) -> tuple[object, ...] | None:
     return None if result is None else (result.columns, result.key, result.prefix, result.lines)
 
@@ -75,18 +66,21 @@ def test_a_block_passes_the_pattern_exactly_when_it_passes_the_column_check() ->
     by_columns: Any = make_event_preparer(SETTINGS, NOW)
     by_columns._check(EVENTS).lines_pattern = None  # the column check alone
     assert by_pattern._check(EVENTS).lines_pattern is not None
-    outcomes = []
+    outcomes, by_pattern_alone = [], []
     for turn in range(600):
         lines = event_lines(rng, rng.randint(1, 12), nasty=turn % 3 != 0)
         edge = rng.choice([low, high, str(int(low) - 1), str(int(high) + 1), TS])
         lines = [line.replace(TS, edge, 1) if rng.random() < 0.2 else line for line in lines]
         count = rng.randint(1, len(lines))
         # When a block's first lines are checked with the pattern, and by their columns: in the block, and alone
-        checked = forwarded(by_pattern.run(block_run(lines), count))
-        in_block = forwarded(by_columns.run(block_run(lines), count))
-        alone = forwarded(by_columns.run(block_run(lines[:count]), count))
+        run = run_of(lines)
+        checked = forwarded(by_pattern.run(run, count))
+        by_pattern_alone.append(by_pattern._check(EVENTS)._lines_pass(run, run.lines[:count]))
+        in_block = forwarded(by_columns.run(run_of(lines), count))
+        alone = forwarded(by_columns.run(run_of(lines[:count]), count))
         # Then the pattern forwards what the columns do; or, when a later line of the block is not one row (the
         # columns forward nothing), what the columns of those lines alone do (the lines after are not its concern)
         assert checked == in_block or (in_block is None and checked == alone), lines
         outcomes.append(checked is not None)
     assert 0.2 < sum(outcomes) / len(outcomes) < 0.8  # the blocks were of both kinds
+    assert sum(by_pattern_alone) > sum(outcomes) / 2  # most forwarded blocks were found so by the pattern itself
