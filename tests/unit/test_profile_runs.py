@@ -4,9 +4,12 @@ batch writes for the same rows prepared one by one, and the run stops at the fir
 from __future__ import annotations
 
 import csv
+import random
 import time
 
-from courier.destinations.appmetrica.csv_batch import CsvBatch
+import pytest
+
+from courier.destinations.appmetrica.csv_batch import CsvBatch, csv_cell
 from courier.destinations.appmetrica.profiles import ProfileRows, make_profile_preparer
 from courier.model import CsvRow, CsvRun
 from courier.settings import Settings
@@ -98,3 +101,71 @@ def test_a_header_without_a_plan_gives_no_run() -> None:
     lines = preparer().run(run_of(["crm-1,a@example.com,b@example.com"], header), 1)
     # Then nothing comes as lines: each row goes by the general path
     assert lines is None
+
+
+# Cells a fuzzed file draws from, column by column: most rows go as runs, some need the general path's word
+CELLS: dict[str, list[str]] = {
+    "profile_id": ["crm-1", "crm-2", "crm-3", "a,b", 'say "x"', "юзер", "", "p" * 200, "p" * 201],
+    "application_id": ["1111", "", "7", "8", "0", "x7", " 7", "007"],  # 1111 is the configured one
+    "attributes.level": ["gold", "gold", "", 'a "quoted" one', "таб\tлица", "\\", "l" * 200, "l" * 201],
+    "attributes.visits:number": ["3", "3", "", "-1.5", "x", "1e999"],
+    "phone": ["+7 (916) 017-00-17", "89160000002", "", "   ", "not a phone", "+79160000002;89160000003", "A" * 64],
+    "email": ["User.17+x@GoogleMail.com", "b@yandex.by", "", "no-at", "a@b.co;a@b.co", "  c@example.com "],
+    "telegram": ["@User17", "", "x", "   "],
+    "appmetrica_device_id": ["", "", "", "", "", "12345"],
+    "attributes": ["", "", "", "", "", '{"a":1}'],
+}
+HEADERS = [
+    ("profile_id", "attributes.level", "phone", "email", "telegram"),
+    ("application_id", "profile_id", "attributes.visits:number", "email"),
+    ("profile_id", "application_id", "attributes.level", "phone"),
+    ("phone", "profile_id", "appmetrica_device_id", "attributes", "telegram", "attributes.level"),
+]
+
+
+def delivered_by_runs(prepare: ProfileRows, header: tuple[str, ...], lines: list[str]) -> tuple[dict[str, bytes], int]:
+    """The rows as the delivery takes them: a run from each row on, or that row alone when the run gives nothing
+    (or a batch takes none of it); the bodies by application, and how many rows went as runs."""
+    batches: dict[str, CsvBatch] = {}
+    start, by_runs = 0, 0
+    run = run_of(lines, header)
+    while start < len(lines):
+        run.start = start
+        forwarded = prepare.run(run, len(lines) - start)
+        if forwarded is not None:
+            batch = batches.setdefault(forwarded.key, CsvBatch(forwarded.key))
+            if added := batch.add_lines(forwarded, start + 1, 10**6, 10**9):
+                start, by_runs = start + added, by_runs + added
+                continue
+        fields, _ = prepare(CsvRow(header, next(csv.reader([lines[start]])), lines[start].encode()))
+        if fields is not None:
+            batches.setdefault(fields["application_id"], CsvBatch(fields["application_id"])).add(fields, start + 1)
+        start += 1
+    return {key: bytes(batch.body()) for key, batch in batches.items()}, by_runs
+
+
+def delivered_as_dicts(header: tuple[str, ...], lines: list[str]) -> dict[str, bytes]:
+    """The same rows, each a plain dict of its fields: the general path alone."""
+    prepare, batches = preparer(), dict[str, CsvBatch]()
+    for index, cells in enumerate(csv.reader(lines), start=1):
+        fields, _ = prepare(dict(zip(header, cells, strict=True)))
+        if fields is not None:
+            batches.setdefault(fields["application_id"], CsvBatch(fields["application_id"])).add(fields, index)
+    return {key: bytes(batch.body()) for key, batch in batches.items()}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fuzzed_files_go_out_by_runs_as_the_general_path_sends_them(seed: int) -> None:
+    # Given a file of rows drawn from usual cells and cells only the general path can tell, clean runs between them
+    rng = random.Random(seed)
+    header = HEADERS[seed % len(HEADERS)]
+    clean = {column: cells[:2] for column, cells in CELLS.items()}
+    lines = [
+        ",".join(csv_cell(rng.choice((clean if rng.random() < 0.9 else CELLS)[column])) for column in header)
+        for _ in range(rng.randrange(50, 400))
+    ]
+    # When it is delivered by runs, and again as plain dicts by the general path
+    by_runs, rows_by_runs = delivered_by_runs(preparer(), header, lines)
+    # Then every application's request body is the same byte for byte, and runs took a good part of the rows
+    assert by_runs == delivered_as_dicts(header, lines)
+    assert rows_by_runs > len(lines) // 4

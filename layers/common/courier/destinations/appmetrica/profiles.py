@@ -44,6 +44,7 @@ class FirstParty:
             name for name in (prefix, *(f"{prefix}_{i}" for i in range(10))) if HASHED_NAME.fullmatch(name)
         )
         self.first = f'"{names[0]}":"'  # the first hash's JSON member up to the hash
+        self.csv_first = "," + self.first.replace('"', '""')  # the same in a CSV cell, after a comma
 
     def members(self, value: Any, notes: list[str]) -> list[str]:
         """The JSON members ('"name":"hash"') of the value's hashes; hashes are hex, so they go in as they are."""
@@ -65,16 +66,33 @@ class FirstParty:
 
     def hash(self, raw: str, notes: list[str]) -> str:
         """One value's hash ('' for a blank value, and for one that is not valid, with a note)."""
+        hashed = self.checked(raw)
+        if hashed is None:
+            notes.append(f"{self.field}: a value that is not {self.what} was dropped")
+            return ""
+        return hashed
+
+    def checked(self, raw: str) -> str | None:
+        """One value's hash: '' for a blank value, None for one that is not valid."""
         stripped = raw.strip()
         if not stripped:
             return ""
         if len(stripped) == 64 and SHA256_HEX.fullmatch(stripped):  # already hashed upstream, in either case
             return stripped.lower()
         normalised = self.normalise(raw)
-        if normalised is None:
-            notes.append(f"{self.field}: a value that is not {self.what} was dropped")
+        return None if normalised is None else sha256_hex(normalised)
+
+    def csv_members(self, cell: str) -> str | None:
+        """A file cell's members as a CSV cell holds them (quotes doubled), each after a comma: '' for a blank cell,
+        None for one the general path sends with a note (a value dropped)."""
+        if not cell:
             return ""
-        return sha256_hex(normalised)
+        if ";" not in cell:  # the usual cell: one value
+            hashed = self.checked(cell)
+            return hashed and f'{self.csv_first}{hashed}""'
+        notes: list[str] = []
+        members = self.members(cell, notes)
+        return None if notes else "".join("," + member.replace('"', '""') for member in members)
 
 
 def first_party_kinds(settings: Settings) -> list[FirstParty]:
@@ -146,7 +164,7 @@ def make_profile_preparer(settings: Settings, now: float) -> ProfileRows:
     default_application_id = settings.appmetrica_application_id
     kinds = first_party_kinds(settings)
     columns: dict[str, tuple[str, Callable[[Any], Any]] | str] = {}  # each flat header parsed once
-    plans: dict[tuple[str, ...], CellsPreparer] = {}  # each file's header once
+    plans: dict[tuple[str, ...], HeaderPlan | None] = {}  # each file's header once
 
     def column(key: str) -> tuple[str, Callable[[Any], Any]] | str:
         if key not in columns:
@@ -208,11 +226,10 @@ def make_profile_preparer(settings: Settings, now: float) -> ProfileRows:
             out["attributes"] = "{" + ",".join([given, *members] if given else members) + "}"
         return out, notes
 
-    def plan_of(header: tuple[str, ...]) -> CellsPreparer:
-        plan = plans.get(header)
-        if plan is None:
-            plan = plans[header] = _cells_preparer(header, kinds, default_application_id)
-        return plan
+    def plan_of(header: tuple[str, ...]) -> HeaderPlan | None:
+        if header not in plans:
+            plans[header] = HeaderPlan.of(header, kinds, default_application_id)
+        return plans[header]
 
     return ProfileRows(prepare, plan_of)
 
@@ -222,58 +239,187 @@ class ProfileRows:
     row the plan leaves (all that would be refused among them), by `prepare`, which says why. A run of rows the plan
     takes whole, without a note, goes out as the CSV lines the batch would write for them."""
 
-    def __init__(self, prepare: Preparer, plan_of: Callable[[tuple[str, ...]], CellsPreparer]) -> None:
+    def __init__(self, prepare: Preparer, plan_of: Callable[[tuple[str, ...]], HeaderPlan | None]) -> None:
         self._prepare, self._plan_of = prepare, plan_of
 
     def __call__(self, record: Record) -> Prepared:
-        if type(record) is CsvRow and (prepared := self._plan_of(record.columns)(record.cells)) is not None:
-            return prepared
+        if type(record) is CsvRow and (plan := self._plan_of(record.columns)) is not None:
+            prepared = plan.cells(record.cells)
+            if prepared is not None:
+                return prepared
         return self._prepare(record)
 
     def run(self, run: CsvRun, count: int) -> ForwardedLines | None:
         """The run's first rows, up to `count`, as lines, as far as each is the plan's with no note and the same
         application id as the first; None when the first is not."""
         plan = self._plan_of(run.columns)
-        if plan is _no_plan:
+        if plan is None:
             return None
         by_column = run.by_column
         if by_column is None:
             return None  # some line of the block is not one row: the source reads them one by one
-        start, end = run.start, run.start + count
-        lines: list[bytes] = []
-        first: dict[str, Any] | None = None
-        for cells in zip(*[column[start:end] for column in by_column], strict=True):  # a row's cells, in C
-            out, notes = plan(cells) or (None, [])
-            if out is None or notes:
-                break  # refused, or a value dropped with a note: that row alone, by the general path
-            if first is None:
-                first = out
-            elif out["application_id"] != first["application_id"]:
-                break  # another application's batch
-            one, two, attributes = out.values()  # the two ids in the plan's order, then the attributes' JSON
-            ids = f"{one},{two},"
-            if ids.count(",") != 2 or '"' in ids or "\n" in ids or "\r" in ids:  # an id the CSV must quote
-                ids = f"{csv_cell(one)},{csv_cell(two)},"
-            quoted = attributes.replace('"', '""')  # JSON members: always quoted, as csv_cell would
-            lines.append(f'{ids}"{quoted}"\n'.encode())
-        if first is None:
+        return plan.lines(by_column, run.start, run.start + count)
+
+
+# A flat column's plan: its position, name, JSON member up to the value, and conversion (None for text, sent as
+# written)
+FlatColumn = tuple[int, str, str, Callable[[Any], Any] | None]
+IDS = ("application_id", "profile_id")  # the fields' order, but for a row that gives its id after its profile_id
+FIRST_SLICE, MAX_SLICE = 64, 4096  # a run's rows are prepared a slice at a time, growing: little is lost at a stop
+
+
+class HeaderPlan:
+    """What the general path gives for a file's rows, read by position from their cells, for a header it reads no
+    differently by position: distinct names, a profile_id, an application id given or configured, flat columns the
+    plan takes. A row it cannot tell (any reason to refuse it, a device id, JSON attributes) goes to that path."""
+
+    def __init__(self, header: tuple[str, ...], flat: list[FlatColumn], kinds: list[FirstParty], default: str) -> None:
+        self.width, self.flat, self.default = len(header), flat, default
+        self.profile = header.index("profile_id")
+        self.own_id = header.index("application_id") if "application_id" in header else -1
+        self.id_first = self.own_id < self.profile  # the fields' order when the row gives its application id
+        self.blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in header]
+        self.first_party = [(header.index(kind.field), kind) for kind in kinds if kind.field in header]
+        # each attribute column's cell as its members in a CSV cell, each after a comma ('' for none, None to stop)
+        self.csv_members: list[tuple[int, Callable[[str], str | None]]] = [
+            (position, partial(_flat_csv_member, name, "," + member.replace('"', '""'), convert))
+            for position, name, member, convert in flat
+        ] + [(position, kind.csv_members) for position, kind in self.first_party]
+
+    @classmethod
+    def of(cls, header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str) -> HeaderPlan | None:
+        """The header's plan; None for a header the general path must read."""
+        given = set(header)
+        if len(given) != len(header) or "profile_id" not in given:
             return None
-        return ForwardedLines(tuple(first), by_application(first), b"", lines)
+        if not ("application_id" in given or default_application_id):
+            return None
+        flat = _flat_plan(header)
+        return None if flat is None else cls(header, flat, kinds, default_application_id)
+
+    def cells(self, cells: Sequence[str]) -> Prepared | None:
+        """What the general path gives for one row; None for a row it must see."""
+        profile_id = cells[self.profile] if len(cells) == self.width else ""
+        if not profile_id or len(profile_id) > MAX_TEXT:
+            return None
+        for position in self.blank:
+            if cells[position]:
+                return None
+        application_id = self._application_id(cells[self.own_id]) if self.own_id >= 0 else self.default
+        if application_id is None:
+            return None
+        if self.own_id >= 0 and cells[self.own_id] and not self.id_first:
+            out = {"profile_id": profile_id, "application_id": application_id}
+        else:
+            out = {"application_id": application_id, "profile_id": profile_id}
+        members = _flat_members(self.flat, cells)
+        if members is None:
+            return None
+        notes: list[str] = []
+        for position, kind in self.first_party:
+            if value := cells[position]:
+                members += kind.members(value, notes)
+        if not 0 < len(members) <= MAX_ATTRIBUTES:
+            return None
+        out["attributes"] = "{" + ",".join(members) + "}"  # what the general path writes for the same attributes
+        return out, notes
+
+    def lines(self, by_column: list[tuple[str, ...]], start: int, end: int) -> ForwardedLines | None:
+        """Rows `start` to `end` (not included) as the lines the batch would write for them, as far as the general
+        path takes each without a note, for the first one's application; None when it would not take the first.
+        Every step is a column at a time."""
+        if not self.csv_members or len(self.csv_members) > MAX_ATTRIBUTES:
+            return None  # (every row refused, or some maybe: the rows go by `cells`)
+        lines: list[bytes] = []
+        first: tuple[str, tuple[str, ...]] | None = None  # the run's application id and its fields' order
+        size = FIRST_SLICE
+        while start < end:
+            stop = min(end, start + size)
+            first, taken = self._slice(by_column, start, stop, first, lines)
+            if first is None or taken < stop - start:
+                break
+            start, size = stop, min(size * 4, MAX_SLICE)
+        if first is None or not lines:
+            return None
+        return ForwardedLines((*first[1], "attributes"), first[0], b"", lines)
+
+    def _slice(
+        self,
+        by_column: list[tuple[str, ...]],
+        start: int,
+        stop: int,
+        first: tuple[str, tuple[str, ...]] | None,
+        lines: list[bytes],
+    ) -> tuple[tuple[str, tuple[str, ...]] | None, int]:
+        """Adds the lines of rows `start` to `stop` to `lines` as far as they go; the run's application id and order
+        (None when the first row is not the run's), and how many rows went."""
+        ends = self._refused(by_column, start, stop)  # where each condition stops the slice
+        if self.own_id < 0:
+            first = first or (self.default, IDS)
+        else:
+            first = self._same_application(by_column[self.own_id][start:stop], first, ends)
+            if first is None:
+                return None, 0
+        members = [
+            list(map(csv_members, by_column[position][start:stop])) for position, csv_members in self.csv_members
+        ]
+        ends += [column.index(None) for column in members if None in column]
+        count = min(ends)
+        joined = list(map("".join, zip(*[column[:count] for column in members], strict=True)))  # a row's members
+        if "" in joined:  # nothing to send
+            count = joined.index("")
+        profiles, joined = by_column[self.profile][start : start + count], joined[:count]
+        if any(char in "".join(profiles) for char in ',"\r\n'):  # ids the CSV must quote
+            profiles = tuple(map(csv_cell, profiles))
+        before, after = (f"{first[0]},", ",") if first[1] == IDS else ("", f",{first[0]},")  # the id's neighbours
+        lines += [
+            f'{before}{profile_id}{after}"{{{cell[1:]}}}"\n'.encode()
+            for profile_id, cell in zip(profiles, joined, strict=True)
+        ]
+        return first, count
+
+    def _refused(self, by_column: list[tuple[str, ...]], start: int, stop: int) -> list[int]:
+        """The slice's size, and the first row (counted from `start`) that some check on its ids or blank cells
+        leaves to the general path."""
+        ends = [stop - start]
+        profiles = by_column[self.profile][start:stop]
+        if not all(profiles) or max(map(len, profiles)) > MAX_TEXT:
+            ends.append(next(row for row, cell in enumerate(profiles) if not cell or len(cell) > MAX_TEXT))
+        for position in self.blank:
+            if any(cells := by_column[position][start:stop]):
+                ends.append(next(row for row, cell in enumerate(cells) if cell))
+        return ends
+
+    def _same_application(
+        self, cells: tuple[str, ...], first: tuple[str, tuple[str, ...]] | None, ends: list[int]
+    ) -> tuple[str, tuple[str, ...]] | None:
+        """The run's application id and order, from its first row when `first` is None (None when that row has
+        none); adds to `ends` the first row of another application, or without one."""
+        converted = {cell: self._application_id(cell) for cell in set(cells)}  # a few distinct ones
+        if first is None:
+            application_id = converted[cells[0]]
+            if application_id is None:
+                return None
+            first = (application_id, IDS if self.id_first or not cells[0] else IDS[::-1])
+        others = [cell for cell, application_id in converted.items() if application_id != first[0]]
+        if others:
+            ends.append(min(map(cells.index, others)))
+        return first
+
+    def _application_id(self, cell: str) -> str | None:
+        """A row's application id: its own cell's, or the configured one for a blank cell; None when neither."""
+        if not cell:
+            return self.default or None
+        try:
+            return f.application_id(cell)
+        except ValueError:
+            return None
 
 
-FlatPlan = list[tuple[int, str, str, Callable[[Any], Any] | None]]
-# a header's plan: None for a row it leaves to the general path
-CellsPreparer = Callable[[Sequence[str]], Prepared | None]
-
-
-def _no_plan(cells: Sequence[str]) -> None:
-    """The plan of a header the plans do not take: every row to the general path."""
-
-
-def _flat_plan(header: tuple[str, ...]) -> FlatPlan | None:
-    """Each flat column's position, name, JSON member up to the value, and conversion (None for text, sent as
-    written); None when a column is not one the plan takes: a bad header, a reserved name, a name twice."""
-    flat: FlatPlan = []
+def _flat_plan(header: tuple[str, ...]) -> list[FlatColumn] | None:
+    """Each flat column's plan; None when a column is not one the plan takes: a bad header, a reserved name, a
+    name twice."""
+    flat: list[FlatColumn] = []
     for position, column in enumerate(header):
         if column.startswith(FLAT_PREFIX):
             try:
@@ -286,77 +432,35 @@ def _flat_plan(header: tuple[str, ...]) -> FlatPlan | None:
     return flat if len({name for _, name, *_ in flat}) == len(flat) else None
 
 
-def _cells_preparer(header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str) -> CellsPreparer:
-    """For a header the general path reads no differently by position (distinct names, a profile_id, an
-    application id given or configured, flat columns the plan takes), what that path gives for a row, read from the
-    row's cells; None for a row it must see: any reason to refuse it, a device id, JSON attributes. _no_plan for any
-    other header."""
-    width, given = len(header), set(header)
-    if len(given) != width or "profile_id" not in given or not ("application_id" in given or default_application_id):
-        return _no_plan
-    flat = _flat_plan(header)
-    if flat is None:
-        return _no_plan
-    profile = header.index("profile_id")
-    own_id = header.index("application_id") if "application_id" in given else -1
-    id_first = own_id < profile  # the fields' order when the row gives its application id
-    blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in given]
-    first_party = [(header.index(kind.field), kind) for kind in kinds if kind.field in given]
-
-    def prepare_cells(cells: Sequence[str]) -> Prepared | None:
-        profile_id = cells[profile] if len(cells) == width else ""
-        if not profile_id or len(profile_id) > MAX_TEXT:
-            return None
-        for position in blank:
-            if cells[position]:
-                return None
-        if own_id >= 0 and cells[own_id]:
-            try:
-                application_id = f.application_id(cells[own_id])
-            except ValueError:
-                return None
-            out = (
-                {"application_id": application_id, "profile_id": profile_id}
-                if id_first
-                else {"profile_id": profile_id, "application_id": application_id}
-            )
-        elif default_application_id:
-            out = {"application_id": default_application_id, "profile_id": profile_id}
-        else:
-            return None
-        members = _flat_members(flat, cells)
-        if members is None:
-            return None
-        notes: list[str] = []
-        for position, kind in first_party:
-            if value := cells[position]:
-                members += kind.members(value, notes)
-        if not 0 < len(members) <= MAX_ATTRIBUTES:
-            return None
-        out["attributes"] = "{" + ",".join(members) + "}"  # what the general path writes for the same attributes
-        return out, notes
-
-    return prepare_cells
-
-
-def _flat_members(flat: FlatPlan, cells: Sequence[str]) -> list[str] | None:
+def _flat_members(flat: list[FlatColumn], cells: Sequence[str]) -> list[str] | None:
     """The flat columns' JSON members, as compact_json writes them; None when a value would be refused."""
     members: list[str] = []
     for position, name, member, convert in flat:
         if value := cells[position]:
-            if convert is None:
-                if len(value) > MAX_TEXT:
-                    return None
-                members.append(member + encode_text(value))
-                continue
-            try:
-                converted = convert(value)
-            except ValueError:
+            written = _flat_value(name, convert, value)
+            if written is None:
                 return None
-            if _value_problem(name, converted):
-                return None
-            members.append(member + compact_json(converted))
+            members.append(member + written)
     return members
+
+
+def _flat_csv_member(name: str, csv_member: str, convert: Callable[[Any], Any] | None, cell: str) -> str | None:
+    """A flat column's cell as its member in a CSV cell, after a comma ('' for a blank cell, None when refused)."""
+    if not cell:
+        return ""
+    written = _flat_value(name, convert, cell)
+    return None if written is None else csv_member + written.replace('"', '""')
+
+
+def _flat_value(name: str, convert: Callable[[Any], Any] | None, cell: str) -> str | None:
+    """A flat cell's value as compact_json writes it; None when it would be refused."""
+    if convert is None:
+        return encode_text(cell) if len(cell) <= MAX_TEXT else None
+    try:
+        converted = convert(cell)
+    except ValueError:
+        return None
+    return None if _value_problem(name, converted) else compact_json(converted)
 
 
 def _members_json(attributes: dict[str, Any]) -> str:
