@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
+from hashlib import sha256  # as first_party.sha256_hex, without a call a value
 from json.encoder import encode_basestring as encode_text  # what compact_json writes text with
 from typing import Any
 
@@ -93,6 +94,16 @@ class FirstParty:
         notes: list[str] = []
         members = self.members(cell, notes)
         return None if notes else "".join("," + member.replace('"', '""') for member in members)
+
+    def csv_column(self, cells: Sequence[str]) -> list[str | None]:
+        """Each cell's csv_members; the usual column (one value a cell, none hashed already, each valid or blank)
+        in one pass, without a call a cell but the normaliser's."""
+        if ";" not in "".join(cells) and 64 not in map(len, map(str.strip, cells)):
+            normal = [self.normalise(cell) if cell else "" for cell in cells]
+            if None not in normal:
+                first = self.csv_first
+                return [f'{first}{sha256(value.encode()).hexdigest()}""' if value else "" for value in normal]
+        return list(map(self.csv_members, cells))
 
 
 def first_party_kinds(settings: Settings) -> list[FirstParty]:
@@ -281,10 +292,10 @@ class HeaderPlan:
         self.blank = [header.index(name) for name in ("appmetrica_device_id", "attributes") if name in header]
         self.first_party = [(header.index(kind.field), kind) for kind in kinds if kind.field in header]
         # each attribute column's cell as its members in a CSV cell, each after a comma ('' for none, None to stop)
-        self.csv_members: list[tuple[int, Callable[[str], str | None]]] = [
-            (position, partial(_flat_csv_member, name, "," + member.replace('"', '""'), convert))
+        self.csv_columns: list[tuple[int, Callable[[Sequence[str]], list[str | None]]]] = [
+            (position, partial(_flat_csv_column, name, "," + member.replace('"', '""'), convert))
             for position, name, member, convert in flat
-        ] + [(position, kind.csv_members) for position, kind in self.first_party]
+        ] + [(position, kind.csv_column) for position, kind in self.first_party]
 
     @classmethod
     def of(cls, header: tuple[str, ...], kinds: list[FirstParty], default_application_id: str) -> HeaderPlan | None:
@@ -328,7 +339,7 @@ class HeaderPlan:
         """Rows `start` to `end` (not included) as the lines the batch would write for them, as far as the general
         path takes each without a note, for the first one's application; None when it would not take the first.
         Every step is a column at a time."""
-        if not self.csv_members or len(self.csv_members) > MAX_ATTRIBUTES:
+        if not self.csv_columns or len(self.csv_columns) > MAX_ATTRIBUTES:
             return None  # (every row refused, or some maybe: the rows go by `cells`)
         lines: list[bytes] = []
         first: tuple[str, tuple[str, ...]] | None = None  # the run's application id and its fields' order
@@ -360,9 +371,7 @@ class HeaderPlan:
             first = self._same_application(by_column[self.own_id][start:stop], first, ends)
             if first is None:
                 return None, 0
-        members = [
-            list(map(csv_members, by_column[position][start:stop])) for position, csv_members in self.csv_members
-        ]
+        members = [csv_column(by_column[position][start:stop]) for position, csv_column in self.csv_columns]
         ends += [column.index(None) for column in members if None in column]
         count = min(ends)
         joined = list(map("".join, zip(*[column[:count] for column in members], strict=True)))  # a row's members
@@ -444,12 +453,15 @@ def _flat_members(flat: list[FlatColumn], cells: Sequence[str]) -> list[str] | N
     return members
 
 
-def _flat_csv_member(name: str, csv_member: str, convert: Callable[[Any], Any] | None, cell: str) -> str | None:
-    """A flat column's cell as its member in a CSV cell, after a comma ('' for a blank cell, None when refused)."""
-    if not cell:
-        return ""
-    written = _flat_value(name, convert, cell)
-    return None if written is None else csv_member + written.replace('"', '""')
+def _flat_csv_column(
+    name: str, csv_member: str, convert: Callable[[Any], Any] | None, cells: Sequence[str]
+) -> list[str | None]:
+    """A flat column's cells as their members in a CSV cell, each after a comma ('' for a blank cell, None when
+    refused); text that is not too long in one pass."""
+    if convert is None and max(map(len, cells)) <= MAX_TEXT:
+        return [csv_member + encode_text(cell).replace('"', '""') if cell else "" for cell in cells]
+    written = [_flat_value(name, convert, cell) if cell else "" for cell in cells]
+    return [value and csv_member + value.replace('"', '""') for value in written]
 
 
 def _flat_value(name: str, convert: Callable[[Any], Any] | None, cell: str) -> str | None:
