@@ -94,6 +94,19 @@ def test_a_run_stops_where_the_application_changes_and_honours_the_count() -> No
     assert (len(again.lines), again.key) == (1, "8")
 
 
+def test_a_run_writes_every_row_s_ids_in_its_first_row_s_order() -> None:
+    # Given rows that give their application id after the profile_id, the first blank (the configured id), the second
+    # the configured id itself
+    header = ("profile_id", "application_id", "attributes.level")
+    rows = ["crm-1,,gold", "crm-2,1111,silver"]
+    # When the run is prepared at once
+    lines = preparer().run(run_of(rows, header), 2)
+    # Then both go in the first row's order: the application id first, as the general path gives a blank one
+    assert lines is not None
+    assert lines.columns == ("application_id", "profile_id", "attributes")
+    assert lines.lines == [b'1111,crm-1,"{""level"":""gold""}"\n', b'1111,crm-2,"{""level"":""silver""}"\n']
+
+
 def test_a_header_without_a_plan_gives_no_run() -> None:
     # Given a header with the same column twice
     header = ("profile_id", "email", "email")
