@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 import time
+from typing import Any
 
 import pytest
 
@@ -136,6 +137,12 @@ HEADERS = [
 ]
 
 
+def add_row(batches: dict[str, CsvBatch], fields: dict[str, Any] | None, index: int) -> None:
+    """A row prepared alone into its application's batch (nothing for a refused one)."""
+    if fields is not None:
+        batches.setdefault(fields["application_id"], CsvBatch(fields["application_id"])).add(fields, index)
+
+
 def delivered_by_runs(prepare: ProfileRows, header: tuple[str, ...], lines: list[str]) -> tuple[dict[str, bytes], int]:
     """The rows as the delivery takes them: a run from each row on, or that row alone when the run gives nothing
     (or a batch takes none of it); the bodies by application, and how many rows went as runs."""
@@ -151,8 +158,7 @@ def delivered_by_runs(prepare: ProfileRows, header: tuple[str, ...], lines: list
                 start, by_runs = start + added, by_runs + added
                 continue
         fields, _ = prepare(CsvRow(header, next(csv.reader([lines[start]])), lines[start].encode()))
-        if fields is not None:
-            batches.setdefault(fields["application_id"], CsvBatch(fields["application_id"])).add(fields, start + 1)
+        add_row(batches, fields, start + 1)
         start += 1
     return {key: bytes(batch.body()) for key, batch in batches.items()}, by_runs
 
@@ -162,8 +168,7 @@ def delivered_as_dicts(header: tuple[str, ...], lines: list[str]) -> dict[str, b
     prepare, batches = preparer(), dict[str, CsvBatch]()
     for index, cells in enumerate(csv.reader(lines), start=1):
         fields, _ = prepare(dict(zip(header, cells, strict=True)))
-        if fields is not None:
-            batches.setdefault(fields["application_id"], CsvBatch(fields["application_id"])).add(fields, index)
+        add_row(batches, fields, index)
     return {key: bytes(batch.body()) for key, batch in batches.items()}
 
 

@@ -352,7 +352,8 @@ class HeaderPlan:
             start, size = stop, min(size * 4, MAX_SLICE)
         if first is None or not lines:
             return None
-        return ForwardedLines((*first[1], "attributes"), first[0], b"", lines)
+        application_id, ids = first
+        return ForwardedLines((*ids, "attributes"), by_application({"application_id": application_id}), b"", lines)
 
     def _slice(
         self,
